@@ -1,0 +1,67 @@
+"""caseapp: case management for a 24-hour UK addiction-treatment helpline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from caseapp import config as config_module
+from caseapp.config import TEMPLATE_FOLDER
+from caseapp.errors import register_error_handlers
+from caseapp import extensions
+from caseapp.timeutil import format_local
+
+MIGRATIONS_DIR = str(config_module.PROJECT_ROOT / "migrations")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(TEMPLATE_FOLDER))
+    config_module.load(app, config)
+
+    from caseapp.logs import configure_logging
+    from caseapp.security import init_security_headers
+
+    configure_logging(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    register_error_handlers(app)
+    init_security_headers(app)
+    _register_template_helpers(app)
+
+    from caseapp.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from caseapp import models  # noqa: F401 - every model registered on the metadata
+    from caseapp.auth.access import init_login
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=MIGRATIONS_DIR, compare_type=True, render_as_batch=True)
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    init_login(app)
+    extensions.celery_init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from caseapp.audit.views import bp as audit_bp
+    from caseapp.auth.views import bp as auth_bp
+    from caseapp.health import bp as health_bp
+    from caseapp.home import bp as home_bp
+    from caseapp.users.views import bp as users_bp
+
+    for blueprint in (health_bp, auth_bp, home_bp, users_bp, audit_bp):
+        app.register_blueprint(blueprint)
+    extensions.csrf.exempt(health_bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["local"] = format_local
+    from caseapp.auth.models import Role
+
+    app.jinja_env.globals["app_env"] = app.config["ENV_NAME"]
+    app.jinja_env.globals["Role"] = Role

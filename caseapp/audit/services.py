@@ -1,0 +1,33 @@
+"""record_event(): the one way anything is written to the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, has_request_context, request
+
+from caseapp.audit.models import AuditEvent
+from caseapp.extensions import db
+
+
+def record_event(
+    action: str,
+    *,
+    actor_id: int | None,
+    entity_type: str | None = None,
+    entity_id: int | str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an audit event in the current transaction. `detail` holds ids and codes, never personal data."""
+    event = AuditEvent(
+        action=action,
+        actor_id=actor_id,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        detail=detail or {},
+    )
+    if has_request_context():
+        event.request_id = g.get("request_id")
+        event.ip = request.remote_addr
+    db.session.add(event)
+    return event

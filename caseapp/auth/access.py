@@ -1,0 +1,108 @@
+"""Who is asking: Flask-Login loaders (session cookie or bearer token) and the role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Flask, abort, g, redirect, request, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from caseapp.auth import services
+from caseapp.auth.models import Role, User
+from caseapp.errors import Forbidden, Unauthorized, wants_json
+from caseapp.extensions import csrf, db, login_manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+SESSION_KEY = "sid"
+
+
+def init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.session_protection = None  # our own server-side sessions do this job
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        secret = session.get(SESSION_KEY)
+        if not secret:
+            return None
+        user_session = services.resolve_session(secret)
+        if user_session is None or str(user_session.user_id) != user_id:
+            session.clear()
+            g.session_expired = True
+            return None
+        g.user_session = user_session
+        return user_session.user
+
+    @login_manager.request_loader
+    def load_user_from_token(req: Any) -> User | None:
+        header = req.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return None
+        user = services.resolve_token(header.removeprefix("Bearer ").strip())
+        if user is not None:
+            g.auth_via_token = True
+        else:
+            g.bad_token = True
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Response:
+        if wants_json():
+            raise Unauthorized("Sign in or send a valid API token (Authorization: Bearer …).")
+        message = "Your session has ended. Please sign in again." if g.get("session_expired") else None
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None, msg=message))
+
+    @app.after_request
+    def commit_session_touch(response: Response) -> Response:
+        # resolve_session/resolve_token may bump last_seen_at; persist it even on read-only pages
+        if g.get("user_session") is not None or g.get("auth_via_token") or g.get("session_expired"):
+            if db.session.dirty:
+                db.session.commit()
+        return response
+
+
+def _check(role: Role) -> None:
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
+    if not current_user.has_role(role):
+        raise Forbidden("Your role does not allow this.")
+
+
+def require_role(role: Role) -> Callable[[F], F]:
+    """View decorator: signed in, with at least `role`."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            _check(role)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def guard_blueprint(bp: Blueprint, role: Role) -> None:
+    """Every endpoint of `bp` needs at least `role` (least privilege by default)."""
+
+    @bp.before_request
+    def _guard() -> None:
+        _check(role)
+
+
+def guard_api_blueprint(bp: Blueprint, role: Role) -> None:
+    """As guard_blueprint, plus CSRF for cookie-authenticated unsafe requests (bearer tokens need none)."""
+    csrf.exempt(bp)
+
+    @bp.before_request
+    def _guard() -> None:
+        if g.get("bad_token"):
+            raise Unauthorized("The API token is not valid or has been revoked.")
+        _check(role)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("auth_via_token"):
+            csrf.protect()

@@ -1,0 +1,119 @@
+"""Configuration: defaults per CASEAPP_ENV, overridden by CASEAPP_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("CASEAPP_VAR_DIR", PROJECT_ROOT / "var"))
+TEMPLATE_FOLDER = PROJECT_ROOT / "templates"
+
+DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused in production by validate()
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the app refuses to start."""
+
+
+def defaults(env: str) -> dict[str, Any]:
+    """The settings for one environment before CASEAPP_* overrides."""
+    return {
+        "ENV_NAME": env,
+        "SECRET_KEY": DEV_SECRET_KEY,
+        "DATABASE_URL": f"sqlite:///{VAR_DIR / 'caseapp.sqlite'}",
+        "REDIS_URL": None,
+        "SMTP_URL": None,
+        "MAIL_DIR": str(VAR_DIR / "mail"),
+        "MAIL_FROM": "caseapp@localhost",
+        "TIMEZONE": "Europe/London",
+        "IDLE_TIMEOUT_SECONDS": 30 * 60,
+        "ABSOLUTE_TIMEOUT_SECONDS": 12 * 60 * 60,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_LOCKOUT_SECONDS": 15 * 60,
+        "LOGIN_RATE_LIMIT": "20 per minute",
+        "PASSWORD_MIN_LENGTH": 12,
+        "JSON_LOGS": env == "production",
+        "LOG_LEVEL": "INFO",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the (revocable) session
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "SESSION_COOKIE_NAME": "caseapp_session",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # Redis down must not lock advisors out
+        "RATELIMIT_ENABLED": True,
+        "BROKER_VISIBILITY_TIMEOUT_SECONDS": 60 * 60,
+        "TESTING": env == "test",
+    }
+
+
+def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
+    """Fill app.config from defaults, then the environment, then explicit overrides."""
+    env = (overrides or {}).get("ENV_NAME") or os.environ.get("CASEAPP_ENV", "development")
+    if env not in {"development", "test", "production"}:
+        raise ConfigError(f"CASEAPP_ENV must be development, test or production, not {env!r}")
+    app.config.update(defaults(env))
+    app.config.from_prefixed_env("CASEAPP")
+    app.config.pop("ENV", None)  # CASEAPP_ENV is read above, not a Flask setting
+    app.config.update(overrides or {})
+    derive(app.config)
+    validate(app.config)
+    if app.config["DATABASE_URL"].startswith("sqlite") or not app.config.get("SMTP_URL"):
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def derive(config: dict[str, Any]) -> None:
+    """Settings computed from others (database URI, Celery, rate-limit storage)."""
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    if config["DATABASE_URL"].startswith("sqlite"):
+        engine_options["connect_args"] = {"timeout": 30}
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
+    redis_url = config.get("REDIS_URL")
+    config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+    celery: dict[str, Any] = {
+        "broker_url": redis_url or f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite'}",
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "timezone": "UTC",
+        "enable_utc": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        "worker_hijack_root_logger": False,
+    }
+    if redis_url:
+        # unacked tasks come back after this long; longer than any retry delay we use
+        celery["broker_transport_options"] = {"visibility_timeout": config["BROKER_VISIBILITY_TIMEOUT_SECONDS"]}
+        celery["beat_scheduler"] = "redbeat.RedBeatScheduler"
+        celery["redbeat_redis_url"] = redis_url
+        celery["redbeat_lock_timeout"] = 5 * 60
+    else:
+        celery["beat_schedule_filename"] = str(VAR_DIR / "celerybeat-schedule")
+    celery.update(config.get("CELERY_OVERRIDES") or {})
+    config["CELERY"] = celery
+
+
+def validate(config: dict[str, Any]) -> None:
+    """Refuse a production configuration that would be unsafe."""
+    if config["ENV_NAME"] != "production":
+        return
+    problems = []
+    secret = config.get("SECRET_KEY") or ""
+    if secret == DEV_SECRET_KEY or len(str(secret)) < 32:
+        problems.append("CASEAPP_SECRET_KEY must be set to a random value of at least 32 characters")
+    if str(config["DATABASE_URL"]).startswith("sqlite"):
+        problems.append("CASEAPP_DATABASE_URL must point at PostgreSQL in production")
+    if not config.get("REDIS_URL"):
+        problems.append("CASEAPP_REDIS_URL must be set in production")
+    if problems:
+        raise ConfigError("Refusing to start in production: " + "; ".join(problems))

@@ -1,0 +1,96 @@
+"""User administration: create, change role, deactivate/reactivate, reset password."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from caseapp.audit.services import record_event
+from caseapp.auth import queries as auth_queries
+from caseapp.auth import services as auth_services
+from caseapp.auth.models import Role, User
+from caseapp.auth.passwords import hash_password
+from caseapp.errors import Conflict, ValidationError
+from caseapp.extensions import db
+
+
+def _clean_email(email: str) -> str:
+    cleaned = email.strip().lower()
+    local, _, domain = cleaned.partition("@")
+    if not local or "." not in domain or len(cleaned) > 254 or " " in cleaned:
+        raise ValidationError("Enter a valid email address.", fields={"email": ["Enter a valid email address."]})
+    return cleaned
+
+
+def create_user(*, email: str, full_name: str, role: Role, password: str, actor_id: int | None) -> User:
+    email = _clean_email(email)
+    full_name = full_name.strip()
+    if not full_name:
+        raise ValidationError("Enter the person's name.", fields={"full_name": ["Enter the person's name."]})
+    if auth_queries.find_user_by_email(email) is not None:
+        raise Conflict("A user with this email already exists.", fields={"email": ["Already in use."]})
+    auth_services.check_new_password(password, email)
+    user = User(email=email, full_name=full_name[:120], role=Role(role), password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    record_event("user.created", actor_id=actor_id, entity_type="user", entity_id=user.id, detail={"role": user.role.value})
+    return user
+
+
+def change_role(user: User, role: Role, *, actor_id: int) -> None:
+    if user.id == actor_id and role != user.role:
+        raise ValidationError("You cannot change your own role.", fields={"role": ["You cannot change your own role."]})
+    if user.role != role:
+        _ensure_not_last_admin(user, losing="role")
+        record_event(
+            "user.role_changed", actor_id=actor_id, entity_type="user", entity_id=user.id,
+            detail={"from": user.role.value, "to": role.value},
+        )
+        user.role = role
+        auth_services.revoke_all_sessions(user.id, "role_changed")  # new rights take effect at next login
+
+
+def rename(user: User, full_name: str, *, actor_id: int) -> None:
+    full_name = full_name.strip()
+    if not full_name:
+        raise ValidationError("Enter the person's name.", fields={"full_name": ["Enter the person's name."]})
+    if full_name != user.full_name:
+        user.full_name = full_name[:120]
+        record_event("user.renamed", actor_id=actor_id, entity_type="user", entity_id=user.id)
+
+
+def deactivate_user(user: User, *, actor_id: int) -> None:
+    """Deactivation ends every session and revokes every API token at once."""
+    if user.id == actor_id:
+        raise ValidationError("You cannot deactivate yourself.")
+    if not user.is_active:
+        return
+    _ensure_not_last_admin(user, losing="access")
+    user.is_active = False
+    auth_services.revoke_all_sessions(user.id, "deactivated")
+    auth_services.revoke_all_tokens(user.id)
+    record_event("user.deactivated", actor_id=actor_id, entity_type="user", entity_id=user.id)
+
+
+def reactivate_user(user: User, *, actor_id: int) -> None:
+    if user.is_active:
+        return
+    user.is_active = True
+    user.failed_login_count = 0
+    user.locked_until = None
+    record_event("user.reactivated", actor_id=actor_id, entity_type="user", entity_id=user.id)
+
+
+def reset_password(user: User, new_password: str, *, actor_id: int | None) -> None:
+    auth_services.check_new_password(new_password, user.email)
+    auth_services.set_password(user, new_password)
+    record_event("user.password_reset", actor_id=actor_id, entity_type="user", entity_id=user.id)
+
+
+def _ensure_not_last_admin(user: User, losing: str) -> None:
+    if user.role != Role.ADMIN:
+        return
+    admins = db.session.scalar(
+        sa.select(sa.func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active.is_(True))
+    )
+    if (admins or 0) <= 1:
+        raise ValidationError(f"This is the last active admin; it cannot lose its {losing}.")
