@@ -7,9 +7,9 @@ from typing import Any
 from flask import Flask
 
 from caseapp import config as config_module
+from caseapp import extensions
 from caseapp.config import TEMPLATE_FOLDER
 from caseapp.errors import register_error_handlers
-from caseapp import extensions
 from caseapp.timeutil import format_local
 
 MIGRATIONS_DIR = str(config_module.PROJECT_ROOT / "migrations")

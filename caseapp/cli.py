@@ -154,8 +154,21 @@ def _celery() -> list[str]:
 @click.option("--workers", default=lambda: int(os.environ.get("WEB_CONCURRENCY", "2")), type=int)
 def web(bind: str, workers: int) -> None:
     """Run the web app under gunicorn (production)."""
-    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers), "--access-logfile", "-",  # noqa: S606
-                         "caseapp.wsgi:app"])
+    os.execv(  # noqa: S606 - fixed argv, no shell
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            bind,
+            "--workers",
+            str(workers),
+            "--access-logfile",
+            "-",  # noqa: S606
+            "caseapp.wsgi:app",
+        ],
+    )
 
 
 @click.command("worker", context_settings={"ignore_unknown_options": True})

@@ -77,7 +77,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(error: CSRFError) -> Response:
-        return _respond(400, "csrf_failed", "The form expired or was sent from elsewhere. Reload the page and try again.")
+        return _respond(
+            400, "csrf_failed", "The form expired or was sent from elsewhere. Reload the page and try again."
+        )
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException) -> Response:
@@ -97,5 +99,8 @@ def register_error_handlers(app: Flask) -> None:
         request_id = g.get("request_id", "-")
         logger.exception("unhandled error", extra={"request_id": request_id})
         return _respond(
-            500, "internal_error", f"Something went wrong on our side. Quote reference {request_id}.", request_id=request_id
+            500,
+            "internal_error",
+            f"Something went wrong on our side. Quote reference {request_id}.",
+            request_id=request_id,
         )

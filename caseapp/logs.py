@@ -58,7 +58,10 @@ def configure_logging(app: Flask) -> None:
         elapsed_ms = round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 1)
         # the path only: query strings can carry phone numbers or names
         logger.info(
-            "%s %s %s", request.method, request.path, response.status_code,
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
             extra={
                 "request_id": g.get("request_id"),
                 "endpoint": request.endpoint,

@@ -6,8 +6,12 @@ from caseapp.audit.models import AuditEvent
 
 
 def select_events(
-    *, actor_id: int | None = None, action: str | None = None, entity_type: str | None = None, entity_id: str | None = None
-) -> sa.Select[tuple[AuditEvent]]:
+    *,
+    actor_id: int | None = None,
+    action: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+) -> sa.Select[AuditEvent]:
     """Newest first, filtered by any of actor, action prefix, entity."""
     query = sa.select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     if actor_id is not None:

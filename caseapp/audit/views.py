@@ -16,11 +16,11 @@ guard_blueprint(bp, Role.ADMIN)
 @bp.get("/")
 def list() -> str:  # noqa: A001 - endpoint name audit.list
     args = request.args
-    filters = {
-        "actor_id": args.get("actor", type=int),
-        "action": args.get("action", "").strip() or None,
-        "entity_type": args.get("entity_type", "").strip() or None,
-        "entity_id": args.get("entity_id", "").strip() or None,
-    }
-    page = db.paginate(queries.select_events(**filters), page=args.get("page", 1, type=int), per_page=100)
+    actor_id = args.get("actor", type=int)
+    action, entity_type, entity_id = (
+        args.get(name, "").strip() or None for name in ("action", "entity_type", "entity_id")
+    )
+    query = queries.select_events(actor_id=actor_id, action=action, entity_type=entity_type, entity_id=entity_id)
+    page = db.paginate(query, page=args.get("page", 1, type=int), per_page=100)
+    filters = {"actor_id": actor_id, "action": action, "entity_type": entity_type, "entity_id": entity_id}
     return render_template("audit/list.html", page=page, filters=filters)

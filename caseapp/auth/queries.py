@@ -26,7 +26,7 @@ def find_token_by_hash(token_hash: str) -> ApiToken | None:
     return db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_hash))
 
 
-def select_users(*, role: Role | None = None, include_inactive: bool = True) -> sa.Select[tuple[User]]:
+def select_users(*, role: Role | None = None, include_inactive: bool = True) -> sa.Select[User]:
     query = sa.select(User).order_by(User.is_active.desc(), User.full_name, User.id)
     if role is not None:
         query = query.where(User.role == role)

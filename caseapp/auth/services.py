@@ -21,7 +21,7 @@ LOGIN_FAILED_MESSAGE = "Email or password is incorrect."
 LOCKED_MESSAGE = "Too many failed attempts. This account is locked for a few minutes; try again later."
 #: last_seen_at is written at most this often, so pages don't each cost a write
 TOUCH_INTERVAL = timedelta(seconds=60)
-TOKEN_PREFIX = "cat_"
+TOKEN_PREFIX = "cat_"  # noqa: S105 - a label, not a secret
 
 
 class LoginFailed(AppError):
@@ -59,7 +59,9 @@ def authenticate(email: str, password: str) -> User:
 def _register_failure(user: User, now: datetime, reason: str) -> None:
     config = current_app.config
     user.failed_login_count += 1
-    record_event("auth.login_failed", actor_id=user.id, entity_type="user", entity_id=user.id, detail={"reason": reason})
+    record_event(
+        "auth.login_failed", actor_id=user.id, entity_type="user", entity_id=user.id, detail={"reason": reason}
+    )
     if user.failed_login_count >= config["LOGIN_MAX_FAILURES"]:
         user.locked_until = now + timedelta(seconds=config["LOGIN_LOCKOUT_SECONDS"])
         user.failed_login_count = 0

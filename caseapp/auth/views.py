@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -30,7 +31,7 @@ def _login_limit() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-def login() -> str | Response:
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
@@ -66,7 +67,7 @@ def logout() -> Response:
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
-def account() -> str | Response:
+def account() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
@@ -81,7 +82,7 @@ def account() -> str | Response:
             session.clear()
             session[SESSION_KEY] = services.start_session(current_user)
             session.permanent = True
-            login_user(current_user._get_current_object())  # type: ignore[attr-defined]
+            login_user(current_user._get_current_object())
             db.session.commit()
             flash("Password changed. You have been signed out everywhere else.", "info")
             return redirect(url_for("auth.account"))

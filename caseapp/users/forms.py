@@ -13,8 +13,9 @@ class CreateUserForm(FlaskForm):
     full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES, default=Role.ADVISOR.value)
-    password = PasswordField("Initial password", validators=[DataRequired(), Length(max=1024)],
-                             render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        "Initial password", validators=[DataRequired(), Length(max=1024)], render_kw={"autocomplete": "new-password"}
+    )
     submit = SubmitField("Create user")
 
 
@@ -25,8 +26,9 @@ class EditUserForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=1024)],
-                             render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        "New password", validators=[DataRequired(), Length(max=1024)], render_kw={"autocomplete": "new-password"}
+    )
     submit = SubmitField("Set password")
 
 

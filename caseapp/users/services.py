@@ -32,7 +32,9 @@ def create_user(*, email: str, full_name: str, role: Role, password: str, actor_
     user = User(email=email, full_name=full_name[:120], role=Role(role), password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
-    record_event("user.created", actor_id=actor_id, entity_type="user", entity_id=user.id, detail={"role": user.role.value})
+    record_event(
+        "user.created", actor_id=actor_id, entity_type="user", entity_id=user.id, detail={"role": user.role.value}
+    )
     return user
 
 
@@ -42,7 +44,10 @@ def change_role(user: User, role: Role, *, actor_id: int) -> None:
     if user.role != role:
         _ensure_not_last_admin(user, losing="role")
         record_event(
-            "user.role_changed", actor_id=actor_id, entity_type="user", entity_id=user.id,
+            "user.role_changed",
+            actor_id=actor_id,
+            entity_type="user",
+            entity_id=user.id,
             detail={"from": user.role.value, "to": role.value},
         )
         user.role = role

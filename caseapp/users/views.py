@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -27,13 +28,16 @@ def list() -> str:  # noqa: A001 - endpoint name users.list
 
 
 @bp.route("/new", methods=["GET", "POST"])
-def create() -> str | Response:
+def create() -> ResponseReturnValue:
     form = CreateUserForm()
     if form.validate_on_submit():
         try:
             user = services.create_user(
-                email=form.email.data or "", full_name=form.full_name.data or "", role=Role(form.role.data),
-                password=form.password.data or "", actor_id=current_user.id,
+                email=form.email.data or "",
+                full_name=form.full_name.data or "",
+                role=Role(form.role.data),
+                password=form.password.data or "",
+                actor_id=current_user.id,
             )
         except AppError as exc:
             db.session.rollback()
@@ -46,7 +50,7 @@ def create() -> str | Response:
 
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
-def edit(user_id: int) -> str | Response:
+def edit(user_id: int) -> ResponseReturnValue:
     user = auth_queries.get_user(user_id)
     form = EditUserForm(obj=user if request.method == "GET" else None)
     if request.method == "GET":
@@ -63,7 +67,11 @@ def edit(user_id: int) -> str | Response:
             flash("Saved.", "info")
             return redirect(url_for("users.edit", user_id=user.id))
     return render_template(
-        "users/edit.html", user=user, form=form, reset_form=ResetPasswordForm(), confirm=ConfirmForm(),
+        "users/edit.html",
+        user=user,
+        form=form,
+        reset_form=ResetPasswordForm(),
+        confirm=ConfirmForm(),
         tokens=auth_queries.list_tokens(user.id),
     ), 422 if form.errors else 200
 
@@ -97,7 +105,7 @@ def reactivate(user_id: int) -> Response:
 
 
 @bp.post("/<int:user_id>/password")
-def reset_password(user_id: int) -> str | Response:
+def reset_password(user_id: int) -> ResponseReturnValue:
     user = auth_queries.get_user(user_id)
     reset_form = ResetPasswordForm()
     if reset_form.validate_on_submit():
@@ -113,7 +121,11 @@ def reset_password(user_id: int) -> str | Response:
     form = EditUserForm(obj=user)
     form.role.data = user.role.value
     return render_template(
-        "users/edit.html", user=user, form=form, reset_form=reset_form, confirm=ConfirmForm(),
+        "users/edit.html",
+        user=user,
+        form=form,
+        reset_form=reset_form,
+        confirm=ConfirmForm(),
         tokens=auth_queries.list_tokens(user.id),
     ), 422
 

@@ -1,0 +1,29 @@
+.DEFAULT_GOAL := help
+VENV := .venv
+m ?= change
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+run: ## start caseapp (web + worker + beat) on the embedded default; prints the URL and demo logins
+	@scripts/run
+
+test: ## install what is needed, lint, and run the whole test suite on throwaway PostgreSQL + Redis
+	@scripts/test
+
+lint: ## ruff check, ruff format --check, mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+fmt: ## format and autofix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migration: ## autogenerate a migration: make migration m="add callbacks" (then read and edit it)
+	$(VENV)/bin/caseapp db migrate -m "$(m)"
+
+bench: ## run the benchmarks (see bench/README.md)
+	$(VENV)/bin/python -m bench
+
+.PHONY: help run test lint fmt migration bench
