@@ -48,13 +48,22 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from caseapp.assessments.api import api_bp as assessments_api
     from caseapp.audit.views import bp as audit_bp
     from caseapp.auth.views import bp as auth_bp
+    from caseapp.callers.api import api_bp as callers_api
+    from caseapp.calls.api import api_bp as calls_api
+    from caseapp.cases.api import api_bp as cases_api
     from caseapp.health import bp as health_bp
     from caseapp.home import bp as home_bp
+    from caseapp.meta_api import api_bp as reference_api
+    from caseapp.meta_api import docs_bp
+    from caseapp.notifications.api import api_bp as notifications_api
     from caseapp.users.views import bp as users_bp
 
-    for blueprint in (health_bp, auth_bp, home_bp, users_bp, audit_bp):
+    pages = (health_bp, auth_bp, home_bp, users_bp, audit_bp)
+    apis = (docs_bp, reference_api, calls_api, callers_api, cases_api, assessments_api, notifications_api)
+    for blueprint in (*pages, *apis):
         app.register_blueprint(blueprint)
     extensions.csrf.exempt(health_bp)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def handle_app_error(error: AppError) -> Response:
         return _respond(error.status, error.code, error.message, error.fields, **error.extra)
+
+    @app.errorhandler(StaleDataError)
+    def handle_stale(error: StaleDataError) -> Response:
+        return _respond(409, Conflict.code, "Someone else changed this record at the same time. Reload and try again.")
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(error: CSRFError) -> Response:

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from caseapp.assessments.models import Assessment
+from caseapp.errors import NotFound
+from caseapp.extensions import db
+
+
+def get_assessment(assessment_id: int) -> Assessment:
+    assessment = db.session.get(Assessment, assessment_id)
+    if assessment is None:
+        raise NotFound("No such assessment.")
+    return assessment
+
+
+def assessments_for_case(case_id: int) -> list[Assessment]:
+    """Newest first, with `is_superseded` set on each."""
+    query = (
+        sa.select(Assessment)
+        .where(Assessment.case_id == case_id)
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+    )
+    items = list(db.session.scalars(query))
+    superseded = {a.supersedes_id for a in items if a.supersedes_id is not None}
+    for item in items:
+        item.is_superseded = item.id in superseded
+    return items
+
+
+def is_superseded(assessment_id: int) -> bool:
+    query = sa.select(sa.func.count()).where(Assessment.supersedes_id == assessment_id)
+    return bool(db.session.scalar(query))

@@ -1,0 +1,97 @@
+"""The assessment form (version 1) as a marshmallow schema: validates the API and the HTML form alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from caseapp.reference import (
+    ContributingFactor,
+    FundingRoute,
+    HealthConsequence,
+    MentalHealthIndicator,
+    Pathway,
+    RiskLevel,
+    Route,
+    Substance,
+    WithdrawalSymptom,
+)
+from caseapp.schemas import AwareDateTime, LabelledEnum
+
+FORM_VERSION = 1
+#: answers kept as columns (reports and rules use them); everything else goes into `answers`
+COLUMN_FIELDS = ("primary_substance", "recommended_pathway", "risk_level", "funding_route", "consent_data_processing")
+
+
+def _many(enum: Any) -> fields.List:
+    return fields.List(LabelledEnum(enum), load_default=list, validate=validate.Length(max=len(enum)))
+
+
+def _text(max_length: int) -> fields.String:
+    return fields.String(load_default=None, allow_none=True, validate=validate.Length(max=max_length))
+
+
+class AssessmentInputSchema(ma.Schema):
+    substances = _many(Substance)
+    primary_substance = LabelledEnum(Substance, required=True)
+    route = LabelledEnum(Route, load_default=None, allow_none=True)
+    frequency = _text(200)
+    amount = _text(200)
+    years_of_use = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 90))
+    tolerance_rising = fields.Boolean(load_default=None, allow_none=True)
+    last_use_at = AwareDateTime(load_default=None, allow_none=True)
+    withdrawal_symptoms = _many(WithdrawalSymptom)
+    withdrawal_onset_hours = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 24 * 14))
+    contributing_factors = _many(ContributingFactor)
+    health_consequences = _many(HealthConsequence)
+    overdose_history = fields.Boolean(load_default=None, allow_none=True)
+    naloxone_held = fields.Boolean(load_default=None, allow_none=True)
+    mental_health_indicators = _many(MentalHealthIndicator)
+    dual_diagnosis = fields.Boolean(load_default=False)
+    safeguarding_children = fields.Boolean(load_default=False)
+    safeguarding_adults = fields.Boolean(load_default=False)
+    safeguarding_notes = _text(2000)
+    previous_treatment = _text(1000)
+    funding_route = LabelledEnum(FundingRoute, required=True)
+    recommended_pathway = LabelledEnum(Pathway, required=True)
+    risk_level = LabelledEnum(RiskLevel, required=True)
+    outcome = _text(1000)
+    consent_data_processing = fields.Boolean(required=True)
+    notes = _text(5000)
+    call_id = fields.Integer(load_default=None, allow_none=True)
+    supersedes_id = fields.Integer(load_default=None, allow_none=True)
+
+    @ma.validates_schema
+    def _primary_is_a_substance(self, data: dict[str, Any], **_: Any) -> None:
+        substances = data.get("substances") or []
+        if substances and data.get("primary_substance") not in substances:
+            raise ma.ValidationError("The primary substance must be one of the substances ticked.", "primary_substance")
+
+    @ma.post_load
+    def _include_primary(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if not data.get("substances") and data.get("primary_substance"):
+            data["substances"] = [data["primary_substance"]]
+        return data
+
+
+class AssessmentSchema(ma.Schema):
+    """An assessment as the API returns it."""
+
+    id = fields.Integer()
+    case_id = fields.Integer()
+    call_id = fields.Integer(allow_none=True)
+    advisor_id = fields.Integer()
+    form_version = fields.Integer()
+    revision = fields.Integer()
+    supersedes_id = fields.Integer(allow_none=True)
+    superseded = fields.Boolean(attribute="is_superseded", dump_default=False)
+    created_at = AwareDateTime()
+    primary_substance = fields.String()
+    recommended_pathway = fields.String()
+    risk_level = fields.String()
+    funding_route = fields.String()
+    consent_data_processing = fields.Boolean()
+    consent_recorded_at = AwareDateTime(allow_none=True)
+    answers = fields.Dict(keys=fields.String())

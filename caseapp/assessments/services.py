@@ -1,0 +1,99 @@
+"""Recording assessments: immutable revisions, the case's risk and status, and the immediate-danger alert."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caseapp.assessments import queries
+from caseapp.assessments.models import Assessment
+from caseapp.assessments.schemas import COLUMN_FIELDS, FORM_VERSION
+from caseapp.audit.services import record_event
+from caseapp.auth.models import User
+from caseapp.calls import queries as call_queries
+from caseapp.cases import services as case_services
+from caseapp.cases.models import Case
+from caseapp.errors import Conflict, ValidationError
+from caseapp.extensions import db
+from caseapp.notifications import services as notifications
+from caseapp.reference import RiskLevel
+from caseapp.timeutil import now_utc
+
+
+def record_assessment(case: Case, answers: dict[str, Any], *, actor: User) -> Assessment:
+    """Store a new assessment (or a correction of `supersedes_id`), validated by AssessmentInputSchema."""
+    values = dict(answers)
+    call_id = values.pop("call_id", None)
+    supersedes_id = values.pop("supersedes_id", None)
+    revision = 1
+    if call_id is not None and call_queries.get_call(call_id).case_id != case.id:
+        raise ValidationError("That call belongs to another case.", fields={"call_id": ["Not a call of this case."]})
+    if supersedes_id is not None:
+        previous = queries.get_assessment(supersedes_id)
+        if previous.case_id != case.id:
+            raise ValidationError("That assessment belongs to another case.", fields={"supersedes_id": ["Wrong case."]})
+        if queries.is_superseded(previous.id):
+            raise Conflict("That assessment has already been corrected; correct the latest revision instead.")
+        revision = previous.revision + 1
+    columns = {name: values.pop(name) for name in COLUMN_FIELDS}
+    now = now_utc()
+    assessment = Assessment(
+        case_id=case.id,
+        call_id=call_id,
+        advisor_id=actor.id,
+        form_version=FORM_VERSION,
+        supersedes_id=supersedes_id,
+        revision=revision,
+        consent_recorded_at=now,
+        answers=_jsonable(values),
+        **columns,
+    )
+    db.session.add(assessment)
+    db.session.flush()
+    case_services.raise_risk(case, assessment.risk_level)
+    case_services.mark_assessed(case)
+    record_event(
+        "assessment.recorded",
+        actor_id=actor.id,
+        entity_type="assessment",
+        entity_id=assessment.id,
+        detail={"case_id": case.id, "revision": revision, "risk_level": assessment.risk_level.value},
+    )
+    if assessment.risk_level == RiskLevel.IMMEDIATE_DANGER:
+        _alert_immediate_danger(case, assessment, actor)
+    return assessment
+
+
+def _alert_immediate_danger(case: Case, assessment: Assessment, actor: User) -> None:
+    recipients = notifications.managers_to_alert()
+    notifications.notify(
+        recipients,
+        kind="immediate_danger",
+        title=f"Immediate danger on case {case.reference}",
+        link=f"/cases/{case.id}",
+        case_id=case.id,
+    )
+    record_event(
+        "assessment.immediate_danger_alerted",
+        actor_id=actor.id,
+        entity_type="case",
+        entity_id=case.id,
+        detail={"assessment_id": assessment.id, "recipients": len(recipients)},
+    )
+
+
+def record_view(assessment: Assessment, *, actor: User) -> None:
+    record_event("assessment.viewed", actor_id=actor.id, entity_type="assessment", entity_id=assessment.id)
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, list):
+            out[key] = [str(v) for v in value]
+        elif hasattr(value, "isoformat"):
+            out[key] = value.isoformat()
+        elif value is not None and not isinstance(value, bool | int | str):
+            out[key] = str(value)
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,63 @@
+"""JSON API for callers: look up by phone in any format, read, and update contact details and consents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_login import current_user
+
+from caseapp.api import api_blueprint, operation, page_of
+from caseapp.callers import queries, services
+from caseapp.callers.models import Caller
+from caseapp.callers.phones import normalise_phone
+from caseapp.callers.schemas import CallerDetailsSchema, CallerLookupQuery, CallerMatchSchema, CallerSchema
+from caseapp.calls import queries as call_queries
+from caseapp.cases import queries as case_queries
+from caseapp.extensions import db
+
+api_bp = api_blueprint("callers", "/callers")
+
+
+def with_context(caller: Caller) -> Caller:
+    """Attach what the repeat-caller banner shows: the open case and the last few calls."""
+    caller.open_case = case_queries.find_open_case_for_caller(caller.id)  # type: ignore[attr-defined]
+    caller.recent_calls = call_queries.recent_calls_for_caller(caller.id)  # type: ignore[attr-defined]
+    return caller
+
+
+@operation(
+    api_bp,
+    "",
+    summary="Find the caller with this number (any format)",
+    query=CallerLookupQuery,
+    response=page_of(CallerMatchSchema),
+)
+def lookup(query: dict[str, Any]) -> dict[str, Any]:
+    e164 = normalise_phone(query["phone"])
+    caller = queries.find_caller_by_phone(e164) if e164 else None
+    services.lookup_phone_audit(caller, actor=current_user)
+    db.session.commit()
+    return {"items": [with_context(caller)] if caller else [], "next": None}
+
+
+@operation(api_bp, "/<int:caller_id>", summary="One caller", response=CallerMatchSchema)
+def get(caller_id: int) -> Caller:
+    caller = queries.get_caller(caller_id)
+    services.record_view(caller, actor=current_user)
+    db.session.commit()
+    return with_context(caller)
+
+
+@operation(
+    api_bp,
+    "/<int:caller_id>",
+    "PATCH",
+    summary="Update a caller's details and consents",
+    body=CallerDetailsSchema,
+    response=CallerSchema,
+)
+def update(caller_id: int, body: dict[str, Any]) -> Caller:
+    caller = queries.get_caller(caller_id)
+    services.apply_details(caller, body, actor=current_user)
+    db.session.commit()
+    return caller

@@ -1,0 +1,62 @@
+"""Phone numbers: anything an advisor might type → E.164 (phonenumbers, default region GB), or withheld."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from caseapp.errors import ValidationError
+
+DEFAULT_REGION = "GB"
+#: what an advisor types (or a telephony system sends) for a number that was not presented
+WITHHELD = frozenset(
+    {"", "withheld", "private", "unknown", "anonymous", "number withheld", "no caller id", "restricted"}
+)
+INVALID_MESSAGE = "This is not a valid phone number. Check the digits, or leave it empty if the number was withheld."
+
+
+def is_withheld(raw: str | None) -> bool:
+    return raw is None or raw.strip().lower() in WITHHELD
+
+
+def normalise_phone(raw: str | None, field: str = "phone") -> str | None:
+    """E.164 for a valid number, None for a withheld one; ValidationError otherwise.
+
+    `07811 606 606`, `+44 7811 606606`, `447811606606` and `0044 7811 606606` all give `+447811606606`.
+    """
+    if is_withheld(raw):
+        return None
+    assert raw is not None  # noqa: S101 - narrowed by is_withheld
+    text = raw.strip()
+    candidates = [text]
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if not text.startswith(("+", "0")) and len(digits) > 10:
+        candidates.append("+" + digits)  # an international number typed without its +
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, DEFAULT_REGION)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    raise ValidationError(INVALID_MESSAGE, fields={field: [INVALID_MESSAGE]})
+
+
+def try_normalise(raw: str | None) -> str | None:
+    """For search: E.164 when the text is a valid number, else None (never raises)."""
+    try:
+        return normalise_phone(raw)
+    except ValidationError:
+        return None
+
+
+def display(e164: str | None) -> str:
+    """How a stored number is shown to advisors: national format for UK numbers, international otherwise."""
+    if not e164:
+        return "Withheld"
+    number = phonenumbers.parse(e164)
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if phonenumbers.region_code_for_number(number) == DEFAULT_REGION
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, fmt)

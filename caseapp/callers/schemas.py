@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from caseapp.callers.phones import display
+from caseapp.reference import Relationship
+from caseapp.schemas import AwareDateTime, LabelledEnum
+
+
+class CallerDetailsSchema(ma.Schema):
+    """What can be recorded about a caller (from a call or an edit); None leaves a field unchanged."""
+
+    name = fields.String(allow_none=True, validate=validate.Length(max=120))
+    relationship = LabelledEnum(Relationship, allow_none=True)
+    consent_callback = fields.Boolean(allow_none=True)
+    consent_voicemail = fields.Boolean(allow_none=True)
+    consent_sms = fields.Boolean(allow_none=True)
+    preferred_from = fields.Time(allow_none=True, metadata={"description": "Local (Europe/London) wall-clock time."})
+    preferred_to = fields.Time(allow_none=True)
+    preferred_times_note = fields.String(allow_none=True, validate=validate.Length(max=200))
+    safe_to_call_notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class CaseSummarySchema(ma.Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    status = fields.String()
+    risk_level = fields.String(allow_none=True)
+    assigned_advisor_id = fields.Integer(allow_none=True)
+
+
+class CallSummarySchema(ma.Schema):
+    id = fields.Integer()
+    started_at = AwareDateTime()
+    call_type = fields.String()
+    channel = fields.String()
+    advisor_id = fields.Integer()
+    outcome_summary = fields.String(allow_none=True)
+
+
+class CallerSchema(ma.Schema):
+    id = fields.Integer()
+    phone = fields.String(attribute="phone_e164", allow_none=True, metadata={"description": "E.164; null = withheld"})
+    phone_display = fields.Function(lambda c: display(c.phone_e164))
+    name = fields.String(allow_none=True)
+    relationship = fields.String()
+    consent_callback = fields.Boolean()
+    consent_voicemail = fields.Boolean()
+    consent_sms = fields.Boolean()
+    preferred_from = fields.Time(allow_none=True)
+    preferred_to = fields.Time(allow_none=True)
+    preferred_times_note = fields.String(allow_none=True)
+    safe_to_call_notes = fields.String(allow_none=True)
+    created_at = AwareDateTime()
+
+
+class CallerMatchSchema(CallerSchema):
+    """A phone lookup hit, with what an advisor needs before speaking."""
+
+    open_case = fields.Nested(CaseSummarySchema, allow_none=True)
+    recent_calls = fields.List(fields.Nested(CallSummarySchema))
+
+
+class CallerLookupQuery(ma.Schema):
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=40))

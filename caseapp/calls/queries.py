@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from caseapp.calls.models import Call, CallDraft
+from caseapp.errors import NotFound
+from caseapp.extensions import db
+
+
+def get_call(call_id: int) -> Call:
+    call = db.session.get(Call, call_id)
+    if call is None:
+        raise NotFound("No such call.")
+    return call
+
+
+def select_calls(
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    advisor_id: int | None = None,
+    case_id: int | None = None,
+) -> sa.Select[Call]:
+    """Calls in [start, end), filtered; the caller orders (keyset on started_at, id)."""
+    query = sa.select(Call)
+    if start is not None:
+        query = query.where(Call.started_at >= start)
+    if end is not None:
+        query = query.where(Call.started_at < end)
+    if advisor_id is not None:
+        query = query.where(Call.advisor_id == advisor_id)
+    if case_id is not None:
+        query = query.where(Call.case_id == case_id)
+    return query
+
+
+def recent_calls_for_caller(caller_id: int, limit: int = 5) -> list[Call]:
+    query = (
+        sa.select(Call).where(Call.caller_id == caller_id).order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def calls_for_case(case_id: int) -> list[Call]:
+    query = sa.select(Call).where(Call.case_id == case_id).order_by(Call.started_at.desc(), Call.id.desc())
+    return list(db.session.scalars(query))
+
+
+def find_draft(draft_id: int, advisor_id: int) -> CallDraft | None:
+    draft = db.session.get(CallDraft, draft_id)
+    return draft if draft is not None and draft.advisor_id == advisor_id else None
+
+
+def latest_draft(advisor_id: int) -> CallDraft | None:
+    query = (
+        sa.select(CallDraft).where(CallDraft.advisor_id == advisor_id).order_by(CallDraft.updated_at.desc()).limit(1)
+    )
+    return db.session.scalar(query)

@@ -1,0 +1,94 @@
+"""JSON API for cases: list, read, update with optimistic concurrency, timeline and notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_login import current_user
+
+from caseapp.api import api_blueprint, operation, page_of
+from caseapp.audit.services import record_event
+from caseapp.cases import queries, services
+from caseapp.cases.models import Case
+from caseapp.cases.schemas import CaseListQuery, CasePatchSchema, CaseSchema, NoteCreateSchema, TimelineEntrySchema
+from caseapp.cases.timeline import build_timeline
+from caseapp.extensions import db
+from caseapp.pagination import keyset_page
+
+api_bp = api_blueprint("cases", "/cases")
+
+
+@operation(
+    api_bp, "", summary="List cases, most recently updated first", query=CaseListQuery, response=page_of(CaseSchema)
+)
+def list_cases(query: dict[str, Any]) -> dict[str, Any]:
+    advisor = query["advisor"]
+    select = queries.select_cases(
+        statuses=query["status"],
+        risk_levels=query["risk"],
+        open_only=query["open"],
+        advisor_id=current_user.id if advisor == "me" else (int(advisor) if advisor else None),
+    )
+    items, next_cursor = keyset_page(
+        select,
+        [Case.updated_at, Case.id],
+        lambda c: (c.updated_at, c.id),
+        cursor=query["cursor"],
+        limit=query["limit"],
+    )
+    record_event("case.listed", actor_id=current_user.id, entity_type="case", detail={"ids": [c.id for c in items]})
+    db.session.commit()
+    return {"items": items, "next": next_cursor}
+
+
+@operation(api_bp, "/<int:case_id>", summary="One case (with `version` for updates)", response=CaseSchema)
+def get(case_id: int) -> Case:
+    case = queries.get_case(case_id)
+    services.record_view(case, actor=current_user)
+    db.session.commit()
+    return case
+
+
+@operation(
+    api_bp,
+    "/<int:case_id>",
+    "PATCH",
+    summary="Change status, assignment or risk (409 when stale)",
+    body=CasePatchSchema,
+    response=CaseSchema,
+)
+def update(case_id: int, body: dict[str, Any]) -> Case:
+    case = queries.get_case(case_id)
+    version = body.pop("version")
+    services.update_case(case, body, expected_version=version, actor=current_user)
+    db.session.commit()
+    return case
+
+
+@operation(
+    api_bp,
+    "/<int:case_id>/timeline",
+    summary="Everything on the case, newest first",
+    response=page_of(TimelineEntrySchema),
+)
+def timeline(case_id: int) -> dict[str, Any]:
+    case = queries.get_case(case_id)
+    services.record_view(case, actor=current_user)
+    db.session.commit()
+    return {"items": build_timeline(case.id), "next": None}
+
+
+@operation(
+    api_bp,
+    "/<int:case_id>/notes",
+    "POST",
+    summary="Add a note to the case",
+    body=NoteCreateSchema,
+    response=TimelineEntrySchema,
+    status=201,
+)
+def add_note(case_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    case = queries.get_case(case_id)
+    note = services.add_note(case, body["body"], actor=current_user)
+    db.session.commit()
+    return {"kind": "note", "id": note.id, "at": note.created_at, "actor_id": note.author_id, "summary": "Note"}

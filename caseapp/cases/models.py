@@ -1,0 +1,81 @@
+"""A case: one person of concern, their status, risk and assigned advisor."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from caseapp.auth.models import User
+from caseapp.callers.models import Caller
+from caseapp.db import Base, CreatedAtMixin, UTCDateTime, str_enum
+from caseapp.reference import CaseStatus, CloseReason, RiskLevel
+
+REFERENCE_PREFIX = "CA"
+OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.ASSESSING, CaseStatus.ASSESSED, CaseStatus.REFERRED, CaseStatus.ADMITTED)
+
+
+class Case(CreatedAtMixin, Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: local (Europe/London) year the case was opened; part of the human reference CA-<year>-<id>
+    reference_year: Mapped[int] = mapped_column(sa.SmallInteger())
+    caller_id: Mapped[int] = mapped_column(sa.ForeignKey("callers.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus, "case_status"), default=CaseStatus.NEW)
+    close_reason: Mapped[CloseReason | None] = mapped_column(str_enum(CloseReason, "case_close_reason"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    assigned_advisor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    risk_level: Mapped[RiskLevel | None] = mapped_column(str_enum(RiskLevel, "case_risk_level"))
+    #: optimistic concurrency: every update bumps it; a PATCH with an older version gets 409
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now(), onupdate=sa.func.now())
+
+    caller: Mapped[Caller] = relationship(lazy="joined", innerjoin=True)
+    assigned_advisor: Mapped[User | None] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __table_args__ = (
+        sa.CheckConstraint("(status = 'closed') = (close_reason IS NOT NULL)", name="close_reason_iff_closed"),
+        sa.Index("ix_cases_status_risk", "status", "risk_level"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Case {self.id}>"
+
+    @property
+    def reference(self) -> str:
+        return format_reference(self.reference_year, self.id)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != CaseStatus.CLOSED
+
+
+def format_reference(year: int, case_id: int) -> str:
+    return f"{REFERENCE_PREFIX}-{year}-{case_id:06d}"
+
+
+def parse_reference(text: str) -> tuple[int, int] | None:
+    """(year, id) from 'CA-2026-000123' (any case, spaces tolerated), or None."""
+    parts = text.strip().upper().replace(" ", "").split("-")
+    if len(parts) != 3 or parts[0] != REFERENCE_PREFIX or not (parts[1].isdigit() and parts[2].isdigit()):
+        return None
+    return int(parts[1]), int(parts[2])
+
+
+class CaseNote(CreatedAtMixin, Base):
+    """A free-text note on a case's timeline (never logged, never in reports)."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    body: Mapped[str] = mapped_column(sa.Text())
+
+    author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    def __repr__(self) -> str:
+        return f"<CaseNote {self.id} case={self.case_id}>"

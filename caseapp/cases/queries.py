@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from caseapp.callers.models import Caller
+from caseapp.cases.models import OPEN_STATUSES, Case, CaseNote, parse_reference
+from caseapp.errors import NotFound
+from caseapp.extensions import db
+from caseapp.reference import CaseStatus, RiskLevel
+
+
+def get_case(case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise NotFound("No such case.")
+    return case
+
+
+def find_open_case_for_caller(caller_id: int) -> Case | None:
+    query = (
+        sa.select(Case)
+        .where(Case.caller_id == caller_id, Case.status.in_(OPEN_STATUSES))
+        .order_by(Case.created_at.desc(), Case.id.desc())
+        .limit(1)
+    )
+    return db.session.scalar(query)
+
+
+def find_case_by_reference(text: str) -> Case | None:
+    parsed = parse_reference(text)
+    if parsed is None:
+        return None
+    year, case_id = parsed
+    case = db.session.get(Case, case_id)
+    return case if case is not None and case.reference_year == year else None
+
+
+def select_cases(
+    *,
+    statuses: Sequence[CaseStatus] = (),
+    advisor_id: int | None = None,
+    risk_levels: Sequence[RiskLevel] = (),
+    open_only: bool = False,
+) -> sa.Select[Case]:
+    query = sa.select(Case)
+    if statuses:
+        query = query.where(Case.status.in_(statuses))
+    elif open_only:
+        query = query.where(Case.status.in_(OPEN_STATUSES))
+    if advisor_id is not None:
+        query = query.where(Case.assigned_advisor_id == advisor_id)
+    if risk_levels:
+        query = query.where(Case.risk_level.in_(risk_levels))
+    return query
+
+
+def select_cases_for_callers(caller_ids: Sequence[int]) -> sa.Select[Case]:
+    return sa.select(Case).where(Case.caller_id.in_(caller_ids)).order_by(Case.updated_at.desc())
+
+
+def search_cases(text: str, phone_e164: str | None, limit: int = 50) -> list[Case]:
+    """Cases matching a reference, a phone number (already normalised) or part of the caller's name."""
+    by_reference = find_case_by_reference(text)
+    if by_reference is not None:
+        return [by_reference]
+    query = sa.select(Case).join(Case.caller)
+    if phone_e164:
+        query = query.where(Caller.phone_e164 == phone_e164)
+    else:
+        query = query.where(sa.func.lower(Caller.name).like(f"%{text.strip().lower()}%"))
+    query = query.order_by(Case.updated_at.desc(), Case.id.desc()).limit(limit)
+    return list(db.session.scalars(query).unique())
+
+
+def notes_for_case(case_id: int) -> list[CaseNote]:
+    query = sa.select(CaseNote).where(CaseNote.case_id == case_id).order_by(CaseNote.created_at.desc())
+    return list(db.session.scalars(query))

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from caseapp.extensions import db
+from caseapp.notifications.models import Notification
+
+
+def count_unread(user_id: int) -> int:
+    query = sa.select(sa.func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    return db.session.scalar(query) or 0
+
+
+def select_for_user(user_id: int, *, unread_only: bool = False) -> sa.Select[Notification]:
+    query = sa.select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return query

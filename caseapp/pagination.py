@@ -1,0 +1,57 @@
+"""Keyset ("cursor") pagination for the JSON API: stable under inserts, cheap at any depth."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from caseapp.errors import ValidationError
+from caseapp.extensions import db
+
+T = TypeVar("T")
+BAD_CURSOR = "This cursor is not valid; start again without it."
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kinds: Sequence[type]) -> tuple[Any, ...]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(kinds):
+            raise ValueError("shape")
+        return tuple(
+            datetime.fromisoformat(v) if kind is datetime else kind(v) for v, kind in zip(raw, kinds, strict=True)
+        )
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise ValidationError(BAD_CURSOR, fields={"cursor": [BAD_CURSOR]}) from exc
+
+
+def keyset_page(
+    query: sa.Select[Any],
+    keys: Sequence[sa.orm.QueryableAttribute[Any]],
+    key_of: Callable[[Any], Sequence[Any]],
+    *,
+    cursor: str | None,
+    limit: int,
+    descending: bool = True,
+) -> tuple[list[Any], str | None]:
+    """One page of `query` ordered by `keys` (the last must be unique, e.g. id) and the cursor of the next page."""
+    if cursor:
+        after = decode_cursor(cursor, [k.type.python_type for k in keys])
+        row = sa.tuple_(*keys)
+        query = query.where(row < sa.tuple_(*after) if descending else row > sa.tuple_(*after))
+    order = [k.desc() if descending else k.asc() for k in keys]
+    items = list(db.session.scalars(query.order_by(*order).limit(limit + 1)).unique())
+    if len(items) <= limit:
+        return items, None
+    items = items[:limit]
+    return items, encode_cursor(key_of(items[-1]))

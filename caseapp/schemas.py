@@ -1,0 +1,48 @@
+"""marshmallow fields shared by every feature's schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+from caseapp.reference import Labelled
+from caseapp.timeutil import to_local
+
+
+class AwareDateTime(fields.DateTime):
+    """RFC 3339 with an offset in and out; shown in Europe/London, naive input refused."""
+
+    default_error_messages = {  # noqa: RUF012
+        "invalid": "Not a valid date and time; use RFC 3339, e.g. 2026-11-25T19:00:00+00:00.",
+        "naive": "Give the time with its offset or Z, e.g. 2026-11-25T19:00:00+00:00.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if result.tzinfo is None or result.utcoffset() is None:
+            raise self.make_error("naive")
+        return result
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else to_local(value).isoformat()
+
+
+class LabelledEnum(fields.Field):
+    """A reference-list value in, the enum member out; the error lists what is allowed."""
+
+    def __init__(self, enum: type[Labelled], **kwargs: Any) -> None:
+        self.enum = enum
+        metadata = {"enum": [m.value for m in enum], "type": "string"}
+        super().__init__(metadata={**metadata, **kwargs.pop("metadata", {})}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Labelled:
+        try:
+            return self.enum(value)
+        except ValueError as exc:
+            allowed = ", ".join(m.value for m in self.enum)
+            raise ValidationError(f"Not one of the allowed values: {allowed}.") from exc
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else str(value.value if isinstance(value, Labelled) else value)
