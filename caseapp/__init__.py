@@ -49,19 +49,23 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from caseapp.assessments.api import api_bp as assessments_api
+    from caseapp.assessments.views import bp as assessments_bp
     from caseapp.audit.views import bp as audit_bp
     from caseapp.auth.views import bp as auth_bp
     from caseapp.callers.api import api_bp as callers_api
     from caseapp.calls.api import api_bp as calls_api
+    from caseapp.calls.views import bp as calls_bp
     from caseapp.cases.api import api_bp as cases_api
+    from caseapp.cases.views import bp as cases_bp
     from caseapp.health import bp as health_bp
     from caseapp.home import bp as home_bp
     from caseapp.meta_api import api_bp as reference_api
     from caseapp.meta_api import docs_bp
     from caseapp.notifications.api import api_bp as notifications_api
+    from caseapp.notifications.views import bp as notifications_bp
     from caseapp.users.views import bp as users_bp
 
-    pages = (health_bp, auth_bp, home_bp, users_bp, audit_bp)
+    pages = (health_bp, auth_bp, home_bp, users_bp, audit_bp, calls_bp, cases_bp, assessments_bp, notifications_bp)
     apis = (docs_bp, reference_api, calls_api, callers_api, cases_api, assessments_api, notifications_api)
     for blueprint in (*pages, *apis):
         app.register_blueprint(blueprint)
@@ -69,8 +73,20 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from caseapp.callers.phones import display as display_phone
+
     app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["phone"] = display_phone
     from caseapp.auth.models import Role
 
     app.jinja_env.globals["app_env"] = app.config["ENV_NAME"]
     app.jinja_env.globals["Role"] = Role
+
+    from flask_login import current_user
+
+    from caseapp.notifications.queries import count_unread
+
+    def unread_notifications() -> int:
+        return count_unread(current_user.id) if current_user.is_authenticated else 0
+
+    app.jinja_env.globals["unread_notifications"] = unread_notifications

@@ -1,11 +1,17 @@
-"""Helpers shared by Flask-WTF forms."""
+"""Helpers shared by the HTML forms (Flask-WTF forms and schema-validated forms)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
+import marshmallow as ma
 from flask import flash
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 
 from caseapp.errors import AppError
+from caseapp.timeutil import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc
 
 
 def apply_errors(form: FlaskForm, error: AppError, default_field: str | None = None) -> None:
@@ -22,3 +28,76 @@ def apply_errors(form: FlaskForm, error: AppError, default_field: str | None = N
         else:
             flash(error.message, "error")
     form.form_errors.append(error.message)
+
+
+# --- forms validated by the API's marshmallow schemas (one set of rules for the page and the API) ----------
+
+TRUE_VALUES = frozenset({"on", "true", "yes", "1"})
+
+
+def form_to_payload(
+    form: MultiDict[str, str],
+    schema: type[ma.Schema],
+    *,
+    local_datetimes: tuple[str, ...] = (),
+    skip: tuple[str, ...] = ("csrf_token",),
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Turn submitted form fields into the JSON-like payload `schema` loads, plus errors found on the way.
+
+    Lists come from repeated fields (checkboxes), booleans from checkboxes ("on") or yes/no radios, empty text is
+    None, and `local_datetimes` (datetime-local inputs, Europe/London) become RFC 3339 UTC instants.
+    """
+    fields = schema().fields
+    payload: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for name, field in fields.items():
+        key = field.data_key or name
+        if key in skip or field.dump_only:
+            continue
+        if isinstance(field, ma.fields.List):
+            payload[key] = [v for v in form.getlist(key) if v != ""]
+        elif isinstance(field, ma.fields.Boolean):
+            raw = form.get(key, "")
+            if raw:
+                payload[key] = raw.lower() in TRUE_VALUES
+            elif f"{key}__checkbox" in form:  # an unticked checkbox sends nothing; its marker says "asked: no"
+                payload[key] = False
+            elif field.allow_none:
+                payload[key] = None
+        elif key in local_datetimes:
+            raw = (form.get(key) or "").strip()
+            if raw:
+                try:
+                    payload[key] = parse_local_datetime(raw, form.get(f"{key}__fold")).isoformat()
+                except ValueError as exc:
+                    errors[key] = [str(exc)]
+            else:
+                payload[key] = None
+        elif key in form:
+            value = form.get(key, "").strip()
+            payload[key] = value if value != "" else None
+    return payload, errors
+
+
+def parse_local_datetime(text: str, fold: str | None = None) -> datetime:
+    """A datetime-local value (YYYY-MM-DDTHH:MM) in Europe/London → aware UTC, refusing impossible times."""
+    try:
+        naive = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError("Enter a date and time, e.g. 25/11/2026 19:00.") from exc
+    if naive.tzinfo is not None:
+        return naive.astimezone(UTC)
+    try:
+        return local_to_utc(naive, fold=int(fold) if fold in ("0", "1") else None)
+    except NonexistentLocalTime as exc:
+        raise ValueError(f"{exc}. Choose a time before 01:00 or from 02:00.") from exc
+    except AmbiguousLocalTime as exc:
+        raise ValueError(f"{exc}. Choose whether you mean the first (BST) or the second (GMT) {naive:%H:%M}.") from exc
+
+
+def merge_errors(*sources: dict[str, list[str]]) -> dict[str, list[str]]:
+    merged: dict[str, list[str]] = {}
+    for source in sources:
+        for key, messages in source.items():
+            merged.setdefault(key, []).extend(messages)
+    return merged

@@ -95,3 +95,36 @@ class AssessmentSchema(ma.Schema):
     consent_data_processing = fields.Boolean()
     consent_recorded_at = AwareDateTime(allow_none=True)
     answers = fields.Dict(keys=fields.String())
+
+
+#: how each form version's answers are shown: (field, label, reference list or None); old versions stay here
+FORM_LAYOUTS: dict[int, list[tuple[str, str, Any]]] = {
+    1: [
+        ("substances", "Substances used", Substance),
+        ("primary_substance", "Primary substance", Substance),
+        ("route", "Route of administration", Route),
+        ("frequency", "Frequency", None),
+        ("amount", "Amount", None),
+        ("years_of_use", "Years of use", None),
+        ("tolerance_rising", "Tolerance rising", None),
+        ("last_use_at", "Last use", None),
+        ("withdrawal_symptoms", "Withdrawal symptoms", WithdrawalSymptom),
+        ("withdrawal_onset_hours", "Withdrawal starts (hours after last dose)", None),
+        ("contributing_factors", "Contributing factors", ContributingFactor),
+        ("health_consequences", "Health consequences raised", HealthConsequence),
+        ("overdose_history", "Overdose history", None),
+        ("naloxone_held", "Holds naloxone", None),
+        ("mental_health_indicators", "Mental health indicators", MentalHealthIndicator),
+        ("dual_diagnosis", "Dual diagnosis suspected", None),
+        ("safeguarding_children", "Children in the household at risk", None),
+        ("safeguarding_adults", "Vulnerable adults in the household at risk", None),
+        ("safeguarding_notes", "Safeguarding notes", None),
+        ("previous_treatment", "Previous treatment", None),
+        ("funding_route", "Funding route", FundingRoute),
+        ("recommended_pathway", "Recommended pathway", Pathway),
+        ("risk_level", "Risk level", RiskLevel),
+        ("outcome", "Outcome", None),
+        ("consent_data_processing", "Consent to data processing", None),
+        ("notes", "Notes", None),
+    ]
+}

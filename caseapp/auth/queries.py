@@ -42,3 +42,10 @@ def list_tokens(user_id: int) -> list[ApiToken]:
 
 def count_users() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(User)) or 0
+
+
+def list_active_staff(role: Role = Role.ADVISOR) -> list[User]:
+    """Active users with at least `role` (for assignment pickers)."""
+    roles = [r for r in Role if r.includes(role)]
+    query = sa.select(User).where(User.is_active.is_(True), User.role.in_(roles)).order_by(User.full_name)
+    return list(db.session.scalars(query))

@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from caseapp.api import api_blueprint, operation, page_of
 from caseapp.audit.services import record_event
-from caseapp.callers.services import DETAIL_FIELDS
 from caseapp.calls import queries, services
 from caseapp.calls.models import Call
 from caseapp.calls.schemas import (
@@ -25,14 +24,6 @@ from caseapp.pagination import keyset_page
 api_bp = api_blueprint("calls", "/calls")
 
 
-def call_input(body: dict[str, Any]) -> services.CallInput:
-    """The validated body as the service's input (caller details split out)."""
-    details = {name: body.pop(name) for name in DETAIL_FIELDS if name in body}
-    details["name"] = body.pop("caller_name", None)
-    body.pop("draft_id", None)
-    return services.CallInput(**body, caller_details=details)
-
-
 @operation(
     api_bp,
     "",
@@ -44,7 +35,7 @@ def call_input(body: dict[str, Any]) -> services.CallInput:
 )
 def create(body: dict[str, Any]) -> Any:
     draft_id = body.get("draft_id")
-    logged = services.log_call(call_input(body), actor=current_user, draft_id=draft_id)
+    logged = services.log_call(services.call_input_from(body), actor=current_user, draft_id=draft_id)
     db.session.commit()
     call = logged.call
     call.created_caller, call.created_case = logged.created_caller, logged.created_case  # type: ignore[attr-defined]

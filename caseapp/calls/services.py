@@ -12,6 +12,7 @@ from caseapp.callers import queries as caller_queries
 from caseapp.callers import services as caller_services
 from caseapp.callers.models import Caller
 from caseapp.callers.phones import normalise_phone
+from caseapp.callers.services import DETAIL_FIELDS
 from caseapp.calls import queries
 from caseapp.calls.models import Call, CallDraft
 from caseapp.cases import queries as case_queries
@@ -45,6 +46,15 @@ class CallInput:
     tags: list[str] = field(default_factory=list)
     #: caller details (name, relationship, consents, ...) to record on the caller
     caller_details: dict[str, Any] = field(default_factory=dict)
+
+
+def call_input_from(payload: dict[str, Any]) -> CallInput:
+    """A payload validated by CallCreateSchema as the service's input (caller details split out)."""
+    body = dict(payload)
+    details = {name: body.pop(name) for name in DETAIL_FIELDS if name in body}
+    details["name"] = body.pop("caller_name", None)
+    body.pop("draft_id", None)
+    return CallInput(**body, caller_details=details)
 
 
 @dataclass

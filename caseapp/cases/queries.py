@@ -60,18 +60,19 @@ def select_cases_for_callers(caller_ids: Sequence[int]) -> sa.Select[Case]:
     return sa.select(Case).where(Case.caller_id.in_(caller_ids)).order_by(Case.updated_at.desc())
 
 
-def search_cases(text: str, phone_e164: str | None, limit: int = 50) -> list[Case]:
+def select_case_search(text: str, phone_e164: str | None) -> sa.Select[Case]:
     """Cases matching a reference, a phone number (already normalised) or part of the caller's name."""
-    by_reference = find_case_by_reference(text)
+    by_reference = parse_reference(text)
     if by_reference is not None:
-        return [by_reference]
+        year, case_id = by_reference
+        return sa.select(Case).where(Case.id == case_id, Case.reference_year == year)
     query = sa.select(Case).join(Case.caller)
     if phone_e164:
         query = query.where(Caller.phone_e164 == phone_e164)
     else:
-        query = query.where(sa.func.lower(Caller.name).like(f"%{text.strip().lower()}%"))
-    query = query.order_by(Case.updated_at.desc(), Case.id.desc()).limit(limit)
-    return list(db.session.scalars(query).unique())
+        escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(sa.func.lower(Caller.name).like(f"%{escaped}%", escape="\\"))
+    return query.order_by(Case.updated_at.desc(), Case.id.desc())
 
 
 def notes_for_case(case_id: int) -> list[CaseNote]:

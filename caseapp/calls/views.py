@@ -1,0 +1,124 @@
+"""Pages: log a call (phone first, repeat-caller banner, autosaved draft) and the banner fragment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from caseapp import reference
+from caseapp.api import load
+from caseapp.auth.access import guard_blueprint
+from caseapp.auth.models import Role
+from caseapp.callers import queries as caller_queries
+from caseapp.callers import services as caller_services
+from caseapp.callers.phones import is_withheld, try_normalise
+from caseapp.calls import queries, services
+from caseapp.calls.schemas import CallCreateSchema
+from caseapp.cases import queries as case_queries
+from caseapp.errors import AppError
+from caseapp.extensions import db
+from caseapp.forms import form_to_payload, merge_errors
+from caseapp.timeutil import now_utc, to_local
+
+bp = Blueprint("calls", __name__, url_prefix="/calls")
+guard_blueprint(bp, Role.ADVISOR)
+
+LOCAL_DATETIMES = ("started_at", "ended_at")
+NON_DATA_TYPES = [t for t in reference.CallType if t != reference.CallType.DATA]
+
+
+def _initial_values() -> MultiDict[str, Any]:
+    values: MultiDict[str, Any] = MultiDict(
+        {
+            "started_at": to_local(now_utc()).strftime("%Y-%m-%dT%H:%M"),
+            "direction": "inbound",
+            "channel": "phone",
+            "relationship": "self",
+        }
+    )
+    for key in ("phone", "case_id"):
+        if request.args.get(key):
+            values[key] = request.args[key]
+    draft_id = request.args.get("draft", type=int)
+    draft = queries.find_draft(draft_id, current_user.id) if draft_id else None
+    if draft is not None:
+        for key, value in draft.data.items():
+            if isinstance(value, list):
+                values.setlist(key, [str(v) for v in value])
+            else:
+                values[key] = value
+        values["draft_id"] = str(draft.id)
+    return values
+
+
+def _render(values: MultiDict[str, Any], errors: dict[str, list[str]], message: str | None = None) -> str:
+    case_id = values.get("case_id")
+    case = case_queries.get_case(int(case_id)) if case_id and str(case_id).isdigit() else None
+    draft = queries.latest_draft(current_user.id) if not values.get("draft_id") else None
+    return render_template(
+        "calls/new.html",
+        values=values,
+        errors=errors,
+        message=message,
+        case=case,
+        draft=draft,
+        non_data_types=NON_DATA_TYPES,
+        ref=reference,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new() -> ResponseReturnValue:
+    if request.method == "GET":
+        return _render(_initial_values(), {})
+    payload, errors = form_to_payload(request.form, CallCreateSchema, local_datetimes=LOCAL_DATETIMES)
+    payload["tags"] = [tag.strip() for value in payload.get("tags", []) for tag in value.split(",") if tag.strip()]
+    if request.form.get("quick_type"):  # one-click non-data call: only type, time and (maybe) number matter
+        payload = {key: payload.get(key) for key in ("phone", "started_at", "direction", "channel")}
+        payload["call_type"] = request.form["quick_type"]
+        errors = {key: value for key, value in errors.items() if key in payload}
+    message = None
+    if not errors:
+        try:
+            body = load(CallCreateSchema, payload)
+            call_input = services.call_input_from(body)
+            logged = services.log_call(call_input, actor=current_user, draft_id=body.get("draft_id"))
+        except AppError as exc:
+            db.session.rollback()
+            errors, message = merge_errors(errors, exc.fields), exc.message
+        else:
+            db.session.commit()
+            if logged.case is not None:
+                what = "New caller and case" if logged.created_case else "Call added to case"
+                flash(f"{what} {logged.case.reference}.", "info")
+                return redirect(url_for("cases.show", case_id=logged.case.id))
+            flash(f"{logged.call.call_type.label} call logged.", "info")
+            return redirect(url_for("calls.new"))
+    return _render(request.form, errors, message), 422
+
+
+@bp.get("/lookup")
+def lookup() -> ResponseReturnValue:
+    """The repeat-caller banner for a number as typed (an HTML fragment the log-a-call page fetches)."""
+    raw = request.args.get("phone", "")
+    if is_withheld(raw):
+        return render_template("calls/_banner.html", state="withheld")
+    e164 = try_normalise(raw)
+    if e164 is None:
+        return render_template("calls/_banner.html", state="incomplete")
+    caller = caller_queries.find_caller_by_phone(e164)
+    caller_services.lookup_phone_audit(caller, actor=current_user)
+    db.session.commit()
+    if caller is None:
+        return render_template("calls/_banner.html", state="new")
+    return render_template(
+        "calls/_banner.html",
+        state="known",
+        caller=caller,
+        case=case_queries.find_open_case_for_caller(caller.id),
+        calls=queries.recent_calls_for_caller(caller.id),
+    )

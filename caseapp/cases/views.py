@@ -1,0 +1,183 @@
+"""Pages: a case (header, actions, timeline), my cases, all open cases, and search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from caseapp import reference
+from caseapp.api import load
+from caseapp.audit.services import record_event
+from caseapp.auth import queries as auth_queries
+from caseapp.auth.access import guard_blueprint, require_role
+from caseapp.auth.models import Role
+from caseapp.callers import services as caller_services
+from caseapp.callers.phones import try_normalise
+from caseapp.callers.schemas import CallerDetailsSchema
+from caseapp.cases import queries, services
+from caseapp.cases.models import Case
+from caseapp.cases.schemas import CasePatchSchema
+from caseapp.cases.timeline import build_timeline
+from caseapp.errors import AppError
+from caseapp.extensions import db
+from caseapp.forms import form_to_payload
+
+bp = Blueprint("cases", __name__)
+guard_blueprint(bp, Role.ADVISOR)
+PER_PAGE = 50
+
+
+def _render_case(
+    case: Case,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    form: str | None = None,
+    values: MultiDict[str, Any] | None = None,
+    message: str | None = None,
+) -> str:
+    caller = case.caller
+    caller_values: MultiDict[str, Any] = MultiDict(
+        {
+            "name": caller.name or "",
+            "relationship": caller.relationship.value,
+            "consent_callback": "true" if caller.consent_callback else "",
+            "consent_voicemail": "true" if caller.consent_voicemail else "",
+            "consent_sms": "true" if caller.consent_sms else "",
+            "preferred_from": caller.preferred_from.strftime("%H:%M") if caller.preferred_from else "",
+            "preferred_to": caller.preferred_to.strftime("%H:%M") if caller.preferred_to else "",
+            "preferred_times_note": caller.preferred_times_note or "",
+            "safe_to_call_notes": caller.safe_to_call_notes or "",
+        }
+    )
+    update_values: MultiDict[str, Any] = MultiDict(
+        {
+            "status": case.status.value,
+            "risk_level": case.risk_level.value if case.risk_level else "",
+            "assigned_advisor_id": str(case.assigned_advisor_id or ""),
+            "version": str(case.version),
+        }
+    )
+    chosen = {"caller": caller_values, "update": update_values, "note": MultiDict()}
+    if form and values is not None:
+        chosen[form] = values
+    return render_template(
+        "cases/show.html",
+        case=case,
+        timeline=build_timeline(case.id),
+        ref=reference,
+        staff_choices=[(str(u.id), u.full_name) for u in auth_queries.list_active_staff()],
+        forms=chosen,
+        errors=errors or {},
+        error_form=form,
+        message=message,
+    )
+
+
+@bp.get("/cases/<int:case_id>")
+def show(case_id: int) -> ResponseReturnValue:
+    case = queries.get_case(case_id)
+    services.record_view(case, actor=current_user)
+    db.session.commit()
+    return _render_case(case)
+
+
+@bp.post("/cases/<int:case_id>/update")
+def update(case_id: int) -> ResponseReturnValue:
+    case = queries.get_case(case_id)
+    payload, _ = form_to_payload(request.form, CasePatchSchema)
+    if payload.get("assigned_advisor_id") is None:
+        payload["assigned_advisor_id"] = None
+    payload = {k: v for k, v in payload.items() if v is not None or k == "assigned_advisor_id"}
+    try:
+        body = load(CasePatchSchema, payload)
+        services.update_case(case, body, expected_version=body.pop("version"), actor=current_user)
+    except AppError as exc:
+        db.session.rollback()
+        case = queries.get_case(case_id)
+        return _render_case(
+            case, errors=exc.fields, form="update", values=request.form, message=exc.message
+        ), exc.status
+    db.session.commit()
+    flash("Case updated.", "info")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/notes")
+def add_note(case_id: int) -> ResponseReturnValue:
+    case = queries.get_case(case_id)
+    try:
+        services.add_note(case, request.form.get("body", ""), actor=current_user)
+    except AppError as exc:
+        db.session.rollback()
+        return _render_case(case, errors=exc.fields, form="note", values=request.form, message=exc.message), 422
+    db.session.commit()
+    flash("Note added.", "info")
+    return redirect(url_for("cases.show", case_id=case.id) + "#timeline")
+
+
+@bp.post("/cases/<int:case_id>/caller")
+def update_caller(case_id: int) -> ResponseReturnValue:
+    case = queries.get_case(case_id)
+    payload, errors = form_to_payload(request.form, CallerDetailsSchema)
+    try:
+        body = load(CallerDetailsSchema, payload)
+        caller_services.apply_details(case.caller, body, actor=current_user)
+    except AppError as exc:
+        db.session.rollback()
+        case = queries.get_case(case_id)
+        return _render_case(case, errors=exc.fields, form="caller", values=request.form, message=exc.message), 422
+    db.session.commit()
+    flash("Caller details saved.", "info")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.get("/cases/mine")
+def mine() -> ResponseReturnValue:
+    query = queries.select_cases(advisor_id=current_user.id, open_only=True).order_by(
+        Case.updated_at.desc(), Case.id.desc()
+    )
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    return render_template("cases/list.html", page=page, title="My cases", endpoint="cases.mine", filters={})
+
+
+@bp.get("/cases/")
+@require_role(Role.MANAGER)
+def all_open() -> ResponseReturnValue:
+    statuses = [s for s in reference.CaseStatus if s.value in request.args.getlist("status")]
+    risks = [r for r in reference.RiskLevel if r.value in request.args.getlist("risk")]
+    advisor_id = request.args.get("advisor", type=int)
+    query = queries.select_cases(statuses=statuses, risk_levels=risks, advisor_id=advisor_id, open_only=True)
+    query = query.order_by(Case.updated_at.desc(), Case.id.desc())
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    filters = {"status": [s.value for s in statuses], "risk": [r.value for r in risks], "advisor": advisor_id}
+    return render_template(
+        "cases/list.html",
+        page=page,
+        title="All open cases",
+        endpoint="cases.all_open",
+        filters=filters,
+        ref=reference,
+        staff=auth_queries.list_active_staff(),
+    )
+
+
+@bp.get("/search")
+def search() -> ResponseReturnValue:
+    text = request.args.get("q", "").strip()[:100]
+    page = None
+    if text:
+        query = queries.select_case_search(text, try_normalise(text) if any(c.isdigit() for c in text) else None)
+        page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+        if page.items:
+            record_event(
+                "case.searched",
+                actor_id=current_user.id,
+                entity_type="case",
+                detail={"ids": [c.id for c in page.items]},
+            )
+            db.session.commit()
+    return render_template("cases/search.html", q=text, page=page)

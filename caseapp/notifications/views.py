@@ -1,0 +1,31 @@
+"""Pages: the signed-in user's notifications (the bell's list)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from caseapp.auth.access import guard_blueprint
+from caseapp.auth.models import Role
+from caseapp.extensions import db
+from caseapp.notifications import queries, services
+from caseapp.notifications.models import Notification
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+guard_blueprint(bp, Role.ADVISOR)
+
+
+@bp.get("/")
+def list() -> ResponseReturnValue:  # noqa: A001 - endpoint name notifications.list
+    query = queries.select_for_user(current_user.id).order_by(Notification.created_at.desc(), Notification.id.desc())
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    return render_template("notifications/list.html", page=page)
+
+
+@bp.post("/read")
+def mark_read() -> ResponseReturnValue:
+    ids = [int(v) for v in request.form.getlist("id") if v.isdigit()] or None
+    services.mark_read(current_user.id, ids)
+    db.session.commit()
+    return redirect(request.form.get("next") or url_for("notifications.list"))
