@@ -32,7 +32,7 @@ class Relationship(Labelled):
 
 
 class CallType(Labelled):
-    DATA = "data", "Data call (assessment or enquiry)"
+    DATA = "data", "Data call"
     SILENT = "silent", "Silent"
     HANG_UP = "hang_up", "Hang-up"
     WRONG_NUMBER = "wrong_number", "Wrong number"
@@ -165,6 +165,30 @@ class Pathway(Labelled):
     NO_FURTHER_ACTION = "no_further_action", "No further action"
 
 
+class CallbackStatus(Labelled):
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    NO_ANSWER = "no_answer", "No answer (to reschedule)"
+    CANCELLED = "cancelled", "Cancelled"
+    MISSED = "missed", "Missed"
+    UNREACHABLE = "unreachable", "Unreachable"
+
+
+class CallbackPriority(Labelled):
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+class AttemptOutcome(Labelled):
+    ANSWERED = "answered", "Answered"
+    NO_ANSWER = "no_answer", "No answer"
+    VOICEMAIL_LEFT = "voicemail_left", "Voicemail left"
+    WRONG_NUMBER = "wrong_number", "Wrong number"
+    CALL_BACK_LATER = "call_back_later", "Asked to be called back later"
+
+
 REFERENCE_LISTS: dict[str, type[Labelled]] = {
     "relationships": Relationship,
     "call_types": CallType,
@@ -182,6 +206,9 @@ REFERENCE_LISTS: dict[str, type[Labelled]] = {
     "mental_health_indicators": MentalHealthIndicator,
     "funding_routes": FundingRoute,
     "pathways": Pathway,
+    "callback_statuses": CallbackStatus,
+    "callback_priorities": CallbackPriority,
+    "callback_attempt_outcomes": AttemptOutcome,
 }
 
 

@@ -25,7 +25,10 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
 
 
 def open_case(caller: Caller, *, actor: User) -> Case:
-    case = Case(caller=caller, status=CaseStatus.NEW, reference_year=to_local(now_utc()).year)
+    # the advisor who takes the first call owns the case until someone reassigns it
+    case = Case(
+        caller=caller, status=CaseStatus.NEW, reference_year=to_local(now_utc()).year, assigned_advisor_id=actor.id
+    )
     db.session.add(case)
     db.session.flush()
     record_event("case.opened", actor_id=actor.id, entity_type="case", entity_id=case.id)
