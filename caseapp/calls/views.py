@@ -77,6 +77,8 @@ def new() -> ResponseReturnValue:
         return _render(_initial_values(), {})
     payload, errors = form_to_payload(request.form, CallCreateSchema, local_datetimes=LOCAL_DATETIMES)
     payload["tags"] = [tag.strip() for value in payload.get("tags", []) for tag in value.split(",") if tag.strip()]
+    if payload.get("ended_at") is None and not errors.get("ended_at"):
+        payload["ended_at"] = now_utc().isoformat()  # logged at the end of the call unless told otherwise
     if request.form.get("quick_type"):  # one-click non-data call: only type, time and (maybe) number matter
         payload = {key: payload.get(key) for key in ("phone", "started_at", "direction", "channel")}
         payload["call_type"] = request.form["quick_type"]

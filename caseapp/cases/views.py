@@ -141,6 +141,7 @@ def mine() -> ResponseReturnValue:
         Case.updated_at.desc(), Case.id.desc()
     )
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    _audit_listing(page.items)
     return render_template("cases/list.html", page=page, title="My cases", endpoint="cases.mine", filters={})
 
 
@@ -153,6 +154,7 @@ def all_open() -> ResponseReturnValue:
     query = queries.select_cases(statuses=statuses, risk_levels=risks, advisor_id=advisor_id, open_only=True)
     query = query.order_by(Case.updated_at.desc(), Case.id.desc())
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    _audit_listing(page.items)
     filters = {"status": [s.value for s in statuses], "risk": [r.value for r in risks], "advisor": advisor_id}
     return render_template(
         "cases/list.html",
@@ -172,12 +174,12 @@ def search() -> ResponseReturnValue:
     if text:
         query = queries.select_case_search(text, try_normalise(text) if any(c.isdigit() for c in text) else None)
         page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
-        if page.items:
-            record_event(
-                "case.searched",
-                actor_id=current_user.id,
-                entity_type="case",
-                detail={"ids": [c.id for c in page.items]},
-            )
-            db.session.commit()
+        _audit_listing(page.items, action="case.searched")
     return render_template("cases/search.html", q=text, page=page)
+
+
+def _audit_listing(cases: list[Case], action: str = "case.listed") -> None:
+    """A list of cases shows callers' names and numbers: which ones were shown is audited."""
+    if cases:
+        record_event(action, actor_id=current_user.id, entity_type="case", detail={"ids": [c.id for c in cases]})
+        db.session.commit()
