@@ -128,6 +128,7 @@ def dev(host: str, port: int) -> None:
     ensure_demo_accounts()
     worker_cmd = [*_celery(), "worker", "--beat", "--loglevel=INFO", "--concurrency=1", "--pool=threads"]
     worker_process = subprocess.Popen(worker_cmd)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` stops the worker too, like Ctrl-C
     click.echo("")
     click.echo(f"  caseapp is running at http://{host}:{port}/")
     click.echo("  Demo logins (embedded mode only):")
