@@ -52,6 +52,7 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.assessments.views import bp as assessments_bp
     from caseapp.audit.views import bp as audit_bp
     from caseapp.auth.views import bp as auth_bp
+    from caseapp.callbacks.api import api_bp as callbacks_api
     from caseapp.callers.api import api_bp as callers_api
     from caseapp.calls.api import api_bp as calls_api
     from caseapp.calls.views import bp as calls_bp
@@ -63,10 +64,23 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.meta_api import docs_bp
     from caseapp.notifications.api import api_bp as notifications_api
     from caseapp.notifications.views import bp as notifications_bp
+    from caseapp.reminders.api import api_bp as reminders_api
+    from caseapp.shifts.api import api_bp as shifts_api
     from caseapp.users.views import bp as users_bp
 
     pages = (health_bp, auth_bp, home_bp, users_bp, audit_bp, calls_bp, cases_bp, assessments_bp, notifications_bp)
-    apis = (docs_bp, reference_api, calls_api, callers_api, cases_api, assessments_api, notifications_api)
+    apis = (
+        docs_bp,
+        reference_api,
+        calls_api,
+        callers_api,
+        cases_api,
+        assessments_api,
+        notifications_api,
+        callbacks_api,
+        shifts_api,
+        reminders_api,
+    )
     for blueprint in (*pages, *apis):
         app.register_blueprint(blueprint)
     extensions.csrf.exempt(health_bp)

@@ -40,6 +40,18 @@ class Operation:
 OPERATIONS: list[Operation] = []
 
 
+class Extended:
+    """`obj` as a response schema sees it, plus values it does not hold (views never set attributes on models)."""
+
+    def __init__(self, obj: Any, **extra: Any) -> None:
+        self._obj = obj
+        self._extra = extra
+
+    def __getattr__(self, name: str) -> Any:
+        extra = self.__dict__["_extra"]
+        return extra[name] if name in extra else getattr(self.__dict__["_obj"], name)
+
+
 def api_blueprint(name: str, path: str, role: Role = Role.ADVISOR) -> Blueprint:
     """A blueprint under /api/v1/<path>, open to `role` and above (bearer token or session + CSRF header)."""
     bp = Blueprint(f"{name}_api", __name__, url_prefix=f"{API_PREFIX}{path}")

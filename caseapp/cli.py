@@ -39,7 +39,9 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (create_user, create_token, revoke_token, dev, web, worker, beat):
+    from caseapp.reports.commands import seed_command
+
+    for command in (create_user, create_token, revoke_token, dev, web, worker, beat, seed_command):
         app.cli.add_command(command)
 
 
@@ -165,8 +167,8 @@ def web(bind: str, workers: int) -> None:
             bind,
             "--workers",
             str(workers),
-            "--access-logfile",
-            "-",  # noqa: S606
+            # no gunicorn access log: its request line carries the query string (phone numbers, names); the app
+            # logs one line per request itself, path only (caseapp/logs.py)
             "caseapp.wsgi:app",
         ],
     )

@@ -50,6 +50,26 @@ def defaults(env: str) -> dict[str, Any]:
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # Redis down must not lock advisors out
         "RATELIMIT_ENABLED": True,
         "BROKER_VISIBILITY_TIMEOUT_SECONDS": 60 * 60,
+        # callbacks, shifts and the reminder pipeline (caseapp/callbacks, caseapp/reminders, workers/schedule.py)
+        "REMINDER_LEAD_SECONDS": 10 * 60,  # a reminder goes out this long before a callback is due
+        "SCAN_INTERVAL_SECONDS": 30,  # how often beat runs reminders.scan_due and callbacks.escalate
+        "SCAN_BATCH_SIZE": 2000,  # callbacks claimed per scan; the next scan takes the rest
+        "SWEEP_INTERVAL_SECONDS": 60,  # how often beat runs reminders.sweep
+        "OUTBOX_STALE_SECONDS": 5 * 60,  # an outbox row pending/sending this long is re-queued by the sweeper
+        "OUTBOX_MAX_ATTEMPTS": 5,  # delivery attempts before a message is marked failed
+        "DELIVERY_RETRY_BACKOFF_SECONDS": 30,  # first retry within this, doubling (with jitter) each time
+        "DELIVERY_RETRY_BACKOFF_MAX_SECONDS": 10 * 60,
+        "REMINDER_CHANNELS": "email,in_app",  # any of email, in_app, sms
+        "ESCALATION_CHANNELS": "email,in_app",
+        "ESCALATE_AFTER_SECONDS": 15 * 60,  # not started this long after due: the managers on shift are told
+        "MISSED_AFTER_SECONDS": 60 * 60,  # still not started this long after due: marked missed
+        "POOL_WHEN_OFF_SHIFT": True,  # at due time, a callback whose assignee is off shift goes to the pool
+        "CALLBACK_MAX_FAILED_ATTEMPTS": 3,  # failed attempts before a callback is closed as unreachable
+        "CALLBACK_DEADLINE_HIGH_MINUTES": 120,  # high risk: call back within this
+        "CALLBACK_DEADLINE_IMMEDIATE_DANGER_MINUTES": 30,  # immediate danger: call back within this
+        "SMTP_TIMEOUT_SECONDS": 10,
+        "SMS_PROVIDER": "logging",  # the only provider so far writes a log line (ids only)
+        "MESSAGE_ID_DOMAIN": None,  # right-hand side of generated Message-IDs; defaults to MAIL_FROM's domain
         "TESTING": env == "test",
     }
 
@@ -90,6 +110,7 @@ def derive(config: dict[str, Any]) -> None:
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
+        "task_default_queue": "default",  # = caseapp.tasks.Queue.DEFAULT; web dispatches land where workers listen
     }
     if redis_url:
         # unacked tasks come back after this long; longer than any retry delay we use

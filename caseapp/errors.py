@@ -61,7 +61,18 @@ def envelope(code: str, message: str, fields: dict[str, Any] | None = None, **ex
     return {"error": body}
 
 
+def _discard_changes() -> None:
+    """An error response commits nothing the failed request changed (an after_request hook may commit later)."""
+    from caseapp.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the database may be what failed; the error page must still render
+        logger.warning("rollback after an error failed", exc_info=True)
+
+
 def _respond(status: int, code: str, message: str, fields: dict[str, Any] | None = None, **extra: Any) -> Response:
+    _discard_changes()
     if wants_json():
         response = jsonify(envelope(code, message, fields, **extra))
     else:
@@ -90,7 +101,10 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http_error(error: HTTPException) -> Response:
         status = error.code or 500
         code = (error.name or "error").lower().replace(" ", "_")
-        response = _respond(status, code, error.description or error.name)
+        message = error.description or error.name
+        if status == 429:  # Flask-Limiter's description is the limit itself ("3 per 1 minute")
+            message = "Too many attempts in a short time. Wait a minute, then try again."
+        response = _respond(status, code, message)
         if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
         if status == 429:

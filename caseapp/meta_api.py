@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from flask import Blueprint, jsonify
 from werkzeug.wrappers import Response
 
@@ -20,6 +21,22 @@ def openapi_document() -> Response:
     return jsonify(build_spec())
 
 
-@operation(api_bp, "", summary="Every reference list (substances, pathways, ...) as value/label pairs")
+class ReferenceItemSchema(ma.Schema):
+    value = ma.fields.String(required=True, metadata={"description": "What the API takes and answers."})
+    label = ma.fields.String(required=True, metadata={"description": "What people are shown."})
+
+
+ReferenceListsSchema = ma.Schema.from_dict(
+    {name: ma.fields.List(ma.fields.Nested(ReferenceItemSchema), required=True) for name in reference.REFERENCE_LISTS},
+    name="ReferenceListsSchema",
+)
+
+
+@operation(
+    api_bp,
+    "",
+    summary="Every reference list (substances, pathways, ...) as value/label pairs",
+    response=ReferenceListsSchema,
+)
 def reference_lists() -> dict[str, Any]:
     return reference.as_json()

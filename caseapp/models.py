@@ -3,20 +3,28 @@
 from caseapp.assessments.models import Assessment
 from caseapp.audit.models import AuditEvent
 from caseapp.auth.models import ApiToken, User, UserSession
+from caseapp.callbacks.models import Callback, CallbackAttempt, CaseFlag
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call, CallDraft
 from caseapp.cases.models import Case
 from caseapp.notifications.models import Notification
+from caseapp.reminders.models import OutboxMessage
+from caseapp.shifts.models import Shift
 
 __all__ = [
     "ApiToken",
     "Assessment",
     "AuditEvent",
     "Call",
+    "Callback",
+    "CallbackAttempt",
     "CallDraft",
     "Caller",
     "Case",
+    "CaseFlag",
     "Notification",
+    "OutboxMessage",
+    "Shift",
     "User",
     "UserSession",
 ]

@@ -22,7 +22,13 @@ ERROR_SCHEMA = {
             "properties": {
                 "code": {"type": "string"},
                 "message": {"type": "string"},
-                "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                "fields": {
+                    "type": "object",
+                    "description": "Per field (`field` or `field.index`): what is wrong with it.",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+                "current_version": {"type": "integer", "description": "On 409 for a stale `version`: the current one."},
+                "request_id": {"type": "string", "description": "On 500: quote it when reporting the problem."},
             },
         }
     },

@@ -28,11 +28,22 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> tuple[Any, ...]:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, list) or len(raw) != len(kinds):
             raise ValueError("shape")
-        return tuple(
-            datetime.fromisoformat(v) if kind is datetime else kind(v) for v, kind in zip(raw, kinds, strict=True)
-        )
+        return tuple(_decode_value(v, kind) for v, kind in zip(raw, kinds, strict=True))
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
         raise ValidationError(BAD_CURSOR, fields={"cursor": [BAD_CURSOR]}) from exc
+
+
+def _decode_value(value: Any, kind: type) -> Any:
+    if kind is datetime:
+        moment = datetime.fromisoformat(value)
+        if moment.utcoffset() is None:
+            raise ValueError("naive")  # we only ever encode aware instants; a naive one would be read as server time
+        return moment
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise TypeError(type(value).__name__)  # e.g. a float or "1" where we encoded an id
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise ValueError("out of range")  # the database would refuse it (500) rather than find nothing
+    return value
 
 
 def keyset_page(

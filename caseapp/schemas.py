@@ -36,6 +36,9 @@ class LabelledEnum(fields.Field):
         self.enum = enum
         metadata = {"enum": [m.value for m in enum], "type": "string"}
         super().__init__(metadata={**metadata, **kwargs.pop("metadata", {})}, **kwargs)
+        if self.allow_none:
+            # OpenAPI 3.0.3: with `nullable`, null is valid only when the enum lists it too
+            self.metadata = {**self.metadata, "enum": [*self.metadata["enum"], None]}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Labelled:
         try:

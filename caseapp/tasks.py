@@ -13,12 +13,19 @@ from sqlalchemy.orm import Session
 logger = logging.getLogger(__name__)
 
 _PENDING_KEY = "caseapp.pending_tasks"
+#: a broker that does not answer within about a second is treated as down (unsent work is found again by the
+#: periodic scans and the outbox sweeper)
+_SEND_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
 
 
 class TaskName(StrEnum):
     """Every Celery task by its registered name; workers/ registers each one (a test checks)."""
 
     PURGE_EXPIRED_SESSIONS = "sessions.purge_expired"
+    SCAN_DUE_REMINDERS = "reminders.scan_due"
+    DELIVER_REMINDER = "reminders.deliver"
+    SWEEP_OUTBOX = "reminders.sweep"
+    ESCALATE_CALLBACKS = "callbacks.escalate"
 
 
 class Queue(StrEnum):
@@ -33,11 +40,20 @@ def dispatch_after_commit(session: Session, name: TaskName, *args: str | int) ->
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
     pending: list[tuple[TaskName, tuple[Any, ...], Any]] = session.info.pop(_PENDING_KEY, [])
-    for name, args, app in pending:
-        try:
-            app.extensions["celery"].send_task(str(name), args=list(args))
-        except Exception:  # the broker may be down; periodic scans pick the work up again
-            logger.warning("could not dispatch task %s", name, exc_info=True)
+    if not pending:
+        return
+    celery = pending[0][2].extensions["celery"]
+    sent = 0
+    try:
+        with celery.producer_or_acquire() as producer:  # one broker connection for the whole batch
+            for name, args, _app in pending:
+                celery.send_task(str(name), args=list(args), producer=producer, retry_policy=_SEND_RETRY_POLICY)
+                sent += 1
+    except Exception:  # the broker may be down; periodic scans and the outbox sweeper pick the work up again
+        # one failure means the broker is unreachable: don't spend a timeout on each of the others
+        logger.warning(
+            "could not dispatch %s task(s), the first %s", len(pending) - sent, pending[sent][0], exc_info=True
+        )
 
 
 @event.listens_for(Session, "after_rollback")

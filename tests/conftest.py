@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import tempfile
@@ -13,19 +14,26 @@ from typing import Any
 os.environ["CASEAPP_ENV"] = "test"
 os.environ.setdefault("CASEAPP_VAR_DIR", tempfile.mkdtemp(prefix="caseapp-var-"))
 
+import argon2  # noqa: E402
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from flask import Flask  # noqa: E402
+from flask import Flask, has_app_context  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession  # noqa: E402
 
 from caseapp import create_app  # noqa: E402
+from caseapp.auth import passwords  # noqa: E402
 from caseapp.auth.models import Role, User  # noqa: E402
 from caseapp.extensions import db  # noqa: E402
 from tests import factories, servers  # noqa: E402
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+# argon2's default parameters cost ~0.3 s per hash or login on a CI core, on purpose; tests sign in hundreds of times,
+# so they use argon2id's cheapest profile (as Django's test settings use a fast hasher). tests/unit checks the defaults.
+passwords.use_hasher(argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -92,6 +100,27 @@ def drop_database(server_url: str, database_url: str) -> None:
     engine.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production, even while the test holds one.
+
+    Flask reuses an app context that is already pushed, so without this every request of a test would share one
+    `g` (Flask-Login's cached user, the CSRF token, the session record) and one db.session: a replayed or logged-out
+    cookie would still "work". The test's pending changes are flushed first (the request sees them, on the same
+    connection) and its session is expired after, so it reads what the request wrote. `with client:` keeps Flask's
+    behaviour (it asks for the contexts to be preserved).
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if self.preserve_context:
+            return super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.flush()
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            db.session.expire_all()
+        return response
+
+
 def make_app(database_url: str, redis_url: str | None, **overrides: Any) -> Flask:
     config = {
         "ENV_NAME": "test",
@@ -102,7 +131,9 @@ def make_app(database_url: str, redis_url: str | None, **overrides: Any) -> Flas
         "SERVER_NAME": "caseapp.test",
     }
     config.update(overrides)
-    return create_app(config)
+    flask_app = create_app(config)
+    flask_app.test_client_class = IsolatedClient
+    return flask_app
 
 
 @pytest.fixture(scope="session")
@@ -118,6 +149,18 @@ def app(pg_server_url: str, redis_url: str) -> Iterator[Flask]:
     drop_database(pg_server_url, database_url)
 
 
+class JoinedSession(FlaskSQLAlchemySession):
+    """A session that really uses the connection it was given.
+
+    Flask-SQLAlchemy 3's Session.get_bind() picks the app's engine and ignores `bind=connection`, so without this the
+    "rollback per test" recipe silently commits for real (pallets-eco/flask-sqlalchemy#1167)."""
+
+    def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kwargs: Any) -> Any:
+        if bind is None and self.bind is not None:
+            return self.bind
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
 @pytest.fixture
 def db_session(app: Flask) -> Iterator[sa.orm.scoped_session[Any]]:
     """Each test inside one outer transaction; code under test may commit (SAVEPOINTs); all rolled back."""
@@ -125,7 +168,9 @@ def db_session(app: Flask) -> Iterator[sa.orm.scoped_session[Any]]:
         connection = db.engine.connect()
         transaction = connection.begin()
         original = db.session
-        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        db.session = db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": JoinedSession}
+        )
         try:
             yield db.session
         finally:
@@ -142,7 +187,7 @@ def client(app: Flask, db_session: Any) -> FlaskClient:
 
 # --- signing in ---------------------------------------------------------------------------------------------
 
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+_CSRF = re.compile(r'<input[^>]*\bname="csrf_token"[^>]*\bvalue="([^"]+)"')
 
 
 def csrf_token_from(html: str) -> str:
@@ -180,3 +225,34 @@ def page_csrf(client: FlaskClient) -> Callable[[str], str]:
         return csrf_token_from(client.get(path).get_data(as_text=True))
 
     return _token
+
+
+@pytest.fixture
+def client_as(app: Flask, db_session: Any) -> Callable[..., tuple[FlaskClient, User]]:
+    """client_as(Role.ADMIN) -> (a new test client, signed in as a new user of that role; that user).
+
+    For tests with two browsers at once (an admin acting on another signed-in user)."""
+
+    def _client_as(role: Role = Role.ADVISOR, **overrides: Any) -> tuple[FlaskClient, User]:
+        user = factories.make_user(role=role, **overrides)
+        db.session.commit()
+        other = app.test_client()
+        response = login(other, user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return other, user
+
+    return _client_as
+
+
+def session_cookie(client: FlaskClient) -> str | None:
+    """The value of the session cookie the client holds (None when it has none)."""
+    app = client.application
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"], domain=app.config.get("SERVER_NAME") or "localhost")
+    return cookie.value if cookie is not None else None
+
+
+def client_with_session_cookie(app: Flask, value: str) -> FlaskClient:
+    """A fresh client that sends only this session cookie value: a captured cookie replayed elsewhere."""
+    replay = app.test_client()
+    replay.set_cookie(app.config["SESSION_COOKIE_NAME"], value, domain=app.config.get("SERVER_NAME") or "localhost")
+    return replay

@@ -6,9 +6,15 @@ import itertools
 from functools import cache
 from typing import Any
 
-from caseapp.auth.models import Role, User
+from caseapp.assessments.models import Assessment
+from caseapp.auth.models import ApiToken, Role, User
 from caseapp.auth.passwords import hash_password
+from caseapp.callbacks.models import Callback
+from caseapp.callers.models import Caller
+from caseapp.calls.models import Call
+from caseapp.cases.models import Case
 from caseapp.extensions import db
+from caseapp.shifts.models import Shift
 
 DEFAULT_PASSWORD = "correct-horse-staple-42"
 _sequence = itertools.count(1)
@@ -33,3 +39,118 @@ def make_user(**overrides: Any) -> User:
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def make_token(user: User, name: str = "test") -> tuple[ApiToken, str]:
+    """An API token through the service (only its hash is stored); returns (row, plain token)."""
+    from caseapp.auth.services import create_token
+
+    return create_token(user, name, actor_id=None)
+
+
+# --- the call loop: callers, cases, calls, assessments ---------------------------------------------------------
+
+_phone_sequence = itertools.count(100000)
+
+
+def unique_phone() -> str:
+    """A valid UK mobile number, as an advisor would type it, never used before in this test run."""
+    return f"07911 {next(_phone_sequence)}"
+
+
+def make_caller(**overrides: Any) -> Caller:
+    """A caller with a fresh number (normalised like every number that reaches the database); phone=None withholds."""
+    from caseapp.callers.phones import normalise_phone
+
+    phone = overrides.pop("phone", unique_phone())
+    caller = Caller(phone_e164=normalise_phone(phone), **overrides)
+    db.session.add(caller)
+    db.session.flush()
+    return caller
+
+
+def make_case(caller: Caller | None = None, actor: User | None = None, **overrides: Any) -> Case:
+    """A case opened through the service (reference year, audit), then given any of its columns by keyword.
+
+    status=CaseStatus.CLOSED needs close_reason (the database refuses a closed case without one)."""
+    from caseapp.cases.services import open_case
+
+    case = open_case(caller or make_caller(), actor=actor or make_user())
+    for name, value in overrides.items():
+        setattr(case, name, value)
+    db.session.flush()
+    return case
+
+
+def make_call(case: Case | None = None, actor: User | None = None, **overrides: Any) -> Call:
+    """A call logged through the service: on `case` when given, else found-or-created from `phone` (CallInput fields
+    by keyword)."""
+    from caseapp.calls.services import CallInput, log_call
+
+    values: dict[str, Any] = {"case_id": case.id if case is not None else None}
+    if case is None and "phone" not in overrides and "case_id" not in overrides:
+        values["phone"] = unique_phone()
+    values.update(overrides)
+    return log_call(CallInput(**values), actor=actor or make_user()).call
+
+
+def assessment_answers(**overrides: Any) -> dict[str, Any]:
+    """A complete, valid assessment as the API takes it (JSON values)."""
+    answers: dict[str, Any] = {
+        "substances": ["heroin", "alcohol"],
+        "primary_substance": "heroin",
+        "route": "smoking",
+        "frequency": "daily",
+        "years_of_use": 4,
+        "withdrawal_symptoms": ["nausea", "cravings"],
+        "funding_route": "unknown",
+        "recommended_pathway": "medical_detox",
+        "risk_level": "medium",
+        "consent_data_processing": True,
+    }
+    answers.update(overrides)
+    return answers
+
+
+def make_assessment(case: Case | None = None, actor: User | None = None, **overrides: Any) -> Assessment:
+    """An assessment recorded through the schema and the service (revisions, case risk and status, alerts)."""
+    from caseapp.assessments.schemas import AssessmentInputSchema
+    from caseapp.assessments.services import record_assessment
+
+    values = AssessmentInputSchema().load(assessment_answers(**overrides))
+    return record_assessment(case or make_case(), dict(values), actor=actor or make_user())
+
+
+# --- callbacks and shifts ----------------------------------------------------------------------------------------
+
+
+def make_callback(case: Case | None = None, actor: User | None = None, **overrides: Any) -> Callback:
+    """A callback booked through the service (so every booking rule applies): due in two hours on a case whose caller
+    consented to callbacks, unless told otherwise (book_callback's keywords; status etc. set afterwards)."""
+    from datetime import timedelta
+
+    from caseapp.callbacks.services import book_callback
+    from caseapp.timeutil import now_utc
+
+    if case is None:
+        case = make_case(make_caller(consent_callback=True))
+    actor = actor or make_user()
+    booking_keys = {"window_minutes", "assignee_id", "priority", "reason", "override_preferred_times"}
+    booking = {key: overrides.pop(key) for key in list(overrides) if key in booking_keys}
+    due_at = overrides.pop("due_at", now_utc() + timedelta(hours=2))
+    callback = book_callback(case, due_at=due_at, actor=actor, **booking).callback
+    for name, value in overrides.items():
+        setattr(callback, name, value)
+    db.session.flush()
+    return callback
+
+
+def make_shift(user: User | None = None, **overrides: Any) -> Shift:
+    """An open shift (clocked on through the service) for `user` or a new advisor; ended_at=... closes it."""
+    from caseapp.shifts.services import start_shift
+
+    shift = start_shift(actor=user or make_user())
+    for name, value in overrides.items():
+        setattr(shift, name, value)
+    db.session.flush()
+    return shift

@@ -2,13 +2,23 @@
 
 from celery import Celery
 
-from caseapp import create_app
-from workers.schedule import BEAT_SCHEDULE
+from caseapp.tasks import Queue
+from workers.base import celery_app as _celery_app
+from workers.base import flask_app
+from workers.schedule import build_schedule
 
-flask_app = create_app()
-celery_app: Celery = flask_app.extensions["celery"]
-celery_app.conf.beat_schedule = BEAT_SCHEDULE
-celery_app.conf.task_default_queue = "default"
+celery_app: Celery = _celery_app
+celery_app.conf.beat_schedule = build_schedule(flask_app.config)
+celery_app.conf.task_default_queue = Queue.DEFAULT.value
+if flask_app.config.get("REDIS_URL"):
+    # RedBeat (one beat fires even if two run), made to survive Redis restarts: see workers/beat.py
+    celery_app.conf.beat_scheduler = "workers.beat:ResilientRedBeatScheduler"
+    # fail fast rather than hang when Redis is unreachable; the scheduler then waits and tries again
+    celery_app.conf.redbeat_redis_options = {"socket_connect_timeout": 5, "socket_timeout": 5}
 
 # register the tasks
+import workers.escalation  # noqa: E402,F401
 import workers.maintenance  # noqa: E402,F401
+import workers.reminders  # noqa: E402,F401
+
+__all__ = ["celery_app", "flask_app"]

@@ -27,7 +27,7 @@ api_bp = api_blueprint("assessments", "/cases")
     status=201,
 )
 def create(case_id: int, body: dict[str, Any]) -> Assessment:
-    case = case_queries.get_case(case_id)
+    case = case_queries.lock_case(case_id)  # it changes the case's risk and status: wait for any other writer
     assessment = services.record_assessment(case, body, actor=current_user)
     db.session.commit()
     return assessment

@@ -14,6 +14,17 @@ def get_assessment(assessment_id: int) -> Assessment:
     return assessment
 
 
+def lock_assessment(assessment_id: int) -> Assessment | None:
+    """The assessment, its row locked for the rest of the transaction (FOR UPDATE; nothing on SQLite): two
+    corrections of one revision then take turns, and the second sees the first."""
+    return db.session.scalars(
+        sa.select(Assessment)
+        .where(Assessment.id == assessment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
 def assessments_for_case(case_id: int) -> list[Assessment]:
     """Newest first, with `is_superseded` set on each."""
     query = (

@@ -25,12 +25,17 @@ def record_assessment(case: Case, answers: dict[str, Any], *, actor: User) -> As
     call_id = values.pop("call_id", None)
     supersedes_id = values.pop("supersedes_id", None)
     revision = 1
-    if call_id is not None and call_queries.get_call(call_id).case_id != case.id:
-        raise ValidationError("That call belongs to another case.", fields={"call_id": ["Not a call of this case."]})
+    if call_id is not None:
+        call = call_queries.find_call(call_id)
+        if call is None or call.case_id != case.id:
+            raise ValidationError(
+                "That call is not one of this case's.", fields={"call_id": ["Not a call of this case."]}
+            )
     if supersedes_id is not None:
-        previous = queries.get_assessment(supersedes_id)
-        if previous.case_id != case.id:
-            raise ValidationError("That assessment belongs to another case.", fields={"supersedes_id": ["Wrong case."]})
+        previous = queries.lock_assessment(supersedes_id)
+        if previous is None or previous.case_id != case.id:
+            message = "That assessment is not one of this case's."
+            raise ValidationError(message, fields={"supersedes_id": ["Not an assessment of this case."]})
         if queries.is_superseded(previous.id):
             raise Conflict("That assessment has already been corrected; correct the latest revision instead.")
         revision = previous.revision + 1

@@ -31,6 +31,7 @@ def init_login(app: Flask) -> None:
         if not secret:
             return None
         user_session = services.resolve_session(secret)
+        _note_bookkeeping()
         if user_session is None or str(user_session.user_id) != user_id:
             session.clear()
             g.session_expired = True
@@ -44,6 +45,7 @@ def init_login(app: Flask) -> None:
         if not header.startswith("Bearer "):
             return None
         user = services.resolve_token(header.removeprefix("Bearer ").strip())
+        _note_bookkeeping()
         if user is not None:
             g.auth_via_token = True
         else:
@@ -59,11 +61,18 @@ def init_login(app: Flask) -> None:
 
     @app.after_request
     def commit_session_touch(response: Response) -> Response:
-        # resolve_session/resolve_token may bump last_seen_at; persist it even on read-only pages
-        if g.get("user_session") is not None or g.get("auth_via_token") or g.get("session_expired"):
-            if db.session.dirty:
-                db.session.commit()
+        # persist what resolving the session/token wrote (last_seen_at, last_used_at, an idle revoke), even on
+        # read-only pages; error responses have rolled back already (errors.py)
+        if g.pop("auth_bookkeeping", False):
+            db.session.commit()
         return response
+
+
+def _note_bookkeeping() -> None:
+    """Remember that resolving the credentials changed rows. Checked right away, because `session.dirty` empties as
+    soon as any later query autoflushes, and then the touch was never committed (active users timed out as idle)."""
+    if db.session.dirty:
+        g.auth_bookkeeping = True
 
 
 def _check(role: Role) -> None:

@@ -8,8 +8,16 @@ from importlib import resources
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+DEFAULT_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+_hasher = DEFAULT_HASHER
 _DUMMY_HASH = _hasher.hash("timing-equaliser-not-a-password")
+
+
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Swap the argon2 parameters everywhere (the test suite uses a cheap profile; production keeps the defaults)."""
+    global _hasher, _DUMMY_HASH  # one module-wide hasher by design
+    _hasher = hasher
+    _DUMMY_HASH = hasher.hash("timing-equaliser-not-a-password")  # unknown users cost what real ones do
 
 
 def hash_password(password: str) -> str:

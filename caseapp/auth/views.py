@@ -55,7 +55,8 @@ def login() -> ResponseReturnValue:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    user_session = g.get("user_session")
+    # current_user is loaded lazily; loading it is what puts this browser's session record in g
+    user_session = g.get("user_session") if current_user.is_authenticated else None
     if user_session is not None:
         services.end_session(user_session)
         db.session.commit()

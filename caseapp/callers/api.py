@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_login import current_user
 
-from caseapp.api import api_blueprint, operation, page_of
+from caseapp.api import Extended, api_blueprint, operation, page_of
 from caseapp.callers import queries, services
 from caseapp.callers.models import Caller
 from caseapp.callers.phones import normalise_phone
@@ -18,11 +18,13 @@ from caseapp.extensions import db
 api_bp = api_blueprint("callers", "/callers")
 
 
-def with_context(caller: Caller) -> Caller:
-    """Attach what the repeat-caller banner shows: the open case and the last few calls."""
-    caller.open_case = case_queries.find_open_case_for_caller(caller.id)  # type: ignore[attr-defined]
-    caller.recent_calls = call_queries.recent_calls_for_caller(caller.id)  # type: ignore[attr-defined]
-    return caller
+def with_context(caller: Caller) -> Extended:
+    """The caller with what the repeat-caller banner shows: the open case and the last few calls."""
+    return Extended(
+        caller,
+        open_case=case_queries.find_open_case_for_caller(caller.id),
+        recent_calls=call_queries.recent_calls_for_caller(caller.id),
+    )
 
 
 @operation(
@@ -41,7 +43,7 @@ def lookup(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @operation(api_bp, "/<int:caller_id>", summary="One caller", response=CallerMatchSchema)
-def get(caller_id: int) -> Caller:
+def get(caller_id: int) -> Extended:
     caller = queries.get_caller(caller_id)
     services.record_view(caller, actor=current_user)
     db.session.commit()

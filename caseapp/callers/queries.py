@@ -24,6 +24,9 @@ def lock_caller_by_phone(e164: str) -> Caller:
 
 
 def search_callers_by_name(text: str, limit: int = 50) -> list[Caller]:
-    pattern = f"%{text.strip().lower()}%"
-    query = sa.select(Caller).where(sa.func.lower(Caller.name).like(pattern)).order_by(Caller.name).limit(limit)
-    return list(db.session.scalars(query))
+    """Callers whose name contains `text` (any case; % and _ are matched as themselves)."""
+    needle = text.strip().lower()
+    if not needle:
+        return []
+    match = sa.func.lower(Caller.name).contains(needle, autoescape=True)
+    return list(db.session.scalars(sa.select(Caller).where(match).order_by(Caller.name, Caller.id).limit(limit)))

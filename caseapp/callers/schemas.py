@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from caseapp.callers.phones import display
-from caseapp.reference import Relationship
+from caseapp.reference import CallType, CaseStatus, Channel, Relationship, RiskLevel
 from caseapp.schemas import AwareDateTime, LabelledEnum
 
 
@@ -25,16 +25,16 @@ class CallerDetailsSchema(ma.Schema):
 class CaseSummarySchema(ma.Schema):
     id = fields.Integer()
     reference = fields.String()
-    status = fields.String()
-    risk_level = fields.String(allow_none=True)
+    status = LabelledEnum(CaseStatus)
+    risk_level = LabelledEnum(RiskLevel, allow_none=True)
     assigned_advisor_id = fields.Integer(allow_none=True)
 
 
 class CallSummarySchema(ma.Schema):
     id = fields.Integer()
     started_at = AwareDateTime()
-    call_type = fields.String()
-    channel = fields.String()
+    call_type = LabelledEnum(CallType)
+    channel = LabelledEnum(Channel)
     advisor_id = fields.Integer()
     outcome_summary = fields.String(allow_none=True)
 
@@ -42,9 +42,11 @@ class CallSummarySchema(ma.Schema):
 class CallerSchema(ma.Schema):
     id = fields.Integer()
     phone = fields.String(attribute="phone_e164", allow_none=True, metadata={"description": "E.164; null = withheld"})
-    phone_display = fields.Function(lambda c: display(c.phone_e164))
+    phone_display = fields.Function(
+        lambda c: display(c.phone_e164), metadata={"type": "string", "description": "As advisors see it"}
+    )
     name = fields.String(allow_none=True)
-    relationship = fields.String()
+    relationship = LabelledEnum(Relationship)
     consent_callback = fields.Boolean()
     consent_voicemail = fields.Boolean()
     consent_sms = fields.Boolean()

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_login import current_user
 
-from caseapp.api import api_blueprint, operation, page_of
+from caseapp.api import Extended, api_blueprint, operation, page_of
 from caseapp.audit.services import record_event
 from caseapp.calls import queries, services
 from caseapp.calls.models import Call
@@ -37,9 +37,7 @@ def create(body: dict[str, Any]) -> Any:
     draft_id = body.get("draft_id")
     logged = services.log_call(services.call_input_from(body), actor=current_user, draft_id=draft_id)
     db.session.commit()
-    call = logged.call
-    call.created_caller, call.created_case = logged.created_caller, logged.created_case  # type: ignore[attr-defined]
-    return call
+    return Extended(logged.call, created_caller=logged.created_caller, created_case=logged.created_case)
 
 
 @operation(api_bp, "", summary="List calls, newest first", query=CallListQuery, response=page_of(CallSchema))

@@ -16,6 +16,10 @@ def get_call(call_id: int) -> Call:
     return call
 
 
+def find_call(call_id: int) -> Call | None:
+    return db.session.get(Call, call_id)
+
+
 def select_calls(
     *,
     start: datetime | None = None,

@@ -38,8 +38,9 @@ class CallCreateSchema(CallerDetailsSchema):
     )
     draft_id = fields.Integer(allow_none=True, load_default=None)
 
-    # the API names the caller's consents consent_*; the caller record has the same names
-    name = fields.String(dump_only=True)
+    class Meta:
+        # the caller's name is `caller_name` here (`name` would be ambiguous on a call): refused as unknown
+        exclude = ("name",)
 
     @ma.validates_schema
     def _ends_after_start(self, data: dict[str, Any], **_: Any) -> None:
@@ -50,18 +51,20 @@ class CallCreateSchema(CallerDetailsSchema):
 
 class CallSchema(ma.Schema):
     id = fields.Integer()
-    call_type = fields.String()
+    call_type = LabelledEnum(CallType)
     case_id = fields.Integer(allow_none=True)
-    case_reference = fields.Function(lambda c: c.case.reference if c.case else None)
+    case_reference = fields.Function(
+        lambda c: c.case.reference if c.case else None, allow_none=True, metadata={"type": "string"}
+    )
     caller_id = fields.Integer(allow_none=True)
     advisor_id = fields.Integer()
-    direction = fields.String()
-    channel = fields.String()
+    direction = LabelledEnum(Direction)
+    channel = LabelledEnum(Channel)
     started_at = AwareDateTime()
     ended_at = AwareDateTime(allow_none=True)
     duration_seconds = fields.Integer(allow_none=True)
     reason = fields.String(allow_none=True)
-    referral_source = fields.String(allow_none=True)
+    referral_source = LabelledEnum(ReferralSource, allow_none=True)
     outcome_summary = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
     tags = fields.List(fields.String())
@@ -90,8 +93,22 @@ class LocalDateOrInstant(fields.Field):
 
 
 class CallListQuery(PageQuery):
-    from_ = LocalDateOrInstant(data_key="from", load_default=None)
-    to = LocalDateOrInstant(load_default=None, metadata={"description": "Exclusive."})
+    from_ = LocalDateOrInstant(
+        data_key="from",
+        load_default=None,
+        metadata={
+            "type": "string",
+            "description": "Calls started at or after: a local date (YYYY-MM-DD, from its Europe/London midnight) "
+            "or an RFC 3339 time with offset.",
+        },
+    )
+    to = LocalDateOrInstant(
+        load_default=None,
+        metadata={
+            "type": "string",
+            "description": "Calls started before (exclusive): a local date or an RFC 3339 time.",
+        },
+    )
     advisor = fields.String(
         load_default=None, validate=validate.Regexp(r"^(me|\d+)$"), metadata={"description": "`me` or a user id"}
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from caseapp.audit.services import record_event
@@ -66,6 +66,13 @@ class LoggedCall:
     created_case: bool
 
 
+def local_date_and_hour(started_at: datetime) -> tuple[date, int]:
+    """The Europe/London calendar date and hour a call is reported under, stored on the call when it is written
+    (log_call, and the bulk inserts of `caseapp seed`)."""
+    local_start = to_local(started_at)
+    return local_start.date(), local_start.hour
+
+
 def log_call(data: CallInput, *, actor: User, draft_id: int | None = None) -> LoggedCall:
     started_at = data.started_at or now_utc()
     if data.ended_at is not None and data.ended_at < started_at:
@@ -83,7 +90,11 @@ def log_call(data: CallInput, *, actor: User, draft_id: int | None = None) -> Lo
         caller = caller_queries.find_caller_by_phone(e164) if e164 else None
         case = None
     elif data.case_id is not None:
-        case = case_queries.get_case(data.case_id)
+        found = case_queries.find_case(data.case_id)
+        if found is None:
+            message = "There is no case with this id."
+            raise ValidationError(message, fields={"case_id": [message]})
+        case = found
         caller = case.caller
         if e164 is not None and caller.phone_e164 not in (None, e164):
             message = "This number belongs to a different caller than the chosen case."
@@ -96,7 +107,7 @@ def log_call(data: CallInput, *, actor: User, draft_id: int | None = None) -> Lo
             created_case = True
     if caller is not None and data.call_type == CallType.DATA:
         caller_services.apply_details(caller, data.caller_details, actor=actor)
-    local_start = to_local(started_at)
+    local_date, local_hour = local_date_and_hour(started_at)
     call = Call(
         call_type=data.call_type,
         case_id=case.id if case else None,
@@ -106,8 +117,8 @@ def log_call(data: CallInput, *, actor: User, draft_id: int | None = None) -> Lo
         channel=data.channel,
         started_at=started_at,
         ended_at=data.ended_at,
-        local_date=local_start.date(),
-        local_hour=local_start.hour,
+        local_date=local_date,
+        local_hour=local_hour,
         reason=data.reason,
         referral_source=data.referral_source,
         outcome_summary=data.outcome_summary,

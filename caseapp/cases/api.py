@@ -58,7 +58,7 @@ def get(case_id: int) -> Case:
     response=CaseSchema,
 )
 def update(case_id: int, body: dict[str, Any]) -> Case:
-    case = queries.get_case(case_id)
+    case = queries.lock_case(case_id)
     version = body.pop("version")
     services.update_case(case, body, expected_version=version, actor=current_user)
     db.session.commit()

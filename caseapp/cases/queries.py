@@ -18,6 +18,20 @@ def get_case(case_id: int) -> Case:
     return case
 
 
+def lock_case(case_id: int) -> Case:
+    """The case, its row locked for the rest of the transaction (FOR UPDATE OF cases; nothing on SQLite) and its
+    attributes re-read: writers of one case take turns, so the version a writer checks is the one it overwrites."""
+    query = sa.select(Case).where(Case.id == case_id).with_for_update(of=Case).execution_options(populate_existing=True)
+    case = db.session.scalars(query).unique().one_or_none()
+    if case is None:
+        raise NotFound("No such case.")
+    return case
+
+
+def find_case(case_id: int) -> Case | None:
+    return db.session.get(Case, case_id)
+
+
 def find_open_case_for_caller(caller_id: int) -> Case | None:
     query = (
         sa.select(Case)

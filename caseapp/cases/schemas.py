@@ -12,10 +12,10 @@ from caseapp.schemas import AwareDateTime, LabelledEnum
 class CaseSchema(ma.Schema):
     id = fields.Integer()
     reference = fields.String()
-    status = fields.String()
-    close_reason = fields.String(allow_none=True)
+    status = LabelledEnum(CaseStatus)
+    close_reason = LabelledEnum(CloseReason, allow_none=True)
     closed_at = AwareDateTime(allow_none=True)
-    risk_level = fields.String(allow_none=True)
+    risk_level = LabelledEnum(RiskLevel, allow_none=True)
     assigned_advisor_id = fields.Integer(allow_none=True)
     caller_id = fields.Integer()
     caller = fields.Nested(CallerSchema)

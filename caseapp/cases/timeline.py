@@ -1,4 +1,4 @@
-"""A case's timeline: calls, assessments and notes (callbacks join later), newest first."""
+"""A case's timeline: calls, assessments, notes, callbacks and callback attempts, newest first."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from caseapp.assessments import queries as assessment_queries
+from caseapp.callbacks import queries as callback_queries
 from caseapp.calls import queries as call_queries
 from caseapp.cases import queries as case_queries
+from caseapp.timeutil import format_local
 
 
 @dataclass(frozen=True)
@@ -46,5 +48,21 @@ def build_timeline(case_id: int) -> list[TimelineEntry]:
     ]
     entries += [
         TimelineEntry("note", n.id, n.created_at, n.author_id, "Note", n) for n in case_queries.notes_for_case(case_id)
+    ]
+    entries += [
+        TimelineEntry(
+            "callback",
+            cb.id,
+            cb.created_at,
+            cb.created_by_id,
+            f"Callback for {format_local(cb.due_at, '%d %b %Y %H:%M')} ({cb.priority.label.lower()} priority): "
+            f"{cb.status.label.lower()}",
+            cb,
+        )
+        for cb in callback_queries.callbacks_for_case(case_id)
+    ]
+    entries += [
+        TimelineEntry("callback_attempt", a.id, a.attempted_at, a.advisor_id, f"Callback attempt: {a.outcome.label}", a)
+        for a in callback_queries.attempts_for_case(case_id)
     ]
     return sorted(entries, key=lambda e: (e.at, e.kind, e.id), reverse=True)

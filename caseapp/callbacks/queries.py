@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from caseapp.callbacks.models import OPEN_STATUSES, Callback, CallbackAttempt, CaseFlag
+from caseapp.errors import NotFound
+from caseapp.extensions import db
+from caseapp.reference import CallbackStatus
+from caseapp.reminders.models import OutboxKind, OutboxMessage, OutboxStatus
+from caseapp.shifts.queries import is_on_shift_clause
+
+
+def get_callback(callback_id: int) -> Callback:
+    callback = db.session.get(Callback, callback_id)
+    if callback is None:
+        raise NotFound("No such callback.")
+    return callback
+
+
+def lock_callback(callback_id: int) -> Callback:
+    """The callback, locked for the rest of the transaction (FOR UPDATE OF callbacks; nothing on SQLite)."""
+    query = (
+        sa.select(Callback)
+        .where(Callback.id == callback_id)
+        .with_for_update(of=Callback)
+        .execution_options(populate_existing=True)
+    )
+    callback = db.session.scalar(query)
+    if callback is None:
+        raise NotFound("No such callback.")
+    return callback
+
+
+def select_callbacks(
+    *,
+    statuses: Sequence[CallbackStatus] = (),
+    assignee_id: int | None = None,
+    pool_only: bool = False,
+    due_before: datetime | None = None,
+    due_after: datetime | None = None,
+    case_id: int | None = None,
+) -> sa.Select[Callback]:
+    """Callbacks filtered (the managers' list and GET /api/v1/callbacks); the caller orders (keyset due_at, id)."""
+    query = sa.select(Callback)
+    if statuses:
+        query = query.where(Callback.status.in_(statuses))
+    if pool_only:
+        query = query.where(Callback.assignee_id.is_(None))
+    elif assignee_id is not None:
+        query = query.where(Callback.assignee_id == assignee_id)
+    if due_before is not None:
+        query = query.where(Callback.due_at < due_before)
+    if due_after is not None:
+        query = query.where(Callback.due_at >= due_after)
+    if case_id is not None:
+        query = query.where(Callback.case_id == case_id)
+    return query
+
+
+def my_callbacks(user_id: int, until: datetime) -> list[Callback]:
+    """ "My callbacks": still to make, assigned to me, due before `until` (the end of my local day), so today's and
+    every overdue one; soonest (most overdue) first."""
+    query = (
+        sa.select(Callback)
+        .where(Callback.assignee_id == user_id, Callback.status.in_(OPEN_STATUSES), Callback.due_at < until)
+        .order_by(Callback.due_at, Callback.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def pool(limit: int = 200) -> list[Callback]:
+    """The shared pool: open callbacks nobody holds, soonest first."""
+    query = (
+        sa.select(Callback)
+        .where(Callback.assignee_id.is_(None), Callback.status.in_(OPEN_STATUSES))
+        .order_by(Callback.due_at, Callback.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def callbacks_for_case(case_id: int) -> list[Callback]:
+    query = sa.select(Callback).where(Callback.case_id == case_id).order_by(Callback.due_at.desc(), Callback.id.desc())
+    return list(db.session.scalars(query))
+
+
+def attempts_for_callback(callback_id: int) -> list[CallbackAttempt]:
+    query = (
+        sa.select(CallbackAttempt)
+        .where(CallbackAttempt.callback_id == callback_id)
+        .order_by(CallbackAttempt.attempted_at, CallbackAttempt.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def attempts_for_case(case_id: int) -> list[CallbackAttempt]:
+    query = (
+        sa.select(CallbackAttempt)
+        .join(Callback, Callback.id == CallbackAttempt.callback_id)
+        .where(Callback.case_id == case_id)
+        .order_by(CallbackAttempt.attempted_at.desc(), CallbackAttempt.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def open_flags_for_case(case_id: int) -> list[CaseFlag]:
+    query = sa.select(CaseFlag).where(CaseFlag.case_id == case_id, CaseFlag.cleared_at.is_(None))
+    return list(db.session.scalars(query.order_by(CaseFlag.created_at)))
+
+
+def find_open_flag(case_id: int, kind: str) -> CaseFlag | None:
+    query = sa.select(CaseFlag).where(CaseFlag.case_id == case_id, CaseFlag.kind == kind, CaseFlag.cleared_at.is_(None))
+    return db.session.scalar(query)
+
+
+# --- the workers' scans: claim rows with FOR UPDATE SKIP LOCKED (nothing on SQLite, which has one writer) ---------
+
+
+def _claim(query: sa.Select[Callback], limit: int) -> list[Callback]:
+    query = (
+        query.order_by(Callback.due_at, Callback.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Callback)
+        .execution_options(populate_existing=True)
+    )
+    return list(db.session.scalars(query))
+
+
+def _has_message(kind: OutboxKind) -> sa.ColumnElement[bool]:
+    """An outbox row of this kind, not withdrawn, exists for the callback's current due time."""
+    return sa.exists().where(
+        OutboxMessage.callback_id == Callback.id,
+        OutboxMessage.kind == kind,
+        OutboxMessage.due_at == Callback.due_at,
+        OutboxMessage.status != OutboxStatus.WITHDRAWN,
+    )
+
+
+def lock_callbacks_needing_reminder(horizon: datetime, limit: int) -> list[Callback]:
+    """Scheduled callbacks due by `horizon` (now + lead) with no reminder yet for their current due time."""
+    query = sa.select(Callback).where(
+        Callback.status == CallbackStatus.SCHEDULED,
+        Callback.due_at <= horizon,
+        ~_has_message(OutboxKind.REMINDER),
+    )
+    return _claim(query, limit)
+
+
+def lock_due_callbacks_off_shift(now: datetime, limit: int) -> list[Callback]:
+    """Scheduled callbacks that have fallen due while their assignee is not on shift."""
+    query = sa.select(Callback).where(
+        Callback.status == CallbackStatus.SCHEDULED,
+        Callback.due_at <= now,
+        Callback.assignee_id.is_not(None),
+        ~is_on_shift_clause(Callback.assignee_id),
+    )
+    return _claim(query, limit)
+
+
+def lock_callbacks_to_escalate(due_before: datetime, limit: int) -> list[Callback]:
+    """Scheduled (not started) callbacks due before `due_before` (now - 15 min) not yet escalated for that time."""
+    query = sa.select(Callback).where(
+        Callback.status == CallbackStatus.SCHEDULED,
+        Callback.due_at <= due_before,
+        ~_has_message(OutboxKind.ESCALATION),
+    )
+    return _claim(query, limit)
+
+
+def lock_callbacks_to_mark_missed(due_before: datetime, limit: int) -> list[Callback]:
+    """Callbacks still not started although they were due before `due_before` (now - 60 min)."""
+    query = sa.select(Callback).where(Callback.status == CallbackStatus.SCHEDULED, Callback.due_at <= due_before)
+    return _claim(query, limit)

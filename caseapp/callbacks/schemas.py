@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from caseapp.api import PageQuery
+from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus
+from caseapp.reminders.schemas import DeliverySchema
+from caseapp.schemas import AwareDateTime, LabelledEnum
+
+_WINDOW = validate.Range(0, 720)
+
+
+class CallbackCreateSchema(ma.Schema):
+    """POST /api/v1/callbacks."""
+
+    case_id = fields.Integer(required=True)
+    due_at = AwareDateTime(required=True, metadata={"description": "RFC 3339 with offset, e.g. 2026-11-25T19:00Z."})
+    window_minutes = fields.Integer(load_default=None, allow_none=True, validate=_WINDOW)
+    assignee_id = fields.Integer(load_default=None, allow_none=True, metadata={"description": "null = the pool"})
+    priority = LabelledEnum(
+        CallbackPriority, load_default=None, allow_none=True, metadata={"description": "Default: from the risk."}
+    )
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    override_preferred_times = fields.Boolean(
+        load_default=False, metadata={"description": "Book outside the caller's preferred times (they agreed)."}
+    )
+
+
+class CallbackSchema(ma.Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    case_reference = fields.Function(lambda c: c.case.reference)
+    status = fields.String()
+    due_at = AwareDateTime()
+    window_minutes = fields.Integer(allow_none=True)
+    window_ends_at = AwareDateTime()
+    assignee_id = fields.Integer(allow_none=True, metadata={"description": "null = in the pool"})
+    priority = fields.String()
+    reason = fields.String(allow_none=True)
+    attempt_count = fields.Integer()
+    failed_attempt_count = fields.Integer()
+    outside_preferred_times = fields.Boolean()
+    is_overdue = fields.Boolean()
+    seconds_until_due = fields.Integer()
+    cancel_reason = fields.String(allow_none=True)
+    started_at = AwareDateTime(allow_none=True)
+    closed_at = AwareDateTime(allow_none=True)
+    created_by_id = fields.Integer(allow_none=True)
+    created_at = AwareDateTime()
+    updated_at = AwareDateTime()
+    version = fields.Integer()
+
+
+class BookingSchema(CallbackSchema):
+    warnings = fields.List(fields.String(), dump_default=list)
+    suggested_due_by = AwareDateTime(allow_none=True, dump_default=None)
+
+
+class AttemptSchema(ma.Schema):
+    id = fields.Integer()
+    callback_id = fields.Integer()
+    outcome = fields.String()
+    call_id = fields.Integer(allow_none=True)
+    advisor_id = fields.Integer()
+    attempted_at = AwareDateTime()
+    notes = fields.String(allow_none=True)
+
+
+class CallbackDetailSchema(CallbackSchema):
+    attempts = fields.List(fields.Nested(AttemptSchema))
+    deliveries = fields.List(fields.Nested(DeliverySchema))
+
+
+class CallbackPatchSchema(ma.Schema):
+    version = fields.Integer(required=True, metadata={"description": "The version you read; 409 if it changed."})
+    due_at = AwareDateTime(metadata={"description": "Reschedule."})
+    window_minutes = fields.Integer(allow_none=True, validate=_WINDOW)
+    override_preferred_times = fields.Boolean()
+    assignee_id = fields.Integer(allow_none=True, metadata={"description": "Reassign; null = the pool."})
+    priority = LabelledEnum(CallbackPriority)
+    reason = fields.String(allow_none=True, validate=validate.Length(max=500))
+    status = LabelledEnum(CallbackStatus, metadata={"description": "in_progress (start it) or cancelled (cancel it)."})
+    cancel_reason = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class CallbackListQuery(PageQuery):
+    status = fields.List(LabelledEnum(CallbackStatus), load_default=list)
+    assignee = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^(me|pool|\d+)$"),
+        metadata={"description": "`me`, `pool` or a user id"},
+    )
+    due_before = AwareDateTime(load_default=None, metadata={"description": "Exclusive."})
+    due_after = AwareDateTime(load_default=None, metadata={"description": "Inclusive."})
+    case = fields.Integer(load_default=None)
+
+
+class AttemptCreateSchema(ma.Schema):
+    outcome = LabelledEnum(AttemptOutcome, required=True)
+    call_id = fields.Integer(load_default=None, allow_none=True, metadata={"description": "The call log it produced."})
+    notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    next_due_at = AwareDateTime(
+        load_default=None, allow_none=True, metadata={"description": "No answer: reschedule to this time now."}
+    )
+    next_window_minutes = fields.Integer(load_default=None, allow_none=True, validate=_WINDOW)
+    override_preferred_times = fields.Boolean(load_default=False)
+
+
+class AttemptResultSchema(AttemptSchema):
+    callback = fields.Nested(CallbackSchema)
+    needs_reschedule = fields.Boolean()
+    warnings = fields.List(fields.String())

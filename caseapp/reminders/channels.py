@@ -1,0 +1,276 @@
+"""Channel adapters: how one outbox row leaves the building (email, in-app bell, SMS).
+
+An adapter raises TransientDeliveryError for what may work later (connection refused, 4xx replies, timeouts) and
+PermanentDeliveryError for what will not (5xx replies). It never logs message content, only ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app
+
+from caseapp.notifications import services as notifications
+from caseapp.reminders.models import DeliveryChannel
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered; str(error) is stored as the row's last_error (no personal data)."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """Worth retrying: the server is down, busy, or said 4xx."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Retrying will not help: the server said 5xx, or the recipient cannot get this channel."""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    outbox_id: int
+    message_id: str
+    kind: str
+    recipient_id: int
+    recipient_email: str
+    subject: str
+    body: str
+    link: str | None
+    case_id: int | None
+    created_at: datetime
+
+
+class Channel(Protocol):
+    def send(self, message: OutgoingMessage) -> None: ...
+
+
+# --- email ------------------------------------------------------------------------------------------------------
+
+
+def build_email(message: OutgoingMessage, mail_from: str) -> EmailMessage:
+    """The same bytes on every attempt: Message-ID and Date come from the outbox row."""
+    email = EmailMessage()
+    email["From"] = mail_from
+    email["To"] = message.recipient_email
+    email["Subject"] = message.subject
+    email["Message-ID"] = message.message_id
+    email["Date"] = format_datetime(message.created_at)
+    email["Auto-Submitted"] = "auto-generated"
+    email.set_content(message.body)
+    return email
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    use_ssl: bool
+    starttls: bool
+    username: str | None
+    password: str | None
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpSettings:
+        """smtp://[user:password@]host[:port][?starttls=1] or smtps://... (implicit TLS)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("CASEAPP_SMTP_URL must look like smtp://host:port or smtps://user:password@host:port")
+        use_ssl = parts.scheme == "smtps"
+        query = parse_qs(parts.query)
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if use_ssl else 25),
+            use_ssl=use_ssl,
+            starttls=query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
+
+
+def _smtp_error_text(code: int, reply: bytes | str) -> str:
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    return f"SMTP {code}: {text}"[:300]
+
+
+#: open SMTP connections kept between messages, per process and thread (never shared across a fork)
+_CONNECTIONS: dict[tuple[int, int, SmtpSettings], tuple[smtplib.SMTP, int]] = {}
+#: messages sent on one connection before it is closed and a fresh one opened
+MESSAGES_PER_CONNECTION = 100
+
+
+class SmtpChannel:
+    def __init__(self, settings: SmtpSettings, mail_from: str, timeout: float) -> None:
+        self.settings = settings
+        self.mail_from = mail_from
+        self.timeout = timeout
+
+    def send(self, message: OutgoingMessage) -> None:
+        email = build_email(message, self.mail_from)
+        key = (os.getpid(), threading.get_ident(), self.settings)
+        smtp, used = _CONNECTIONS.pop(key, (None, 0))
+        try:
+            if smtp is not None:
+                try:
+                    smtp.send_message(email)
+                except (smtplib.SMTPServerDisconnected, ConnectionError):
+                    # the kept connection had gone stale before the message was accepted: send it on a new one
+                    _quit_quietly(smtp)
+                    smtp, used = None, 0
+            if smtp is None:
+                smtp = self._connect()
+                smtp.send_message(email)
+        except smtplib.SMTPRecipientsRefused as exc:
+            _quit_quietly(smtp)
+            codes = [code for code, _ in exc.recipients.values()]
+            code, reply = next(iter(exc.recipients.values()))
+            error_cls = PermanentDeliveryError if all(c >= 500 for c in codes) else TransientDeliveryError
+            raise error_cls(_smtp_error_text(code, reply)) from exc
+        except smtplib.SMTPResponseException as exc:  # sender refused, data refused, ...
+            _quit_quietly(smtp)
+            error_cls = PermanentDeliveryError if exc.smtp_code >= 500 else TransientDeliveryError
+            raise error_cls(_smtp_error_text(exc.smtp_code, exc.smtp_error)) from exc
+        except (smtplib.SMTPException, OSError) as exc:  # refused connection, disconnect, timeout, TLS
+            _quit_quietly(smtp)
+            raise TransientDeliveryError(f"{type(exc).__name__}: {exc}"[:300]) from exc
+        # once DATA is accepted the message is sent; the connection is kept for the next one
+        if used + 1 >= MESSAGES_PER_CONNECTION:
+            _quit_quietly(smtp)
+        else:
+            _CONNECTIONS[key] = (smtp, used + 1)
+
+    def _connect(self) -> smtplib.SMTP:
+        settings = self.settings
+        smtp: smtplib.SMTP
+        if settings.use_ssl:
+            smtp = smtplib.SMTP_SSL(
+                settings.host, settings.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
+        else:
+            smtp = smtplib.SMTP(settings.host, settings.port, timeout=self.timeout)
+        try:
+            if settings.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.username:
+                smtp.login(settings.username, settings.password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+
+def _quit_quietly(smtp: smtplib.SMTP | None) -> None:
+    if smtp is None:
+        return
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._@-]")
+
+
+class MailDirChannel:
+    """Embedded mode (no CASEAPP_SMTP_URL): each email is an .eml file named after its Message-ID.
+
+    Writing the same message twice replaces the file, so the directory holds each message once.
+    """
+
+    def __init__(self, directory: str | Path, mail_from: str) -> None:
+        self.directory = Path(directory)
+        self.mail_from = mail_from
+
+    def path_for(self, message_id: str) -> Path:
+        return self.directory / f"{_UNSAFE.sub('_', message_id.strip('<>'))}.eml"
+
+    def send(self, message: OutgoingMessage) -> None:
+        email = build_email(message, self.mail_from)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            target = self.path_for(message.message_id)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(email.as_bytes())
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise TransientDeliveryError(f"{type(exc).__name__}: could not write the mail file") from exc
+
+
+# --- in-app -----------------------------------------------------------------------------------------------------
+
+
+class InAppChannel:
+    """The bell: a Notification row, added to the delivery's own transaction, which also marks the row sent.
+
+    Either both commit or neither does, so a retried in-app delivery cannot make a second notification.
+    """
+
+    def send(self, message: OutgoingMessage) -> None:
+        notifications.notify(
+            [message.recipient_id],
+            kind=f"callback_{message.kind}",
+            title=message.subject,
+            link=message.link,
+            case_id=message.case_id,
+        )
+
+
+# --- SMS --------------------------------------------------------------------------------------------------------
+
+
+class SmsProvider(Protocol):
+    """What an SMS gateway adapter implements. `reference` is the idempotency key to pass on, if it takes one."""
+
+    def send_sms(self, *, recipient_id: int, text: str, reference: str) -> None: ...
+
+
+class LoggingSmsProvider:
+    """Logs that an SMS would go out (ids only). The default until a gateway is contracted."""
+
+    def send_sms(self, *, recipient_id: int, text: str, reference: str) -> None:
+        logger.info("sms (logging provider)", extra={"recipient_id": recipient_id, "reference": reference})
+
+
+SMS_PROVIDERS: dict[str, type[Any]] = {"logging": LoggingSmsProvider}
+
+
+class SmsChannel:
+    def __init__(self, provider: SmsProvider) -> None:
+        self.provider = provider
+
+    def send(self, message: OutgoingMessage) -> None:
+        self.provider.send_sms(recipient_id=message.recipient_id, text=message.subject, reference=message.message_id)
+
+
+def channel_for(channel: DeliveryChannel) -> Channel:
+    """The adapter for a channel, configured from the app's settings."""
+    config = current_app.config
+    if channel == DeliveryChannel.EMAIL:
+        if config.get("SMTP_URL"):
+            return SmtpChannel(
+                SmtpSettings.from_url(config["SMTP_URL"]), config["MAIL_FROM"], float(config["SMTP_TIMEOUT_SECONDS"])
+            )
+        return MailDirChannel(config["MAIL_DIR"], config["MAIL_FROM"])
+    if channel == DeliveryChannel.IN_APP:
+        return InAppChannel()
+    if channel == DeliveryChannel.SMS:
+        provider = SMS_PROVIDERS.get(str(config["SMS_PROVIDER"]))
+        if provider is None:
+            raise PermanentDeliveryError(f"unknown SMS provider {config['SMS_PROVIDER']!r}")
+        return SmsChannel(provider())
+    raise PermanentDeliveryError(f"unknown channel {channel!r}")

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from caseapp.auth.models import User
+from caseapp.db import UTCDateTime
+from caseapp.errors import NotFound
+from caseapp.extensions import db
+from caseapp.reminders.models import DeliveryChannel, OutboxKind, OutboxMessage, OutboxStatus
+
+
+def database_now() -> datetime:
+    """The database's clock (aware UTC): every worker and beat agree on it, whatever their own clocks say.
+
+    PostgreSQL's now() is the transaction start; SQLite's CURRENT_TIMESTAMP is UTC to the second.
+    """
+    value = db.session.scalar(sa.select(sa.func.now(type_=UTCDateTime())))
+    if value is None:  # pragma: no cover - a database always answers
+        raise RuntimeError("the database returned no time")
+    return value
+
+
+def get_message(outbox_id: int) -> OutboxMessage:
+    row = db.session.get(OutboxMessage, outbox_id)
+    if row is None:
+        raise NotFound("No such message.")
+    return row
+
+
+def lock_message(outbox_id: int) -> OutboxMessage | None:
+    """The row, locked for this transaction (FOR UPDATE; nothing on SQLite) and freshly read."""
+    query = (
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalar(query)
+
+
+def lock_message_for_delivery(outbox_id: int) -> tuple[OutboxMessage, User, datetime] | None:
+    """One round trip for a delivery's claim: the row (locked, freshly read), its recipient, and the database time."""
+    query = (
+        sa.select(OutboxMessage, User, sa.func.now(type_=UTCDateTime()))
+        .join(User, User.id == OutboxMessage.recipient_id)
+        .where(OutboxMessage.id == outbox_id)
+        .with_for_update(of=OutboxMessage)
+        .execution_options(populate_existing=True)
+    )
+    found = db.session.execute(query).first()
+    return None if found is None else (found[0], found[1], found[2])
+
+
+def lock_stale_messages(cutoff: datetime, limit: int) -> list[OutboxMessage]:
+    """Unsent rows nobody has touched since `cutoff`: pending, or claimed by a delivery that never finished."""
+    query = (
+        sa.select(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+            OutboxMessage.dispatched_at < cutoff,
+            sa.or_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.claimed_at < cutoff),
+        )
+        .order_by(OutboxMessage.dispatched_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(db.session.scalars(query))
+
+
+def select_messages(
+    *,
+    statuses: Sequence[OutboxStatus] = (),
+    kinds: Sequence[OutboxKind] = (),
+    channels: Sequence[DeliveryChannel] = (),
+    callback_id: int | None = None,
+    recipient_id: int | None = None,
+) -> sa.Select[OutboxMessage]:
+    """Outbox rows, filtered; the caller orders (keyset on created_at, id)."""
+    query = sa.select(OutboxMessage)
+    if statuses:
+        query = query.where(OutboxMessage.status.in_(statuses))
+    if kinds:
+        query = query.where(OutboxMessage.kind.in_(kinds))
+    if channels:
+        query = query.where(OutboxMessage.channel.in_(channels))
+    if callback_id is not None:
+        query = query.where(OutboxMessage.callback_id == callback_id)
+    if recipient_id is not None:
+        query = query.where(OutboxMessage.recipient_id == recipient_id)
+    return query
+
+
+def messages_for_callback(callback_id: int) -> list[OutboxMessage]:
+    query = (
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.callback_id == callback_id)
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def failed_messages(limit: int = 200) -> list[OutboxMessage]:
+    """For the managers' page: deliveries that gave up, newest first, with the reason in last_error."""
+    query = (
+        select_messages(statuses=[OutboxStatus.FAILED])
+        .order_by(OutboxMessage.failed_at.desc(), OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def count_by_status() -> dict[str, int]:
+    """{status: rows} over the whole outbox (the managers' page and /readyz-style checks)."""
+    query = sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+    return {str(status): int(count) for status, count in db.session.execute(query)}

@@ -1,0 +1,315 @@
+"""Reports as data: the aggregates from queries.py with empty buckets filled in, keys and rates made presentable.
+
+Read-only. Everything here is counts (and talk time); no report carries a caller, a case or a note. Advisor keys are
+staff ids; names are added by the dashboard page only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from caseapp.reference import Channel, Direction, Labelled, Pathway, Relationship, RiskLevel, Substance
+from caseapp.reports import queries
+from caseapp.reports.params import Bucket, Dimension, Filters, Period, bucket_start
+from caseapp.timeutil import local_day_bounds, local_zone, now_utc, to_local
+
+#: the enum each dimension's keys come from (advisor keys are user ids)
+DIMENSION_ENUMS: dict[Dimension, type[Labelled]] = {
+    Dimension.SUBSTANCE: Substance,
+    Dimension.PATHWAY: Pathway,
+    Dimension.RISK: RiskLevel,
+    Dimension.CHANNEL: Channel,
+    Dimension.RELATIONSHIP: Relationship,
+    Dimension.DIRECTION: Direction,
+}
+DIMENSION_TITLES = {
+    Dimension.SUBSTANCE: "Primary substance",
+    Dimension.PATHWAY: "Recommended pathway",
+    Dimension.RISK: "Risk level",
+    Dimension.CHANNEL: "Channel",
+    Dimension.ADVISOR: "Advisor",
+    Dimension.RELATIONSHIP: "Caller's relationship",
+    Dimension.DIRECTION: "Direction",
+}
+#: what a null key means, per dimension
+NO_KEY_LABELS = {
+    Dimension.SUBSTANCE: "Not assessed",
+    Dimension.PATHWAY: "Not assessed",
+    Dimension.RISK: "Not assessed",
+    Dimension.RELATIONSHIP: "No caller recorded",
+}
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+FUNNEL_STEPS = (
+    ("first_calls", "First calls (new cases)"),
+    ("assessed", "Assessed"),
+    ("referred", "Referred"),
+    ("admitted", "Admitted"),
+)
+
+
+def zone_name() -> str:
+    return local_zone().key
+
+
+def iso_local(moment: datetime) -> str:
+    return to_local(moment).isoformat()
+
+
+def key_value(key: Any) -> Any:
+    """A key as JSON: an enum's stored value, an advisor id, or None."""
+    return key.value if isinstance(key, Enum) else key
+
+
+def key_label(dimension: Dimension | None, key: Any) -> str:
+    """A human label for a key, without personal data (advisors stay ids here)."""
+    if dimension is None:
+        return "All calls"
+    if key is None:
+        return NO_KEY_LABELS.get(dimension, "None")
+    if isinstance(key, Labelled):
+        return key.label
+    enum = DIMENSION_ENUMS.get(dimension)
+    if enum is not None:
+        return enum(key).label
+    return f"Advisor {key}"
+
+
+def _ordered_keys(dimension: Dimension | None, keys: Iterable[Any]) -> list[Any]:
+    """Keys in the reference list's order (ids ascending), None last."""
+    present = set(keys)
+    if dimension is None:
+        return [None]
+    enum = DIMENSION_ENUMS.get(dimension)
+    ordered = [m for m in enum if m in present] if enum is not None else sorted(k for k in present if k is not None)
+    return ordered + ([None] if None in present else [])
+
+
+def _normalise_bucket(value: Any) -> datetime | date:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+# --- volume over time ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class VolumeSeries:
+    period: Period
+    counts: dict[tuple[datetime | date, Any], int] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, period: Period, bucket: Bucket, dimension: Dimension | None, filters: Filters) -> VolumeSeries:
+        series = cls(period)
+        for value, key, calls in queries.volume(period, bucket, dimension, filters):
+            series.counts[(_normalise_bucket(value), key)] = calls
+        return series
+
+    def keys(self) -> set[Any]:
+        return {key for _, key in self.counts}
+
+    def rows(self, bucket: Bucket, keys: list[Any]) -> Iterator[dict[str, Any]]:
+        """One row per bucket and key, empty ones with 0."""
+        for value in self.period.buckets(bucket):
+            start = bucket_start(value).isoformat()
+            for key in keys:
+                yield {"start": start, "key": key_value(key), "calls": self.counts.get((value, key), 0)}
+
+
+@dataclass
+class VolumeReport:
+    period: Period
+    bucket: Bucket
+    dimension: Dimension | None
+    filters: Filters
+    current: VolumeSeries
+    previous: VolumeSeries | None
+    keys: list[Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "timezone": zone_name(),
+            "bucket": self.bucket.value,
+            "by": self.dimension.value if self.dimension else None,
+            "from": iso_local(self.period.start),
+            "to": iso_local(self.period.end),
+            "rows": list(self.current.rows(self.bucket, self.keys)),
+            "previous": None
+            if self.previous is None
+            else {
+                "from": iso_local(self.previous.period.start),
+                "to": iso_local(self.previous.period.end),
+                "rows": list(self.previous.rows(self.bucket, self.keys)),
+            },
+        }
+
+    def totals(self) -> list[dict[str, Any]]:
+        """Per bucket (aligned with the previous period's bucket at the same position): for charts and tables."""
+        current = list(self.current.period.buckets(self.bucket))
+        previous = list(self.previous.period.buckets(self.bucket)) if self.previous else []
+        out = []
+        for index, value in enumerate(current):
+            before = previous[index] if index < len(previous) else None
+            out.append(
+                {
+                    "start": bucket_start(value),
+                    "by_key": {key: self.current.counts.get((value, key), 0) for key in self.keys},
+                    "calls": sum(self.current.counts.get((value, key), 0) for key in self.keys),
+                    "previous_start": bucket_start(before) if before is not None else None,
+                    "previous": sum(self.previous.counts.get((before, key), 0) for key in self.keys)
+                    if self.previous is not None and before is not None
+                    else None,
+                }
+            )
+        return out
+
+
+def volume(
+    period: Period, bucket: Bucket, dimension: Dimension | None, filters: Filters, *, with_previous: bool = True
+) -> VolumeReport:
+    current = VolumeSeries.load(period, bucket, dimension, filters)
+    previous = VolumeSeries.load(period.previous(), bucket, dimension, filters) if with_previous else None
+    found = current.keys() | (previous.keys() if previous else set())
+    keys = _ordered_keys(dimension, found) if dimension is not None else [None]
+    return VolumeReport(period, bucket, dimension, filters, current, previous, keys)
+
+
+# --- hour-of-week heatmap -------------------------------------------------------------------------------------------
+
+
+def heatmap(period: Period, filters: Filters) -> dict[str, Any]:
+    """Calls per (weekday, local hour): all 168 cells, Monday 00:00 first. Wall-clock hours: the repeated 01:00 of
+    the October change is one cell, the skipped 01:00 of March has none."""
+    counts = {(weekday, hour): calls for weekday, hour, calls in queries.heatmap(period, filters)}
+    rows = [
+        {"weekday": weekday, "hour": hour, "calls": counts.get((weekday, hour), 0)}
+        for weekday in range(1, 8)
+        for hour in range(24)
+    ]
+    return {"timezone": zone_name(), "from": iso_local(period.start), "to": iso_local(period.end), "rows": rows}
+
+
+# --- breakdowns -----------------------------------------------------------------------------------------------------
+
+
+def breakdown(period: Period, dimension: Dimension, filters: Filters) -> dict[str, Any]:
+    """Calls, cases and talk time per key, most calls first; for advisors also the assessments they completed."""
+    rows: list[dict[str, Any]] = [
+        {"key": key_value(r.key), "calls": r.calls, "cases": r.cases, "talk_seconds": r.talk_seconds}
+        for r in queries.breakdown(period, dimension, filters)
+    ]
+    if dimension == Dimension.ADVISOR:
+        completed = queries.assessments_completed(period, filters)
+        for row in rows:
+            row["assessments"] = completed.pop(row["key"], 0)
+        rows.extend(
+            {"key": advisor, "calls": 0, "cases": 0, "talk_seconds": 0, "assessments": n}
+            for advisor, n in sorted(completed.items())
+        )
+    return {
+        "timezone": zone_name(),
+        "from": iso_local(period.start),
+        "to": iso_local(period.end),
+        "by": dimension.value,
+        "rows": rows,
+    }
+
+
+# --- funnel ---------------------------------------------------------------------------------------------------------
+
+
+def rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def funnel(period: Period, filters: Filters) -> dict[str, Any]:
+    counts = queries.funnel(period, filters)
+    values = [counts.first_calls, counts.assessed, counts.referred, counts.admitted]
+    steps = []
+    for index, ((step, label), cases) in enumerate(zip(FUNNEL_STEPS, values, strict=True)):
+        steps.append(
+            {
+                "step": step,
+                "label": label,
+                "cases": cases,
+                "conversion": rate(cases, values[index - 1]) if index else None,
+                "of_first_calls": rate(cases, values[0]),
+            }
+        )
+    return {"timezone": zone_name(), "from": iso_local(period.start), "to": iso_local(period.end), "steps": steps}
+
+
+# --- today ----------------------------------------------------------------------------------------------------------
+
+
+def today(now: datetime | None = None) -> dict[str, Any]:
+    """The live strip: calls so far today, staff on shift now, callbacks due in the next hour and overdue now."""
+    now = now or now_utc()
+    day = to_local(now).date()
+    start, _ = local_day_bounds(day)
+    strip: dict[str, Any] = {
+        "timezone": zone_name(),
+        "date": day.isoformat(),
+        "as_of": iso_local(now),
+        "calls": queries.count_calls_between(start, now + timedelta(seconds=1)),
+        "on_shift": queries.count_on_shift(),
+    }
+    strip.update(callbacks_strip(now))
+    return strip
+
+
+def callbacks_strip(now: datetime) -> dict[str, int]:
+    """Callbacks still to make that fall due in the next hour, and those overdue now."""
+    return {
+        "callbacks_due_next_hour": queries.count_callbacks_due(now, now + timedelta(hours=1)),
+        "callbacks_overdue": queries.count_callbacks_overdue(now),
+    }
+
+
+# --- callbacks: timeliness -------------------------------------------------------------------------------------------
+
+CALLBACK_GROUPS = ("advisor", "day")
+
+
+def _callback_json(row: queries.CallbackRow) -> dict[str, Any]:
+    return {
+        "booked": row.booked,
+        "completed_on_time": row.completed_on_time,
+        "completed_late": row.completed_late,
+        "missed": row.missed,
+        "unreachable": row.unreachable,
+        "cancelled": row.cancelled,
+        "open": row.still_open,
+        "on_time_rate": rate(row.completed_on_time, row.completed_on_time + row.completed_late),
+        "lateness_median_seconds": row.lateness_median,
+        "lateness_p90_seconds": row.lateness_p90,
+    }
+
+
+def callbacks(period: Period, filters: Filters) -> dict[str, Any]:
+    """Callbacks due in the period: booked, completed on time or late (median and 90th percentile lateness),
+    missed, unreachable; in total, by advisor (assignee; null = the pool) and by local day (every day present)."""
+    empty = queries.CallbackRow(None, 0, 0, 0, 0, 0, 0, 0)
+    total = next(iter(queries.callback_timeliness(period, None, filters)), empty)
+    by_advisor = sorted(
+        queries.callback_timeliness(period, "advisor", filters), key=lambda r: (r.key is None, r.key or 0)
+    )
+    days = {_normalise_bucket(r.key): r for r in queries.callback_timeliness(period, "day", filters)}
+    return {
+        "timezone": zone_name(),
+        "from": iso_local(period.start),
+        "to": iso_local(period.end),
+        "totals": _callback_json(total),
+        "by_advisor": [{"key": r.key, **_callback_json(r)} for r in by_advisor],
+        "by_day": [
+            {"key": day.isoformat(), **_callback_json(days.get(day, empty))}
+            for day in period.buckets(Bucket.DAY)
+            if isinstance(day, date)
+        ],
+    }

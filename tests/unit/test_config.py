@@ -1,0 +1,137 @@
+"""Configuration: embedded-mode defaults, CASEAPP_* overrides, and a production config that refuses to start unsafe."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from caseapp import config, create_app
+from caseapp.config import DEV_SECRET_KEY, ConfigError
+
+PG = "postgresql+psycopg://caseapp@db.internal:5432/caseapp"
+REDIS = "redis://cache.internal:6379/0"
+GOOD_SECRET = secrets.token_urlsafe(32)
+
+
+@pytest.fixture(autouse=True)
+def _no_caseapp_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start each test from a machine with no CASEAPP_* settings except the ones it sets."""
+    for name in ("CASEAPP_DATABASE_URL", "CASEAPP_REDIS_URL", "CASEAPP_SECRET_KEY", "CASEAPP_SMTP_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CASEAPP_ENV", "development")
+
+
+def _load(**overrides: Any) -> dict[str, Any]:
+    app = Flask("config-test")
+    config.load(app, overrides)
+    return dict(app.config)
+
+
+def _production(**overrides: Any) -> dict[str, Any]:
+    values = {"ENV_NAME": "production", "SECRET_KEY": GOOD_SECRET, "DATABASE_URL": PG, "REDIS_URL": REDIS}
+    values.update(overrides)
+    return _load(**values)
+
+
+def test_development_defaults_run_embedded_without_servers() -> None:
+    settings = _load()
+
+    assert settings["ENV_NAME"] == "development"
+    assert settings["DATABASE_URL"].startswith("sqlite:///")
+    assert settings["REDIS_URL"] is None
+    assert settings["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert settings["CELERY"]["broker_url"].startswith("sqla+sqlite:///")
+    assert settings["SMTP_URL"] is None
+    assert settings["TIMEZONE"] == "Europe/London"
+    assert settings["SECRET_KEY"] == DEV_SECRET_KEY
+    assert settings["JSON_LOGS"] is False
+
+
+def test_defaults_set_session_cookie_and_timeouts() -> None:
+    settings = _load()
+
+    assert settings["SESSION_COOKIE_HTTPONLY"] is True
+    assert settings["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert settings["SESSION_COOKIE_SECURE"] is False
+    assert settings["IDLE_TIMEOUT_SECONDS"] == 30 * 60
+    assert settings["ABSOLUTE_TIMEOUT_SECONDS"] == 12 * 60 * 60
+    assert settings["PASSWORD_MIN_LENGTH"] == 12
+
+
+def test_celery_settings_are_json_only_and_ack_late() -> None:
+    celery = _load()["CELERY"]
+
+    assert celery["task_serializer"] == "json"
+    assert celery["accept_content"] == ["json"]
+    assert celery["task_ignore_result"] is True
+    assert celery["task_acks_late"] is True
+    assert celery["task_reject_on_worker_lost"] is True
+
+
+def test_environment_variables_override_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASEAPP_REDIS_URL", REDIS)
+    monkeypatch.setenv("CASEAPP_LOGIN_MAX_FAILURES", "3")
+    monkeypatch.setenv("CASEAPP_TIMEZONE", "Europe/Dublin")
+
+    settings = _load()
+
+    assert settings["LOGIN_MAX_FAILURES"] == 3
+    assert settings["TIMEZONE"] == "Europe/Dublin"
+    assert settings["RATELIMIT_STORAGE_URI"] == REDIS
+    assert settings["CELERY"]["broker_url"] == REDIS
+    assert settings["CELERY"]["beat_scheduler"] == "redbeat.RedBeatScheduler"
+    assert settings["CELERY"]["broker_transport_options"]["visibility_timeout"] >= 60 * 60
+
+
+def test_load_refuses_an_unknown_environment_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASEAPP_ENV", "staging")
+
+    with pytest.raises(ConfigError, match="development, test or production"):
+        _load()
+
+
+def test_production_accepts_a_safe_configuration() -> None:
+    settings = _production()
+
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["JSON_LOGS"] is True
+    assert settings["TESTING"] is False
+
+
+@pytest.mark.parametrize(
+    "secret", [DEV_SECRET_KEY, "", None, "x" * 31], ids=["development_default", "empty", "missing", "too_short"]
+)
+def test_production_refuses_a_default_missing_or_short_secret(secret: str | None) -> None:
+    with pytest.raises(ConfigError, match="CASEAPP_SECRET_KEY"):
+        _production(SECRET_KEY=secret)
+
+
+def test_production_refuses_sqlite() -> None:
+    with pytest.raises(ConfigError, match="PostgreSQL"):
+        _production(DATABASE_URL="sqlite:////tmp/caseapp.sqlite")
+
+
+def test_production_refuses_a_missing_redis_url() -> None:
+    with pytest.raises(ConfigError, match="CASEAPP_REDIS_URL"):
+        _production(REDIS_URL=None)
+
+
+def test_production_names_every_problem_at_once() -> None:
+    with pytest.raises(ConfigError) as raised:
+        _load(ENV_NAME="production")
+
+    assert "CASEAPP_SECRET_KEY" in str(raised.value)
+    assert "PostgreSQL" in str(raised.value)
+    assert "CASEAPP_REDIS_URL" in str(raised.value)
+
+
+def test_create_app_refuses_production_with_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASEAPP_ENV", "production")
+    monkeypatch.setenv("CASEAPP_DATABASE_URL", PG)
+    monkeypatch.setenv("CASEAPP_REDIS_URL", REDIS)
+
+    with pytest.raises(ConfigError, match="CASEAPP_SECRET_KEY"):
+        create_app()
