@@ -45,6 +45,16 @@ PROTECTED = [
     Protected("/admin/users/{user_id}/reactivate", Role.ADMIN, "POST", 302),
     Protected("/admin/users/{user_id}/password", Role.ADMIN, "POST", 302, {"password": "fresh-quiet-orchard-88"}),
     Protected("/admin/users/{user_id}/tokens/{token_id}/revoke", Role.ADMIN, "POST", 302),
+    # the advisors' call loop
+    Protected("/calls/new", Role.ADVISOR),
+    Protected("/calls/lookup?phone=07911123456", Role.ADVISOR),
+    Protected("/cases/mine", Role.ADVISOR),
+    Protected("/cases/{case_id}", Role.ADVISOR),
+    Protected("/cases/{case_id}/assessments/new", Role.ADVISOR),
+    Protected("/cases/{case_id}/notes", Role.ADVISOR, "POST", 302, {"body": "Rang back, no answer"}),
+    Protected("/search?q=CA-2026-000001", Role.ADVISOR),
+    Protected("/notifications/", Role.ADVISOR),
+    Protected("/cases/", Role.MANAGER),
 ]
 WHO: list[Role | None] = [None, Role.ADVISOR, Role.MANAGER, Role.ADMIN]
 
@@ -75,7 +85,9 @@ def test_protected_page_allows_only_roles_at_or_above_its_minimum(
     target = factories.make_user(role=Role.ADVISOR)
     token, _ = factories.make_token(target)
     db.session.commit()
-    ids = {"user_id": target.id, "token_id": token.id}
+    case = factories.make_case()
+    db.session.commit()
+    ids = {"user_id": target.id, "token_id": token.id, "case_id": case.id}
     if who is not None:
         user = factories.make_user(role=who)
         db.session.commit()
