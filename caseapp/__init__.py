@@ -10,7 +10,7 @@ from caseapp import config as config_module
 from caseapp import extensions
 from caseapp.config import TEMPLATE_FOLDER
 from caseapp.errors import register_error_handlers
-from caseapp.timeutil import format_local
+from caseapp.timeutil import format_countdown, format_local
 
 MIGRATIONS_DIR = str(config_module.PROJECT_ROOT / "migrations")
 
@@ -53,6 +53,7 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.audit.views import bp as audit_bp
     from caseapp.auth.views import bp as auth_bp
     from caseapp.callbacks.api import api_bp as callbacks_api
+    from caseapp.callbacks.views import bp as callbacks_bp
     from caseapp.callers.api import api_bp as callers_api
     from caseapp.calls.api import api_bp as calls_api
     from caseapp.calls.views import bp as calls_bp
@@ -65,10 +66,26 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.notifications.api import api_bp as notifications_api
     from caseapp.notifications.views import bp as notifications_bp
     from caseapp.reminders.api import api_bp as reminders_api
+    from caseapp.reports.api import api_bp as reports_api
+    from caseapp.reports.views import bp as reports_bp
     from caseapp.shifts.api import api_bp as shifts_api
+    from caseapp.shifts.views import bp as shifts_bp
     from caseapp.users.views import bp as users_bp
 
-    pages = (health_bp, auth_bp, home_bp, users_bp, audit_bp, calls_bp, cases_bp, assessments_bp, notifications_bp)
+    pages = (
+        health_bp,
+        auth_bp,
+        home_bp,
+        users_bp,
+        audit_bp,
+        calls_bp,
+        cases_bp,
+        assessments_bp,
+        notifications_bp,
+        callbacks_bp,
+        shifts_bp,
+        reports_bp,
+    )
     apis = (
         docs_bp,
         reference_api,
@@ -80,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
         callbacks_api,
         shifts_api,
         reminders_api,
+        reports_api,
     )
     for blueprint in (*pages, *apis):
         app.register_blueprint(blueprint)
@@ -91,6 +109,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["local"] = format_local
     app.jinja_env.filters["phone"] = display_phone
+    app.jinja_env.filters["countdown"] = format_countdown
     from caseapp.auth.models import Role
 
     app.jinja_env.globals["app_env"] = app.config["ENV_NAME"]

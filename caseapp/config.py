@@ -70,6 +70,8 @@ def defaults(env: str) -> dict[str, Any]:
         "SMTP_TIMEOUT_SECONDS": 10,
         "SMS_PROVIDER": "logging",  # the only provider so far writes a log line (ids only)
         "MESSAGE_ID_DOMAIN": None,  # right-hand side of generated Message-IDs; defaults to MAIL_FROM's domain
+        # reports (caseapp/reports): CSV exports with suppress=true write counts from 1 to this - 1 as "<this"
+        "REPORT_SUPPRESS_BELOW": 5,
         "TESTING": env == "test",
     }
 

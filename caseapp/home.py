@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_login import current_user
 
 from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
+from caseapp.callbacks import queries as callback_queries
+from caseapp.shifts import queries as shift_queries
+from caseapp.timeutil import local_day_bounds, now_utc, to_local
 
 bp = Blueprint("home", __name__)
 guard_blueprint(bp, Role.ADVISOR)
@@ -13,4 +17,10 @@ guard_blueprint(bp, Role.ADVISOR)
 
 @bp.get("/")
 def index() -> str:
-    return render_template("home.html")
+    end_of_today = local_day_bounds(to_local(now_utc()).date())[1]
+    return render_template(
+        "home.html",
+        callbacks=callback_queries.my_callbacks(current_user.id, end_of_today),
+        pool_size=len(callback_queries.pool()),
+        shift=shift_queries.find_open_shift(current_user.id),
+    )

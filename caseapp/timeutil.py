@@ -64,3 +64,10 @@ def format_local(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
         return ""
     local = to_local(value)
     return f"{local.strftime(fmt)} {local.tzname()}"
+
+
+def format_countdown(seconds: int) -> str:
+    """For templates: 'in 1 h 05 min' before a due time, '12 min overdue' after."""
+    minutes = abs(seconds) // 60
+    text = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+    return f"in {text}" if seconds >= 0 else f"{text} overdue"

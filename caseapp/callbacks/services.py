@@ -90,9 +90,7 @@ def local_due_at(day: date, at: time, fold: int | None = None) -> datetime:
             f"{at:%H:%M} on {day:%A %d %B %Y} happens twice in the UK: the clocks go back an hour that night. "
             "Choose which one you mean."
         )
-        raise ValidationError(
-            message, fields={"fold": [message]}, choices=fold_choices(day, at)
-        ) from exc
+        raise ValidationError(message, fields={"fold": [message]}, choices=fold_choices(day, at)) from exc
 
 
 # --- booking ----------------------------------------------------------------------------------------------------

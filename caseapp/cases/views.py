@@ -15,6 +15,7 @@ from caseapp.audit.services import record_event
 from caseapp.auth import queries as auth_queries
 from caseapp.auth.access import guard_blueprint, require_role
 from caseapp.auth.models import Role
+from caseapp.callbacks import queries as callback_queries
 from caseapp.callers import services as caller_services
 from caseapp.callers.phones import try_normalise
 from caseapp.callers.schemas import CallerDetailsSchema
@@ -66,6 +67,8 @@ def _render_case(
         chosen[form] = values
     return render_template(
         "cases/show.html",
+        callbacks=callback_queries.callbacks_for_case(case.id),
+        flags=callback_queries.open_flags_for_case(case.id),
         case=case,
         timeline=build_timeline(case.id),
         ref=reference,

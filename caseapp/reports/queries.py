@@ -86,7 +86,7 @@ class _CallQuery:
 def dimension_column(dimension: Dimension, current: sa.Subquery | None) -> sa.ColumnElement[Any]:
     if dimension in (Dimension.SUBSTANCE, Dimension.PATHWAY, Dimension.RISK):
         assert current is not None  # noqa: S101 - built together in _CallQuery
-        return current.c[dimension.value]  # type: ignore[no-any-return]
+        return current.c[dimension.value]
     columns: dict[Dimension, sa.ColumnElement[Any]] = {
         Dimension.CHANNEL: Call.channel,  # type: ignore[dict-item]
         Dimension.DIRECTION: Call.direction,  # type: ignore[dict-item]
@@ -203,7 +203,9 @@ def volume(
     built = _CallQuery.build([bucket_key, sa.func.count().label("calls")], period, filters, dimension)
     # grouped by output name: an expression repeated in GROUP BY would get its own bind parameters (PostgreSQL then
     # refuses the select list), and both dialects accept the name
-    group = [sa.literal_column("bucket")] + ([sa.literal_column("key")] if dimension is not None else [])
+    group: list[sa.ColumnElement[Any]] = [sa.literal_column("bucket")]
+    if dimension is not None:
+        group.append(sa.literal_column("key"))
     query = built.query.group_by(*group).order_by(sa.literal_column("bucket"))
     for row in db.session.execute(query.execution_options(yield_per=YIELD_PER)):
         yield row.bucket, (row.key if dimension is not None else None), int(row.calls)
@@ -345,7 +347,8 @@ def list_advisors() -> list[tuple[int, str]]:
 # PostgreSQL and SQLite give the same answer.
 
 
-def seconds_between(later: sa.ColumnElement[Any], earlier: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+def seconds_between(later: Any, earlier: Any) -> sa.ColumnElement[Any]:
+    """Seconds from `earlier` to `later` (two timestamp columns or expressions)."""
     if _dialect() == "sqlite":
         return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400
     return sa.extract("epoch", later - earlier)

@@ -14,6 +14,7 @@ from typing import Any
 
 from caseapp.reference import Channel, Direction, Labelled, Pathway, Relationship, RiskLevel, Substance
 from caseapp.reports import queries
+from caseapp.reports.formatting import CsvTable
 from caseapp.reports.params import Bucket, Dimension, Filters, Period, bucket_start
 from caseapp.timeutil import local_day_bounds, local_zone, now_utc, to_local
 
@@ -313,3 +314,80 @@ def callbacks(period: Period, filters: Filters) -> dict[str, Any]:
             if isinstance(day, date)
         ],
     }
+
+
+# --- the tables as CSV -------------------------------------------------------------------------------------------
+
+
+def volume_table(report: VolumeReport) -> CsvTable:
+    def rows() -> Iterator[dict[str, Any]]:
+        for name, series in (("current", report.current), ("previous", report.previous)):
+            if series is None:
+                continue
+            for row in series.rows(report.bucket, report.keys):
+                yield {"period": name, **row, "label": key_label(report.dimension, row["key"])}
+
+    return CsvTable("volume", ("period", "start", "key", "label", "calls"), rows(), counts=("calls",))
+
+
+def heatmap_table(report: dict[str, Any]) -> CsvTable:
+    rows = ({**row, "weekday_name": WEEKDAYS[row["weekday"] - 1]} for row in report["rows"])
+    return CsvTable("heatmap", ("weekday", "weekday_name", "hour", "calls"), rows, counts=("calls",))
+
+
+def breakdown_table(report: dict[str, Any]) -> CsvTable:
+    dimension = Dimension(report["by"])
+    columns = ["key", "label", "calls", "cases", "talk_seconds"]
+    counts = ["calls", "cases"]
+    if dimension == Dimension.ADVISOR:
+        columns.append("assessments")
+        counts.append("assessments")
+    rows = ({**row, "label": key_label(dimension, row["key"])} for row in report["rows"])
+    return CsvTable(f"by-{dimension.value}", columns, rows, counts=counts, derived={"talk_seconds": ("calls",)})
+
+
+def funnel_table(report: dict[str, Any]) -> CsvTable:
+    def rows() -> Iterator[dict[str, Any]]:
+        previous = None
+        first = report["steps"][0]["cases"] if report["steps"] else 0
+        for step in report["steps"]:
+            # the rates are worked from this step's count and the step before's (or the first): carry both
+            yield {**step, "_before": previous if previous is not None else step["cases"], "_first": first}
+            previous = step["cases"]
+
+    return CsvTable(
+        "funnel",
+        ("step", "label", "cases", "conversion", "of_first_calls"),
+        rows(),
+        counts=("cases", "_before", "_first"),
+        derived={"conversion": ("cases", "_before"), "of_first_calls": ("cases", "_first")},
+    )
+
+
+CALLBACK_COLUMNS = (
+    "booked",
+    "completed_on_time",
+    "completed_late",
+    "missed",
+    "unreachable",
+    "cancelled",
+    "open",
+    "on_time_rate",
+    "lateness_median_seconds",
+    "lateness_p90_seconds",
+)
+
+
+def callbacks_table(report: dict[str, Any], group: str) -> CsvTable:
+    rows = report["by_day"] if group == "day" else report["by_advisor"]
+    return CsvTable(
+        f"callbacks-by-{group}",
+        ("key", *CALLBACK_COLUMNS),
+        rows,
+        counts=CALLBACK_COLUMNS[:7],
+        derived={
+            "on_time_rate": ("completed_on_time", "completed_late"),
+            "lateness_median_seconds": ("completed_late",),
+            "lateness_p90_seconds": ("completed_late",),
+        },
+    )

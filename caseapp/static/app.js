@@ -108,3 +108,21 @@ document.addEventListener("DOMContentLoaded", () => {
   emergencyGuidance();
   printButtons();
 });
+
+// Callbacks: keep the "in 12 min" / "5 min overdue" countdowns current without reloading.
+function countdowns() {
+  const cells = document.querySelectorAll(".countdown[data-due]");
+  if (!cells.length) return;
+  const render = () => {
+    const now = Date.now();
+    cells.forEach((cell) => {
+      const seconds = Math.round((Date.parse(cell.dataset.due) - now) / 1000);
+      const minutes = Math.floor(Math.abs(seconds) / 60);
+      const text = minutes >= 60 ? `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min` : `${minutes} min`;
+      cell.textContent = seconds >= 0 ? `in ${text}` : `${text} overdue`;
+    });
+  };
+  render();
+  setInterval(render, 30000);
+}
+document.addEventListener("DOMContentLoaded", countdowns);

@@ -82,7 +82,7 @@ def test_redis_down_then_back_sends_reminders_due_meanwhile_and_the_web_app_keep
     stack.redis.stop()
     down_at = time.monotonic()
     latencies, case_ids, callback_ids = [], [], []
-    for n in range(10):
+    for _ in range(10):
         started = time.monotonic()
         call = client.post(
             "/api/v1/calls",

@@ -55,6 +55,11 @@ PROTECTED = [
     Protected("/search?q=CA-2026-000001", Role.ADVISOR),
     Protected("/notifications/", Role.ADVISOR),
     Protected("/cases/", Role.MANAGER),
+    # callbacks and shifts
+    Protected("/callbacks/", Role.ADVISOR),
+    Protected("/cases/{case_id}/callbacks/new", Role.ADVISOR),
+    Protected("/shifts/", Role.ADVISOR),
+    Protected("/callbacks/all", Role.MANAGER),
 ]
 WHO: list[Role | None] = [None, Role.ADVISOR, Role.MANAGER, Role.ADMIN]
 

@@ -1,0 +1,161 @@
+"""JSON API for the managers' reports under /api/v1/reports (managers and admins; advisors get 403), and the same
+tables as streamed CSV at /api/v1/reports/<report>.csv (with `suppress=true` for small-count suppression)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, current_app, request, stream_with_context
+from flask_login import current_user
+
+from caseapp.api import api_blueprint, load, operation
+from caseapp.audit.services import record_event
+from caseapp.auth.models import Role
+from caseapp.extensions import db
+from caseapp.reports import services
+from caseapp.reports.formatting import CsvTable, csv_lines
+from caseapp.reports.params import Period
+from caseapp.reports.schemas import (
+    BreakdownCsvQuery,
+    BreakdownQuery,
+    BreakdownReportSchema,
+    CallbacksCsvQuery,
+    CallbacksReportSchema,
+    FunnelReportSchema,
+    HeatmapReportSchema,
+    ReportCsvQuery,
+    ReportQuery,
+    TodaySchema,
+    VolumeCsvQuery,
+    VolumeQuery,
+    VolumeReportSchema,
+)
+
+api_bp = api_blueprint("reports", "/reports", role=Role.MANAGER)
+
+
+@operation(
+    api_bp,
+    "/volume",
+    summary="Calls per hour, day, week or month (Europe/London), optionally split `by`, with the period before",
+    query=VolumeQuery,
+    response=VolumeReportSchema,
+)
+def volume(query: dict[str, Any]) -> dict[str, Any]:
+    report = services.volume(
+        query["period"], query["bucket"], query["by"], query["filters"], with_previous=query["previous"]
+    )
+    return report.as_json()
+
+
+@operation(
+    api_bp,
+    "/heatmap",
+    summary="Calls per weekday and local hour (all 168 cells)",
+    query=ReportQuery,
+    response=HeatmapReportSchema,
+)
+def heatmap(query: dict[str, Any]) -> dict[str, Any]:
+    return services.heatmap(query["period"], query["filters"])
+
+
+@operation(
+    api_bp,
+    "/breakdown",
+    summary="Calls, cases and talk time by substance, pathway, risk, channel, advisor, relationship or direction",
+    query=BreakdownQuery,
+    response=BreakdownReportSchema,
+)
+def breakdown(query: dict[str, Any]) -> dict[str, Any]:
+    return services.breakdown(query["period"], query["by"], query["filters"])
+
+
+@operation(
+    api_bp,
+    "/funnel",
+    summary="Cases opened in the period (first calls) → assessed → referred → admitted, with conversion rates",
+    query=ReportQuery,
+    response=FunnelReportSchema,
+)
+def funnel(query: dict[str, Any]) -> dict[str, Any]:
+    return services.funnel(query["period"], query["filters"])
+
+
+@operation(
+    api_bp,
+    "/callbacks",
+    summary="Callbacks due in the period: on time, late (median, 90th percentile), missed, unreachable",
+    query=ReportQuery,
+    response=CallbacksReportSchema,
+)
+def callbacks(query: dict[str, Any]) -> dict[str, Any]:
+    return services.callbacks(query["period"], query["filters"])
+
+
+@operation(
+    api_bp, "/today", summary="The live strip: calls today, on shift, callbacks due and overdue", response=TodaySchema
+)
+def today() -> dict[str, Any]:
+    return services.today()
+
+
+# --- CSV -------------------------------------------------------------------------------------------------------------
+
+
+def _args(schema: type[ma.Schema]) -> dict[str, Any]:
+    return load(schema, request.args.to_dict())
+
+
+def _csv(table: CsvTable, period: Period, suppress: bool) -> Response:
+    """Audit the export (it may leave the service), commit, then stream."""
+    below = int(current_app.config["REPORT_SUPPRESS_BELOW"]) if suppress else None
+    record_event(
+        "report.exported",
+        actor_id=current_user.id,
+        entity_type="report",
+        entity_id=table.name,
+        detail={"from": services.iso_local(period.start), "to": services.iso_local(period.end), "suppress": below},
+    )
+    db.session.commit()
+    first, last = period.first_day.isoformat(), period.last_day.isoformat()
+    response = Response(stream_with_context(csv_lines(table, suppress_below=below)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="caseapp-{table.name}-{first}-to-{last}.csv"'
+    return response
+
+
+@api_bp.get("/volume.csv")
+def volume_csv() -> Response:
+    query = _args(VolumeCsvQuery)
+    report = services.volume(
+        query["period"], query["bucket"], query["by"], query["filters"], with_previous=query["previous"]
+    )
+    return _csv(services.volume_table(report), query["period"], query["suppress"])
+
+
+@api_bp.get("/heatmap.csv")
+def heatmap_csv() -> Response:
+    query = _args(ReportCsvQuery)
+    report = services.heatmap(query["period"], query["filters"])
+    return _csv(services.heatmap_table(report), query["period"], query["suppress"])
+
+
+@api_bp.get("/breakdown.csv")
+def breakdown_csv() -> Response:
+    query = _args(BreakdownCsvQuery)
+    report = services.breakdown(query["period"], query["by"], query["filters"])
+    return _csv(services.breakdown_table(report), query["period"], query["suppress"])
+
+
+@api_bp.get("/funnel.csv")
+def funnel_csv() -> Response:
+    query = _args(ReportCsvQuery)
+    report = services.funnel(query["period"], query["filters"])
+    return _csv(services.funnel_table(report), query["period"], query["suppress"])
+
+
+@api_bp.get("/callbacks.csv")
+def callbacks_csv() -> Response:
+    query = _args(CallbacksCsvQuery)
+    report = services.callbacks(query["period"], query["filters"])
+    return _csv(services.callbacks_table(report, query["by"]), query["period"], query["suppress"])

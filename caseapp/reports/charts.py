@@ -1,0 +1,147 @@
+"""Chart geometry for the dashboard's server-side SVG (templates/reports/_charts.html draws it).
+
+No JavaScript and nothing from a CDN: each chart is a plain <svg role="img"> with a <title> and <desc>, colours come
+from classes in app.css (the Content-Security-Policy allows no inline styles), and every chart has an HTML table
+with the same numbers under it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+#: series colours (classes .series-0 .. .series-7 in app.css); more keys than this share .series-other
+PALETTE_SIZE = 8
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    width: float
+    height: float
+    css: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Label:
+    x: float
+    y: float
+    text: str
+    anchor: str = "middle"
+
+
+@dataclass
+class Chart:
+    width: int
+    height: int
+    rects: list[Rect] = field(default_factory=list)
+    labels: list[Label] = field(default_factory=list)
+    gridlines: list[float] = field(default_factory=list)
+    #: the previous period, as a polyline "x,y x,y ..." (empty when there is none)
+    line: str = ""
+    legend: list[tuple[str, str]] = field(default_factory=list)
+
+
+def nice_max(value: float) -> float:
+    """A round number at or above `value` for the top of an axis (1, 2, 2.5 or 5 x 10^n)."""
+    if value <= 0:
+        return 1
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude  # pragma: no cover - the loop always returns
+
+
+def series_class(index: int) -> str:
+    return f"series-{index}" if index < PALETTE_SIZE else "series-other"
+
+
+def columns(
+    labels: Sequence[str],
+    stacks: Sequence[Sequence[int]],
+    series_names: Sequence[str],
+    previous: Sequence[int | None] = (),
+    *,
+    width: int = 960,
+    height: int = 280,
+    label_every: int | None = None,
+) -> Chart:
+    """Vertical (stacked) bars, one per bucket, with the previous period as a line over them."""
+    left, right, top, bottom = 48, 8, 12, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    totals = [sum(stack) for stack in stacks]
+    highest = nice_max(max([*totals, *(p or 0 for p in previous), 1]))
+    chart = Chart(width, height)
+    n = max(1, len(labels))
+    slot = plot_w / n
+    bar = max(1.0, slot * 0.8)
+    every = label_every or max(1, math.ceil(n / 12))
+    for i in range(5):
+        value = highest * i / 4
+        y = top + plot_h - plot_h * i / 4
+        chart.gridlines.append(round(y, 1))
+        chart.labels.append(Label(left - 6, y + 4, f"{value:,.0f}", "end"))
+    for index, (label, stack) in enumerate(zip(labels, stacks, strict=True)):
+        x = left + index * slot + (slot - bar) / 2
+        base = float(top + plot_h)
+        for series, value in enumerate(stack):
+            if value <= 0:
+                continue
+            h = plot_h * value / highest
+            base -= h
+            name = f"{series_names[series]}: " if len(series_names) > 1 else ""
+            title = f"{label}: {name}{value:,}"
+            chart.rects.append(
+                Rect(round(x, 1), round(base, 1), round(bar, 1), round(h, 1), series_class(series), title)
+            )
+        if index % every == 0:
+            chart.labels.append(Label(round(x + bar / 2, 1), height - bottom + 16, label))
+    points = [
+        f"{left + index * slot + slot / 2:.1f},{top + plot_h - plot_h * value / highest:.1f}"
+        for index, value in enumerate(previous)
+        if value is not None
+    ]
+    chart.line = " ".join(points)
+    if len(series_names) > 1:
+        chart.legend = [(series_class(i), name) for i, name in enumerate(series_names)]
+    return chart
+
+
+def bars(labels: Sequence[str], values: Sequence[int], *, width: int = 460, row: int = 26) -> Chart:
+    """Horizontal bars, one per label (breakdowns, the funnel)."""
+    left, right = 170, 70
+    height = max(row, row * len(labels)) + 8
+    highest = max([*values, 1])
+    chart = Chart(width, height)
+    for index, (label, value) in enumerate(zip(labels, values, strict=True)):
+        y = 4 + index * row
+        w = (width - left - right) * value / highest
+        chart.rects.append(Rect(left, y + 3, round(w, 1), row - 8, series_class(0), f"{label}: {value:,}"))
+        chart.labels.append(Label(left - 8, y + row / 2 + 4, label[:26], "end"))
+        chart.labels.append(Label(round(left + w + 6, 1), y + row / 2 + 4, f"{value:,}", "start"))
+    return chart
+
+
+HEAT_LEVELS = 6
+
+
+def heat(cells: Sequence[Sequence[int]], row_names: Sequence[str], *, cell: int = 34) -> Chart:
+    """A weekday x hour grid; darker = more calls (classes .heat-0 .. .heat-5)."""
+    left, top = 44, 22
+    chart = Chart(left + 24 * cell + 4, top + len(cells) * (cell - 10) + 4)
+    highest = max([value for row in cells for value in row] + [1])
+    for hour in range(0, 24, 2):
+        chart.labels.append(Label(left + hour * cell + cell / 2, 14, f"{hour:02d}"))
+    for r, (name, row) in enumerate(zip(row_names, cells, strict=True)):
+        y = top + r * (cell - 10)
+        chart.labels.append(Label(left - 6, y + (cell - 10) / 2 + 4, name[:3], "end"))
+        for hour, value in enumerate(row):
+            level = 0 if value == 0 else 1 + min(HEAT_LEVELS - 2, int((HEAT_LEVELS - 1) * value / (highest + 1)))
+            chart.rects.append(
+                Rect(left + hour * cell, y, cell - 2, cell - 12, f"heat-{level}", f"{name} {hour:02d}:00: {value:,}")
+            )
+    return chart

@@ -1,0 +1,148 @@
+"""The managers' dashboard at /reports/: charts first (server-side SVG), the numbers in a table under each, CSVs."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import marshmallow as ma
+from flask import Blueprint, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from caseapp import reference
+from caseapp.auth.access import guard_blueprint
+from caseapp.auth.models import Role
+from caseapp.reports import charts, queries, services
+from caseapp.reports.params import DEFAULT_DAYS, Bucket, Dimension, Filters, Period
+from caseapp.reports.schemas import DashboardQuery
+from caseapp.timeutil import now_utc, to_local
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+guard_blueprint(bp, Role.MANAGER)
+
+#: beyond this many buckets the page shows the table and CSV only (use a bigger bucket to see a chart)
+MAX_CHART_BUCKETS = 400
+BREAKDOWNS = (Dimension.SUBSTANCE, Dimension.PATHWAY, Dimension.RISK, Dimension.CHANNEL, Dimension.RELATIONSHIP)
+BUCKET_LABELS = {Bucket.HOUR: "%a %d %b %H:%M", Bucket.DAY: "%a %d %b", Bucket.WEEK: "w/c %d %b", Bucket.MONTH: "%b %Y"}
+
+
+def duration(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}h {rest // 60:02d}m" if hours else f"{rest // 60}m {rest % 60:02d}s"
+
+
+def _parse() -> tuple[dict[str, Any], dict[str, list[str]]]:
+    try:
+        return dict(DashboardQuery().load(request.args.to_dict())), {}
+    except ma.ValidationError as exc:
+        errors = {key: list(value) for key, value in exc.messages.items()}  # type: ignore[union-attr]
+        return dict(DashboardQuery().load({})), errors
+
+
+def _volume_chart(report: services.VolumeReport, names: dict[Any, str]) -> tuple[charts.Chart | None, list[Any]]:
+    totals = report.totals()
+    if len(totals) > MAX_CHART_BUCKETS:
+        return None, totals
+    fmt = BUCKET_LABELS[report.bucket]
+    labels = [row["start"].strftime(fmt) for row in totals]
+    series = [names.get(key, services.key_label(report.dimension, key)) for key in report.keys]
+    stacks = [[row["by_key"][key] for key in report.keys] for row in totals]
+    chart = charts.columns(labels, stacks, series, [row["previous"] for row in totals])
+    return chart, totals
+
+
+@bp.get("/")
+def dashboard() -> ResponseReturnValue:
+    args, errors = _parse()
+    today = to_local(now_utc()).date()
+    last: date = args["to"] or today
+    first: date = args["from_"] or last - timedelta(days=DEFAULT_DAYS - 1)
+    period = Period.of_days(first, last)
+    bucket = Bucket(args["bucket"])
+    if period.bucket_count(bucket) > 13_000:
+        errors.setdefault("bucket", []).append("Too many buckets for this period; showing days.")
+        bucket = Bucket.DAY
+    dimension = Dimension(args["by"]) if args["by"] else None
+    filters = Filters(args["advisor"], args["channel"], args["substance"], args["direction"])
+
+    volume = services.volume(period, bucket, dimension, filters)
+    breakdowns = {d: services.breakdown(period, d, filters) for d in BREAKDOWNS}
+    advisors = services.breakdown(period, Dimension.ADVISOR, filters)
+    names: dict[Any, str] = dict(queries.advisor_names([row["key"] for row in advisors["rows"]]))
+    if dimension == Dimension.ADVISOR:
+        names.update(queries.advisor_names([key for key in volume.keys if key is not None]))
+    volume_chart, volume_rows = _volume_chart(volume, names if dimension == Dimension.ADVISOR else {})
+    heatmap = services.heatmap(period, filters)
+    grid = [[heatmap["rows"][w * 24 + h]["calls"] for h in range(24)] for w in range(7)]
+    funnel = services.funnel(period, filters)
+    callbacks = services.callbacks(period, filters)
+
+    api_args = {"from": first.isoformat(), "to": (last + timedelta(days=1)).isoformat(), **filters.as_query()}
+
+    def csv(endpoint: str, **extra: Any) -> dict[str, str]:
+        values: dict[str, Any] = {**api_args, **extra}
+        return {
+            "plain": url_for(f"reports_api.{endpoint}", **values),
+            "suppressed": url_for(f"reports_api.{endpoint}", **values, suppress="true"),
+        }
+
+    breakdown_views = []
+    for d in BREAKDOWNS:
+        rows = breakdowns[d]["rows"]
+        labels = [services.key_label(d, row["key"]) for row in rows]
+        breakdown_views.append(
+            {
+                "dimension": d,
+                "title": services.DIMENSION_TITLES[d],
+                "rows": list(zip(labels, rows, strict=True)),
+                "chart": charts.bars(labels, [row["calls"] for row in rows]),
+                "csv": csv("breakdown_csv", by=d.value),
+            }
+        )
+    advisor_labels = [names.get(row["key"], f"Advisor {row['key']}") for row in advisors["rows"]]
+    funnel_labels = [step["label"] for step in funnel["steps"]]
+    by_day = callbacks["by_day"]
+    return render_template(
+        "reports/dashboard.html",
+        ref=reference,
+        errors=errors,
+        first=first,
+        last=last,
+        bucket=bucket,
+        buckets=list(Bucket),
+        dimension=dimension,
+        dimensions=[(d, services.DIMENSION_TITLES[d]) for d in Dimension],
+        filters=filters,
+        advisor_choices=queries.list_advisors(),
+        strip=services.today(),
+        period=period,
+        volume=volume,
+        volume_chart=volume_chart,
+        volume_rows=volume_rows,
+        volume_series=[names.get(k, services.key_label(dimension, k)) for k in volume.keys],
+        volume_csv=csv("volume_csv", bucket=bucket.value, **({"by": dimension.value} if dimension else {})),
+        heatmap_chart=charts.heat(grid, services.WEEKDAYS),
+        heatmap_grid=list(zip(services.WEEKDAYS, grid, strict=True)),
+        heatmap_csv=csv("heatmap_csv"),
+        breakdowns=breakdown_views,
+        advisors=list(zip(advisor_labels, advisors["rows"], strict=True)),
+        advisor_chart=charts.bars(advisor_labels, [row["calls"] for row in advisors["rows"]]),
+        advisor_csv=csv("breakdown_csv", by=Dimension.ADVISOR.value),
+        funnel=funnel,
+        funnel_chart=charts.bars(funnel_labels, [step["cases"] for step in funnel["steps"]]),
+        funnel_csv=csv("funnel_csv"),
+        callbacks=callbacks,
+        callbacks_chart=charts.columns(
+            [date.fromisoformat(row["key"]).strftime("%a %d %b") for row in by_day],
+            [[row["completed_on_time"], row["completed_late"], row["missed"] + row["unreachable"]] for row in by_day],
+            ["On time", "Late", "Missed or unreachable"],
+            height=220,
+        ),
+        callback_names=names | dict(queries.advisor_names([r["key"] for r in callbacks["by_advisor"] if r["key"]])),
+        callbacks_csv=csv("callbacks_csv", by="day"),
+        callbacks_advisor_csv=csv("callbacks_csv", by="advisor"),
+        duration=duration,
+        bucket_format=BUCKET_LABELS[bucket],
+    )
