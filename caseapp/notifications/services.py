@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from caseapp.auth.models import Role, User
 from caseapp.extensions import db
 from caseapp.notifications.models import Notification
+from caseapp.shifts import queries as shift_queries
 from caseapp.timeutil import now_utc
 
 
@@ -17,7 +18,11 @@ def notify(user_ids: list[int], *, kind: str, title: str, link: str | None = Non
 
 
 def managers_to_alert() -> list[int]:
-    """Who hears about an emergency: the active managers (admins are managers too)."""
+    """Who hears about an emergency: the managers (and admins) on shift; if none is on shift, every active one,
+    because somebody must hear."""
+    on_shift = shift_queries.on_shift_users(roles=[Role.MANAGER, Role.ADMIN])
+    if on_shift:
+        return [user.id for user in on_shift]
     query = sa.select(User.id).where(User.is_active.is_(True), User.role.in_([Role.MANAGER, Role.ADMIN]))
     return list(db.session.scalars(query))
 

@@ -42,3 +42,22 @@ def test_assessments_for_case_marks_superseded_revisions(db_session: Any) -> Non
     assert listed == {first.id: True, second.id: False, separate.id: False}
     assert (second.revision, separate.revision) == (2, 1)
     assert queries.is_superseded(first.id)
+
+
+def test_immediate_danger_alerts_only_the_managers_on_shift_when_any_is_on_shift(db_session):
+    import sqlalchemy as sa
+
+    from caseapp.assessments.services import record_assessment
+    from caseapp.auth.models import Role
+    from caseapp.notifications.models import Notification
+
+    on_shift = factories.make_user(role=Role.MANAGER)
+    factories.make_shift(on_shift)
+    off_shift = factories.make_user(role=Role.MANAGER)
+    case = factories.make_case()
+    record_assessment(
+        case, factories.assessment_answers(risk_level=RiskLevel.IMMEDIATE_DANGER), actor=factories.make_user()
+    )
+    recipients = set(db_session.scalars(sa.select(Notification.user_id).where(Notification.kind == "immediate_danger")))
+    assert on_shift.id in recipients
+    assert off_shift.id not in recipients
