@@ -9,6 +9,7 @@ from caseapp.calls.models import Call, CallDraft
 from caseapp.cases.models import Case
 from caseapp.notifications.models import Notification
 from caseapp.reminders.models import OutboxMessage
+from caseapp.reports.models import CallDay, CallHour, CaseFacts
 from caseapp.shifts.models import Shift
 
 __all__ = [
@@ -18,9 +19,12 @@ __all__ = [
     "Call",
     "Callback",
     "CallbackAttempt",
+    "CallDay",
+    "CallHour",
     "CallDraft",
     "Caller",
     "Case",
+    "CaseFacts",
     "CaseFlag",
     "Notification",
     "OutboxMessage",

@@ -30,6 +30,8 @@ class TaskName(StrEnum):
 
 class Queue(StrEnum):
     DEFAULT = "default"
+    #: beat's periodic scans, apart from the deliveries they queue, so a backlog of deliveries never delays them
+    PERIODIC = "periodic"
 
 
 def dispatch_after_commit(session: Session, name: TaskName, *args: str | int) -> None:

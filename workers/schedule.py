@@ -10,28 +10,28 @@ def build_schedule(config: Any) -> dict[str, dict[str, Any]]:
     """The beat schedule for this app's settings (CASEAPP_SCAN_INTERVAL_SECONDS, CASEAPP_SWEEP_INTERVAL_SECONDS)."""
     scan = float(config["SCAN_INTERVAL_SECONDS"])
     sweep = float(config["SWEEP_INTERVAL_SECONDS"])
-    default = Queue.DEFAULT.value
+    default, periodic = Queue.DEFAULT.value, Queue.PERIODIC.value
     return {
-        # reminders.scan_due -> default queue: outbox rows for callbacks whose reminder time (due - lead) has come.
+        # reminders.scan_due -> periodic queue: outbox rows for callbacks whose reminder time (due - lead) has come.
         # `expires`: a scan queued while the workers were down is dropped; the next one does the same work.
         "scan-due-reminders": {
             "task": str(TaskName.SCAN_DUE_REMINDERS),
             "schedule": timedelta(seconds=scan),
-            "options": {"queue": default, "expires": scan},
+            "options": {"queue": periodic, "expires": scan},
         },
-        # callbacks.escalate -> default queue: due + assignee off shift → pool; not started +15 min → managers told;
+        # callbacks.escalate -> periodic queue: due + assignee off shift → pool; not started +15 min → managers told;
         # not started +60 min → missed
         "escalate-callbacks": {
             "task": str(TaskName.ESCALATE_CALLBACKS),
             "schedule": timedelta(seconds=scan),
-            "options": {"queue": default, "expires": scan},
+            "options": {"queue": periodic, "expires": scan},
         },
-        # reminders.sweep -> default queue: re-queue outbox rows left pending/sending longer than
+        # reminders.sweep -> periodic queue: re-queue outbox rows left pending/sending longer than
         # CASEAPP_OUTBOX_STALE_SECONDS (a wiped Redis or a killed worker loses nothing)
         "sweep-outbox": {
             "task": str(TaskName.SWEEP_OUTBOX),
             "schedule": timedelta(seconds=sweep),
-            "options": {"queue": default, "expires": sweep},
+            "options": {"queue": periodic, "expires": sweep},
         },
         # sessions.purge_expired -> default queue: drop login-session rows that ended 30+ days ago
         "purge-expired-sessions": {

@@ -20,7 +20,7 @@ from flask import current_app
 from caseapp.audit.services import record_event
 from caseapp.auth.models import Role, User
 from caseapp.callbacks import queries
-from caseapp.callbacks.models import FAILED_OUTCOMES, OPEN_STATUSES, Callback, CallbackAttempt, CaseFlag
+from caseapp.callbacks.models import FAILED_OUTCOMES, Callback, CallbackAttempt, CaseFlag
 from caseapp.callers.models import Caller
 from caseapp.calls import queries as call_queries
 from caseapp.cases.models import Case
@@ -596,9 +596,6 @@ class EscalationResult:
 
 def _managers_to_escalate_to() -> list[User]:
     """The managers on shift; if none is, every active manager (someone must hear)."""
-    on_shift = shift_queries.on_shift_users([Role.MANAGER, Role.ADMIN])
-    if on_shift:
-        return on_shift
     users = [db.session.get(User, user_id) for user_id in notifications.managers_to_alert()]
     return [u for u in users if u is not None]
 
@@ -705,7 +702,3 @@ def escalate_overdue(now: datetime | None = None) -> EscalationResult:
             len(result.missed),
         )
     return result
-
-
-def open_statuses() -> tuple[CallbackStatus, ...]:
-    return OPEN_STATUSES

@@ -203,3 +203,22 @@ def test_smtp_url_parsing() -> None:
     assert (secure.port, secure.use_ssl, secure.username, secure.password) == (465, True, "user@x", "p:ss")
     with pytest.raises(ValueError, match="CASEAPP_SMTP_URL"):
         channels.SmtpSettings.from_url("http://example.org")
+
+
+def test_sms_channel_goes_through_its_provider_with_ids_only(
+    app: Flask, case: Case, advisor: User, dispatched: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setitem(app.config, "REMINDER_CHANNELS", "sms")
+    monkeypatch.setattr(channels.LoggingSmsProvider, "send_sms", lambda self, **kwargs: sent.append(kwargs))
+    callback_services.book_callback(
+        case, due_at=now_utc() + timedelta(minutes=5), actor=advisor, assignee_id=advisor.id
+    )
+    [outbox_id] = reminders.scan_due()
+    db.session.commit()
+
+    assert reminders.deliver(outbox_id) == Result.SENT
+    assert len(sent) == 1
+    assert sent[0]["recipient_id"] == advisor.id
+    assert sent[0]["text"].startswith("Callback due")
+    assert sent[0]["reference"].startswith("<reminder.")
