@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -262,8 +262,7 @@ def book(case_id: int) -> ResponseReturnValue:
         values: MultiDict[str, Any] = MultiDict(form)
         case = case_queries.get_case(case_id)
     else:
-        start = suggestion.due_by or now_utc()
-        local = to_local(start)
+        local = to_local(_proposed_time(suggestion.due_by))
         values = MultiDict(
             {
                 "due_date": local.date().isoformat(),
@@ -285,6 +284,15 @@ def book(case_id: int) -> ResponseReturnValue:
         ref=reference,
         staff_choices=[(str(u.id), u.full_name) for u in auth_queries.list_active_staff()],
     ), 422 if errors else 200
+
+
+def _proposed_time(due_by: datetime | None) -> datetime:
+    """What the booking form starts with: the risk deadline (rounded down to 5 minutes), else an hour from now
+    (rounded up to the quarter hour)."""
+    if due_by is not None:
+        return due_by.replace(minute=due_by.minute - due_by.minute % 5, second=0, microsecond=0)
+    soon = now_utc() + timedelta(hours=1)
+    return soon.replace(second=0, microsecond=0) + timedelta(minutes=(15 - soon.minute % 15) % 15)
 
 
 # --- managers --------------------------------------------------------------------------------------------------

@@ -54,9 +54,7 @@ def display(e164: str | None) -> str:
     if not e164:
         return "Withheld"
     number = phonenumbers.parse(e164)
-    fmt = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if phonenumbers.region_code_for_number(number) == DEFAULT_REGION
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
+    # +44 covers the Crown Dependencies too (07911 12… is Guernsey): all are dialled the UK way
+    uk = number.country_code == phonenumbers.country_code_for_region(DEFAULT_REGION)
+    fmt = phonenumbers.PhoneNumberFormat.NATIONAL if uk else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     return phonenumbers.format_number(number, fmt)
