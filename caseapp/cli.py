@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -139,6 +140,7 @@ def dev(host: str, port: int) -> None:
     click.echo("  Press Ctrl-C to stop the web app and the worker.")
     click.echo("")
     try:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its access log prints query strings
         run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
     finally:
         worker_process.send_signal(signal.SIGTERM)

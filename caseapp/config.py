@@ -30,6 +30,7 @@ def defaults(env: str) -> dict[str, Any]:
         "SMTP_URL": None,
         "MAIL_DIR": str(VAR_DIR / "mail"),
         "MAIL_FROM": "caseapp@localhost",
+        "BASE_URL": "http://127.0.0.1:5000",  # how staff reach caseapp; links in reminder emails start with it
         "TIMEZONE": "Europe/London",
         "IDLE_TIMEOUT_SECONDS": 30 * 60,
         "ABSOLUTE_TIMEOUT_SECONDS": 12 * 60 * 60,
@@ -94,7 +95,8 @@ def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
 def derive(config: dict[str, Any]) -> None:
     """Settings computed from others (database URI, Celery, rate-limit storage)."""
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
-    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: SQL errors (and so logs) never show bound values such as phone numbers or notes
+    engine_options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if config["DATABASE_URL"].startswith("sqlite"):
         engine_options["connect_args"] = {"timeout": 30}
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)

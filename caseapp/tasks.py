@@ -22,6 +22,7 @@ class TaskName(StrEnum):
     """Every Celery task by its registered name; workers/ registers each one (a test checks)."""
 
     PURGE_EXPIRED_SESSIONS = "sessions.purge_expired"
+    PURGE_STALE_DRAFTS = "calls.purge_stale_drafts"
     SCAN_DUE_REMINDERS = "reminders.scan_due"
     DELIVER_REMINDER = "reminders.deliver"
     SWEEP_OUTBOX = "reminders.sweep"

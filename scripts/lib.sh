@@ -56,10 +56,12 @@ apt_install() {
 # The servers the test suite starts for itself (PostgreSQL, Redis) and the browser it drives (Chromium).
 ensure_test_system_packages() {
   local missing=()
-  if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  # servers given with CASEAPP_TEST_DATABASE_URL / CASEAPP_TEST_REDIS_URL need no local binaries
+  if [ -z "${CASEAPP_TEST_DATABASE_URL:-}" ] && ! command -v initdb >/dev/null 2>&1 &&
+     ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     missing+=(postgresql)
   fi
-  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  if [ -z "${CASEAPP_TEST_REDIS_URL:-}" ]; then command -v redis-server >/dev/null 2>&1 || missing+=(redis-server); fi
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }

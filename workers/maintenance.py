@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from caseapp.auth.services import purge_expired_sessions
+from caseapp.calls.services import purge_stale_drafts
 from caseapp.extensions import db
 from caseapp.tasks import TaskName
 
@@ -16,4 +17,12 @@ def purge_expired() -> int:
     removed = purge_expired_sessions()
     db.session.commit()
     logger.info("purged %s expired sessions", removed)
+    return removed
+
+
+@shared_task(name=str(TaskName.PURGE_STALE_DRAFTS))
+def purge_drafts() -> int:
+    removed = purge_stale_drafts()
+    db.session.commit()
+    logger.info("purged %s stale call drafts", removed)
     return removed

@@ -33,6 +33,12 @@ def build_schedule(config: Any) -> dict[str, dict[str, Any]]:
             "schedule": timedelta(seconds=sweep),
             "options": {"queue": periodic, "expires": sweep},
         },
+        # calls.purge_stale_drafts -> default queue: delete log-a-call drafts untouched for 7 days
+        "purge-stale-drafts": {
+            "task": str(TaskName.PURGE_STALE_DRAFTS),
+            "schedule": timedelta(hours=1),
+            "options": {"queue": default},
+        },
         # sessions.purge_expired -> default queue: drop login-session rows that ended 30+ days ago
         "purge-expired-sessions": {
             "task": str(TaskName.PURGE_EXPIRED_SESSIONS),

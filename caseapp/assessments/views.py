@@ -70,6 +70,8 @@ def new(case_id: int) -> ResponseReturnValue:
             previous = queries.get_assessment(corrects)
             if previous.case_id != case.id:
                 raise NotFound("No such assessment on this case.")
+            services.record_view(previous, actor=current_user)
+            db.session.commit()
             values = _values_from(previous)
         else:
             values = MultiDict({"funding_route": "unknown", "consent_data_processing": ""})

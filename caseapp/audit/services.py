@@ -31,3 +31,8 @@ def record_event(
         event.ip = request.remote_addr
     db.session.add(event)
     return event
+
+
+def record_listing(action: str, *, actor_id: int, entity_type: str, ids: list[int]) -> AuditEvent:
+    """A page or API answer that showed several records: which ones (ids only) is what the audit keeps."""
+    return record_event(action, actor_id=actor_id, entity_type=entity_type, detail={"ids": ids})

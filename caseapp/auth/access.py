@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, g, redirect, request, session, url_for
 from flask_login import current_user
@@ -57,7 +58,7 @@ def init_login(app: Flask) -> None:
         if wants_json():
             raise Unauthorized("Sign in or send a valid API token (Authorization: Bearer …).")
         message = "Your session has ended. Please sign in again." if g.get("session_expired") else None
-        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None, msg=message))
+        return redirect(url_for("auth.login", next=request.path if request.method == "GET" else None, msg=message))
 
     @app.after_request
     def commit_session_touch(response: Response) -> Response:
@@ -73,6 +74,14 @@ def _note_bookkeeping() -> None:
     soon as any later query autoflushes, and then the touch was never committed (active users timed out as idle)."""
     if db.session.dirty:
         g.auth_bookkeeping = True
+
+
+def safe_next(target: str | None, default_endpoint: str = "home.index") -> str:
+    """A redirect target from a form or query: only same-site paths; anything else goes to `default_endpoint`."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        if not urlsplit(target).netloc:
+            return target
+    return url_for(default_endpoint)
 
 
 def _check(role: Role) -> None:

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from caseapp.auth import services
-from caseapp.auth.access import SESSION_KEY
+from caseapp.auth.access import SESSION_KEY, safe_next
 from caseapp.auth.forms import ChangePasswordForm, LoginForm
 from caseapp.errors import AppError
 from caseapp.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths; anything else goes home."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("home.index")
 
 
 def _login_limit() -> str:
@@ -48,7 +39,7 @@ def login() -> ResponseReturnValue:
             session.permanent = True
             login_user(user)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     status = 401 if error else (422 if form.errors else 200)
     return render_template("auth/login.html", form=form, error=error, notice=request.args.get("msg")), status
 

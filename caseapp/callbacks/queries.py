@@ -82,6 +82,21 @@ def pool(limit: int = 200) -> list[Callback]:
     return list(db.session.scalars(query))
 
 
+def open_callbacks_for_case(case_id: int) -> list[Callback]:
+    """A case's callbacks still to be made, soonest first (the repeat-caller banner)."""
+    query = (
+        sa.select(Callback)
+        .where(Callback.case_id == case_id, Callback.status.in_(OPEN_STATUSES))
+        .order_by(Callback.due_at, Callback.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def count_pool() -> int:
+    query = sa.select(sa.func.count()).where(Callback.assignee_id.is_(None), Callback.status.in_(OPEN_STATUSES))
+    return db.session.scalar(query) or 0
+
+
 def callbacks_for_case(case_id: int) -> list[Callback]:
     query = sa.select(Callback).where(Callback.case_id == case_id).order_by(Callback.due_at.desc(), Callback.id.desc())
     return list(db.session.scalars(query))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -11,13 +12,14 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from caseapp import reference
-from caseapp.audit.services import record_event
+from caseapp.audit.services import record_event, record_listing
 from caseapp.auth import queries as auth_queries
 from caseapp.auth.access import guard_blueprint, require_role
 from caseapp.auth.models import Role
 from caseapp.callbacks import queries, services
 from caseapp.callbacks.models import Callback
 from caseapp.cases import queries as case_queries
+from caseapp.cases import services as case_services
 from caseapp.errors import AppError, ValidationError
 from caseapp.extensions import db
 from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus
@@ -48,7 +50,17 @@ def due_from_form(form: MultiDict[str, str], prefix: str = "due") -> tuple[datet
 
 
 def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.strip().lstrip("-").isdigit() else None
+    text = (value or "").strip()
+    return int(text) if re.fullmatch(r"-?[0-9]{1,9}", text) else None
+
+
+def _audit_listing(callbacks: list[Callback]) -> None:
+    """Callback lists show callers' names: which callbacks were shown is audited."""
+    if callbacks:
+        record_listing(
+            "callback.listed", actor_id=current_user.id, entity_type="callback", ids=[c.id for c in callbacks]
+        )
+        db.session.commit()
 
 
 # --- my callbacks, the pool -----------------------------------------------------------------------------------
@@ -57,10 +69,12 @@ def _int_or_none(value: str | None) -> int | None:
 @bp.get("/callbacks/")
 def mine() -> ResponseReturnValue:
     end_of_today = local_day_bounds(to_local(now_utc()).date())[1]
+    mine, pool = queries.my_callbacks(current_user.id, end_of_today), queries.pool()
+    _audit_listing([*mine, *pool])
     return render_template(
         "callbacks/mine.html",
-        mine=queries.my_callbacks(current_user.id, end_of_today),
-        pool=queries.pool(),
+        mine=mine,
+        pool=pool,
         on_shift=shift_queries.find_open_shift(current_user.id) is not None,
         now=now_utc(),
     )
@@ -134,7 +148,13 @@ def _render_callback(
 @bp.get("/callbacks/<int:callback_id>")
 def show(callback_id: int) -> ResponseReturnValue:
     callback = queries.get_callback(callback_id)
-    record_event("callback.viewed", actor_id=current_user.id, entity_type="callback", entity_id=callback.id)
+    record_event(
+        "callback.viewed",
+        actor_id=current_user.id,
+        entity_type="callback",
+        entity_id=callback.id,
+        detail={"case_id": callback.case_id, "caller_id": callback.case.caller_id},
+    )
     db.session.commit()
     return _render_callback(callback)
 
@@ -230,6 +250,9 @@ def cancel(callback_id: int) -> ResponseReturnValue:
 @bp.route("/cases/<int:case_id>/callbacks/new", methods=["GET", "POST"])
 def book(case_id: int) -> ResponseReturnValue:
     case = case_queries.get_case(case_id)
+    if request.method == "GET":  # the form shows the caller's consents and safe-to-call notes
+        case_services.record_view(case, actor=current_user)
+        db.session.commit()
     suggestion = services.suggestion_for(case)
     errors: dict[str, Any] = {}
     message = None
@@ -310,6 +333,7 @@ def all_callbacks() -> ResponseReturnValue:
         assignee_id=_int_or_none(assignee),
     ).order_by(Callback.due_at.desc(), Callback.id.desc())
     page = db.paginate(query, page=args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    _audit_listing(page.items)
     return render_template(
         "callbacks/all.html",
         page=page,

@@ -60,6 +60,8 @@ def get(caller_id: int) -> Extended:
 )
 def update(caller_id: int, body: dict[str, Any]) -> Caller:
     caller = queries.get_caller(caller_id)
-    services.apply_details(caller, body, actor=current_user)
+    # PATCH: a field sent as null is cleared; a field left out is unchanged
+    cleared = tuple(name for name, value in body.items() if value is None)
+    services.apply_details(caller, body, actor=current_user, clear=cleared)
     db.session.commit()
     return caller

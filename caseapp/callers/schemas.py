@@ -9,7 +9,7 @@ from caseapp.schemas import AwareDateTime, LabelledEnum
 
 
 class CallerDetailsSchema(ma.Schema):
-    """What can be recorded about a caller (from a call or an edit); None leaves a field unchanged."""
+    """What can be recorded about a caller. Left out: unchanged. In PATCH /callers/{id}, null clears the field."""
 
     name = fields.String(allow_none=True, validate=validate.Length(max=120))
     relationship = LabelledEnum(Relationship, allow_none=True)

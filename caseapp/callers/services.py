@@ -59,11 +59,16 @@ def find_or_create_caller(e164: str | None, *, actor: User) -> tuple[Caller, boo
     return caller, created
 
 
-def apply_details(caller: Caller, details: dict[str, Any], *, actor: User) -> list[str]:
-    """Set the given (non-None) details; returns the names of the fields that changed (audited, values not)."""
+#: details that may be cleared (set to nothing); the others always have a value
+CLEARABLE_FIELDS = ("name", "preferred_from", "preferred_to", "preferred_times_note", "safe_to_call_notes")
+
+
+def apply_details(caller: Caller, details: dict[str, Any], *, actor: User, clear: tuple[str, ...] = ()) -> list[str]:
+    """Set the given details; None leaves a field unchanged unless the field is named in `clear` (and clearable).
+    Returns the names of the fields that changed (audited, values not)."""
     changed = []
     for name in DETAIL_FIELDS:
-        if name not in details or details[name] is None:
+        if name not in details or (details[name] is None and not (name in clear and name in CLEARABLE_FIELDS)):
             continue
         value = details[name]
         if isinstance(value, str):

@@ -57,6 +57,11 @@ def find_draft(draft_id: int, advisor_id: int) -> CallDraft | None:
     return draft if draft is not None and draft.advisor_id == advisor_id else None
 
 
+def delete_drafts_updated_before(cutoff: datetime) -> int:
+    result = db.session.execute(sa.delete(CallDraft).where(CallDraft.updated_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def latest_draft(advisor_id: int) -> CallDraft | None:
     query = (
         sa.select(CallDraft).where(CallDraft.advisor_id == advisor_id).order_by(CallDraft.updated_at.desc()).limit(1)

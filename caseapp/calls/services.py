@@ -157,6 +157,11 @@ def save_draft(data: dict[str, Any], *, actor: User, draft_id: int | None = None
     return draft
 
 
+def purge_stale_drafts(older_than: timedelta = timedelta(days=7)) -> int:
+    """Drafts nobody finished (they hold numbers and notes) are deleted after a week."""
+    return queries.delete_drafts_updated_before(now_utc() - older_than)
+
+
 def discard_draft(draft_id: int, *, actor: User) -> None:
     draft = queries.find_draft(draft_id, actor.id)
     if draft is not None:

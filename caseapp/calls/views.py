@@ -13,6 +13,7 @@ from caseapp import reference
 from caseapp.api import load
 from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
+from caseapp.callbacks import queries as callback_queries
 from caseapp.callers import queries as caller_queries
 from caseapp.callers import services as caller_services
 from caseapp.callers.phones import is_withheld, try_normalise
@@ -80,7 +81,7 @@ def new() -> ResponseReturnValue:
     if payload.get("ended_at") is None and not errors.get("ended_at"):
         payload["ended_at"] = now_utc().isoformat()  # logged at the end of the call unless told otherwise
     if request.form.get("quick_type"):  # one-click non-data call: only type, time and (maybe) number matter
-        payload = {key: payload.get(key) for key in ("phone", "started_at", "direction", "channel")}
+        payload = {key: payload.get(key) for key in ("phone", "started_at", "direction", "channel", "draft_id")}
         payload["call_type"] = request.form["quick_type"]
         errors = {key: value for key, value in errors.items() if key in payload}
     message = None
@@ -117,10 +118,12 @@ def lookup() -> ResponseReturnValue:
     db.session.commit()
     if caller is None:
         return render_template("calls/_banner.html", state="new")
+    case = case_queries.find_open_case_for_caller(caller.id)
     return render_template(
         "calls/_banner.html",
         state="known",
         caller=caller,
-        case=case_queries.find_open_case_for_caller(caller.id),
+        case=case,
+        callbacks=callback_queries.open_callbacks_for_case(case.id) if case else [],
         calls=queries.recent_calls_for_caller(caller.id),
     )

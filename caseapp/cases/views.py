@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from caseapp import reference
 from caseapp.api import load
-from caseapp.audit.services import record_event
+from caseapp.audit.services import record_listing
 from caseapp.auth import queries as auth_queries
 from caseapp.auth.access import guard_blueprint, require_role
 from caseapp.auth.models import Role
@@ -128,7 +128,8 @@ def update_caller(case_id: int) -> ResponseReturnValue:
     payload, errors = form_to_payload(request.form, CallerDetailsSchema)
     try:
         body = load(CallerDetailsSchema, payload)
-        caller_services.apply_details(case.caller, body, actor=current_user)
+        # the form shows every detail: an emptied field means "remove it"
+        caller_services.apply_details(case.caller, body, actor=current_user, clear=caller_services.CLEARABLE_FIELDS)
     except AppError as exc:
         db.session.rollback()
         case = queries.get_case(case_id)
@@ -177,12 +178,12 @@ def search() -> ResponseReturnValue:
     if text:
         query = queries.select_case_search(text, try_normalise(text) if any(c.isdigit() for c in text) else None)
         page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
-        _audit_listing(page.items, action="case.searched")
+        _audit_listing(page.items, action="case.searched", even_if_empty=True)
     return render_template("cases/search.html", q=text, page=page)
 
 
-def _audit_listing(cases: list[Case], action: str = "case.listed") -> None:
+def _audit_listing(cases: list[Case], action: str = "case.listed", even_if_empty: bool = False) -> None:
     """A list of cases shows callers' names and numbers: which ones were shown is audited."""
-    if cases:
-        record_event(action, actor_id=current_user.id, entity_type="case", detail={"ids": [c.id for c in cases]})
+    if cases or even_if_empty:
+        record_listing(action, actor_id=current_user.id, entity_type="case", ids=[c.id for c in cases])
         db.session.commit()

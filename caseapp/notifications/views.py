@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+import re
+
+from flask import Blueprint, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from caseapp.auth.access import guard_blueprint
+from caseapp.auth.access import guard_blueprint, safe_next
 from caseapp.auth.models import Role
 from caseapp.extensions import db
 from caseapp.notifications import queries, services
@@ -25,7 +27,7 @@ def list() -> ResponseReturnValue:  # noqa: A001 - endpoint name notifications.l
 
 @bp.post("/read")
 def mark_read() -> ResponseReturnValue:
-    ids = [int(v) for v in request.form.getlist("id") if v.isdigit()] or None
+    ids = [int(v) for v in request.form.getlist("id") if re.fullmatch(r"[0-9]{1,18}", v)] or None
     services.mark_read(current_user.id, ids)
     db.session.commit()
-    return redirect(request.form.get("next") or url_for("notifications.list"))
+    return redirect(safe_next(request.form.get("next"), "notifications.list"))

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
+
 from caseapp.timeutil import to_local
 
 
@@ -17,7 +19,13 @@ class Rendered:
 
 
 def callback_link(callback_id: int) -> str:
+    """The path (in-app notifications link inside caseapp)."""
     return f"/callbacks/{callback_id}"
+
+
+def absolute(path: str) -> str:
+    """For messages that leave caseapp (email, SMS): CASEAPP_BASE_URL + path."""
+    return str(current_app.config["BASE_URL"]).rstrip("/") + path
 
 
 def _when(due_at: datetime) -> str:
@@ -37,7 +45,8 @@ def reminder(
         subject = f"Callback due {when}: case {case_reference}{urgency}"
         intro = f"You have a callback due at {when}."
     body = (
-        f"Hi {first_name},\n\n{intro}\n\nCase: {case_reference}\nOpen it in caseapp: {callback_link(callback_id)}\n\n"
+        f"Hi {first_name},\n\n{intro}\n\nCase: {case_reference}\n"
+        f"Open it in caseapp: {absolute(callback_link(callback_id))}\n\n"
         "This message has no caller details on purpose; they are in caseapp.\n"
     )
     return Rendered(subject[:200], body, callback_link(callback_id))
@@ -48,6 +57,6 @@ def escalation(*, callback_id: int, case_reference: str, due_at: datetime, prior
     subject = f"Callback not started: case {case_reference}, due {when}"
     body = (
         f"Hi {first_name},\n\nA {priority}-priority callback on case {case_reference} was due at {when} and has "
-        f"not been started.\nPlease make sure someone takes it: {callback_link(callback_id)}\n"
+        f"not been started.\nPlease make sure someone takes it: {absolute(callback_link(callback_id))}\n"
     )
     return Rendered(subject[:200], body, callback_link(callback_id))

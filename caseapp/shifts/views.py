@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from caseapp.auth.access import guard_blueprint
+from caseapp.auth.access import guard_blueprint, safe_next
 from caseapp.auth.models import Role
 from caseapp.errors import AppError
 from caseapp.extensions import db
@@ -39,7 +39,7 @@ def _act(action: str, user_id: int | None = None) -> ResponseReturnValue:
     else:
         db.session.commit()
         flash("You are on shift." if action == "start" else "Shift ended.", "info")
-    return redirect(request.form.get("next") or url_for("shifts.index"))
+    return redirect(safe_next(request.form.get("next"), "shifts.index"))
 
 
 @bp.post("/start")

@@ -9,8 +9,12 @@ from caseapp.auth import queries as auth_queries
 from caseapp.auth import services as auth_services
 from caseapp.auth.models import Role, User
 from caseapp.auth.passwords import hash_password
+from caseapp.callbacks import queries as callback_queries
+from caseapp.callbacks import services as callback_services
 from caseapp.errors import Conflict, ValidationError
 from caseapp.extensions import db
+from caseapp.shifts import queries as shift_queries
+from caseapp.shifts import services as shift_services
 
 
 def _clean_email(email: str) -> str:
@@ -74,6 +78,19 @@ def deactivate_user(user: User, *, actor_id: int) -> None:
     auth_services.revoke_all_sessions(user.id, "deactivated")
     auth_services.revoke_all_tokens(user.id)
     record_event("user.deactivated", actor_id=actor_id, entity_type="user", entity_id=user.id)
+    _hand_back_work(user, actor_id)
+
+
+def _hand_back_work(user: User, actor_id: int) -> None:
+    """A deactivated person's promises must not go quiet: end their shift and put their open callbacks in the pool
+    (where the people on shift are reminded)."""
+    actor = db.session.get(User, actor_id)
+    assert actor is not None  # noqa: S101 - the actor is the signed-in admin
+    if shift_queries.find_open_shift(user.id) is not None:
+        shift_services.end_shift(actor=actor, user_id=user.id)
+    query = callback_queries.select_callbacks(statuses=callback_queries.OPEN_STATUSES, assignee_id=user.id)
+    for callback in db.session.scalars(query):
+        callback_services.reassign_callback(callback, None, actor=actor)
 
 
 def reactivate_user(user: User, *, actor_id: int) -> None:
