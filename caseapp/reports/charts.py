@@ -11,8 +11,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-#: series colours (classes .series-0 .. .series-7 in app.css); more keys than this share .series-other
-PALETTE_SIZE = 8
+#: series colours (classes .series-0 .. .series-11 in app.css); more keys than this share .series-other, and "none"
+#: (not assessed, no caller) is .series-none
+PALETTE_SIZE = 12
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,11 @@ def columns(
     width: int = 960,
     height: int = 280,
     label_every: int | None = None,
+    series_css: Sequence[str] | None = None,
 ) -> Chart:
-    """Vertical (stacked) bars, one per bucket, with the previous period as a line over them."""
+    """Vertical (stacked) bars, one per bucket, with the previous period as a line over them. `series_css`: a class
+    per series (default: the palette in order)."""
+    css = list(series_css) if series_css is not None else [series_class(i) for i in range(len(series_names))]
     left, right, top, bottom = 48, 8, 12, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(stack) for stack in stacks]
@@ -95,9 +99,7 @@ def columns(
             base -= h
             name = f"{series_names[series]}: " if len(series_names) > 1 else ""
             title = f"{label}: {name}{value:,}"
-            chart.rects.append(
-                Rect(round(x, 1), round(base, 1), round(bar, 1), round(h, 1), series_class(series), title)
-            )
+            chart.rects.append(Rect(round(x, 1), round(base, 1), round(bar, 1), round(h, 1), css[series], title))
         if index % every == 0:
             chart.labels.append(Label(round(x + bar / 2, 1), height - bottom + 16, label))
     points = [
@@ -107,7 +109,7 @@ def columns(
     ]
     chart.line = " ".join(points)
     if len(series_names) > 1:
-        chart.legend = [(series_class(i), name) for i, name in enumerate(series_names)]
+        chart.legend = list(zip(css, series_names, strict=True))
     return chart
 
 

@@ -48,7 +48,8 @@ def seed_command(calls: int, days: int, seed_value: int, end: datetime | None) -
     db.session.commit()
     vacuum_analyze()
     click.echo(
-        f"Seeded {summary.calls} calls, {summary.cases} cases and callers, {summary.assessments} assessments "
+        f"Seeded {summary.calls} calls, {summary.cases} cases and callers, {summary.assessments} assessments, "
+        f"{summary.callbacks} callbacks "
         f"({summary.advisors} synthetic advisors) for {summary.first_day} to {summary.last_day} "
         f"in {time.monotonic() - began:.1f} s."
     )

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from caseapp.reference import Channel, Direction, Substance
-from caseapp.timeutil import local_day_bounds, now_utc, to_local
+from caseapp.timeutil import local_day_bounds, local_zone, now_utc, to_local
 
 DEFAULT_DAYS = 7
 #: longest period any report answers (three years and a bit)
@@ -164,3 +164,17 @@ def bucket_start(key: datetime | date) -> datetime:
     if isinstance(key, datetime):
         return to_local(key)
     return to_local(local_day_bounds(key)[0])
+
+
+def bucket_starts(period: Period, bucket: Bucket) -> list[tuple[datetime | date, str]]:
+    """(key, local start as RFC 3339) of every bucket of the period: bucket_start() for many, asking for the zone
+    once (a year of hours is 8,760 of them)."""
+    zone = local_zone()
+    out: list[tuple[datetime | date, str]] = []
+    for key in period.buckets(bucket):
+        if isinstance(key, datetime):
+            out.append((key, key.astimezone(zone).isoformat()))
+        else:
+            # midnight exists on every UK date (the clocks change at 01:00 and 02:00)
+            out.append((key, datetime.combine(key, time.min, tzinfo=zone).isoformat()))
+    return out

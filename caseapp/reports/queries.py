@@ -7,12 +7,22 @@ itself (date_trunc('hour', started_at, zone) on PostgreSQL; the UTC hour on SQLi
 are whole hours), so the two 01:00s of the October change stay two buckets. Functions with dialect-specific SQL keep
 their SQLite form next to the PostgreSQL one.
 
-What a call is "about" (substance, pathway, risk) comes from its case's current assessment: the latest recorded
-(highest id; a correction is a new revision with a higher id, so superseded revisions never count).
+Sources of call counts (see Source):
+
+- report_call_hours (reports/models.py, kept by triggers): calls and talk time per UTC hour, channel, direction and
+  advisor; for any whole-hour period when neither the split nor a filter needs what the call is about (substance,
+  pathway, risk) or who rang (relationship);
+- report_call_days (kept by triggers): calls and talk time per local day by substance, pathway, risk and
+  relationship; for those splits over whole days;
+- calls itself, otherwise (mid-hour periods, hour buckets of those splits, mixed filters).
+
+What a call is "about" comes from its case's latest assessment revision (report_case_facts, kept by triggers: a
+correction has a higher id than what it corrects, so superseded revisions never count).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -21,7 +31,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from caseapp.assessments.models import Assessment
 from caseapp.auth.models import User
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call
@@ -29,71 +38,139 @@ from caseapp.cases.models import Case
 from caseapp.db import UTCDateTime
 from caseapp.extensions import db
 from caseapp.reference import CaseStatus, CloseReason
+from caseapp.reports.models import ALL_ADVISORS, CallDay, CallHour, CaseFacts
 from caseapp.reports.params import Bucket, Dimension, Filters, Period
 from caseapp.timeutil import local_zone, to_local
 
-#: rows fetched at a time when a result is streamed
-YIELD_PER = 2000
+#: splits that need the case's assessment or the caller, so only calls can answer them
+_ABOUT = (Dimension.SUBSTANCE, Dimension.PATHWAY, Dimension.RISK)
+_DAY_DIMENSIONS = (*_ABOUT, Dimension.RELATIONSHIP)
 
 
 def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-# --- the current assessment of each case, and what a call is about ------------------------------------------------
+# --- where the counts come from ---------------------------------------------------------------------------------------
 
 
-def current_assessments() -> sa.Subquery:
-    """(case_id, substance, pathway, risk) of each case's latest assessment revision."""
-    newer = aliased(Assessment)
-    return (
-        sa.select(
-            Assessment.case_id,
-            Assessment.primary_substance.label("substance"),
-            Assessment.recommended_pathway.label("pathway"),
-            Assessment.risk_level.label("risk"),
-        )
-        .where(~sa.exists().where(newer.case_id == Assessment.case_id, newer.id > Assessment.id))
-        .subquery("current_assessment")
-    )
+@dataclass(frozen=True)
+class Source:
+    """Where a report's counts come from (the same numbers from each; the smallest that can answer is chosen):
 
+    - "hours": report_call_hours, when the period starts and ends on whole hours and nothing needs what the call is
+      about or who rang;
+    - "days": report_call_days, for splits by (or a filter on) what calls are about or who rang, over whole local
+      days, bucketed by day, week or month, with no advisor, channel or direction filter;
+    - "calls": the calls themselves, joined to report_case_facts and callers as needed, for everything else
+      (mid-hour periods, hour buckets or the heatmap of such splits, mixed filters)."""
 
-@dataclass
-class _CallQuery:
-    """calls, joined to what the dimension and filters need (outer joins: a call without a case still counts)."""
-
-    query: sa.Select[Any]
-    current: sa.Subquery | None = None
+    kind: str
+    #: the report_call_days dimension read ("days" only)
+    dimension: Dimension | None = None
 
     @classmethod
-    def build(cls, columns: Sequence[Any], period: Period, filters: Filters, dimension: Dimension | None) -> _CallQuery:
-        needs_assessment = filters.substance is not None or dimension in (
-            Dimension.SUBSTANCE,
-            Dimension.PATHWAY,
-            Dimension.RISK,
+    def choose(
+        cls, period: Period, dimension: Dimension | None, filters: Filters, bucket: Bucket | None = None
+    ) -> Source:
+        """`bucket` None means no time buckets (a breakdown); Bucket.HOUR also stands for the heatmap's hours."""
+        whole_hours = all(
+            (moment.minute, moment.second, moment.microsecond) == (0, 0, 0) for moment in (period.start, period.end)
         )
-        current = current_assessments() if needs_assessment else None
-        key = dimension_column(dimension, current) if dimension is not None else None
-        query = sa.select(*columns, *([key.label("key")] if key is not None else [])).select_from(Call)
-        if current is not None:
-            query = query.outerjoin(current, current.c.case_id == Call.case_id)
+        about = dimension in _DAY_DIMENSIONS
+        if whole_hours and not about and filters.substance is None:
+            return cls("hours")
+        call_filters = (filters.advisor_id, filters.channel, filters.direction)
+        if period.is_whole_days and bucket != Bucket.HOUR and all(value is None for value in call_filters):
+            if filters.substance is None and about:
+                return cls("days", dimension)
+            if filters.substance is not None and dimension in (None, Dimension.SUBSTANCE):
+                return cls("days", Dimension.SUBSTANCE)
+        return cls("calls")
+
+    @property
+    def rollup(self) -> bool:
+        return self.kind == "hours"
+
+    @property
+    def table(self) -> Any:
+        return {"hours": CallHour, "days": CallDay, "calls": Call}[self.kind]
+
+    @property
+    def local_date(self) -> sa.ColumnElement[date]:
+        return self.table.local_date
+
+    @property
+    def local_hour(self) -> sa.ColumnElement[int]:
+        return self.table.local_hour
+
+    def calls(self) -> sa.ColumnElement[Any]:
+        if self.kind == "calls":
+            return sa.func.count()
+        return sa.func.coalesce(sa.func.sum(self.table.calls), 0)
+
+    def talk_seconds(self) -> sa.ColumnElement[Any]:
+        if self.kind != "calls":
+            return sa.func.coalesce(sa.func.sum(self.table.talk_seconds), 0)
+        if _dialect() == "sqlite":
+            seconds = (sa.func.julianday(Call.ended_at) - sa.func.julianday(Call.started_at)) * 86400
+        else:
+            seconds = sa.extract("epoch", Call.ended_at - Call.started_at)
+        return sa.func.coalesce(sa.func.sum(seconds), 0)
+
+    def column(self, dimension: Dimension) -> sa.ColumnElement[Any]:
+        if self.kind == "days":
+            return sa.func.nullif(CallDay.value, "")
+        if dimension in _ABOUT:
+            return getattr(CaseFacts, dimension.value)
         if dimension == Dimension.RELATIONSHIP:
-            query = query.outerjoin(Caller, Caller.id == Call.caller_id)
-        query = query.where(*in_period(period), *call_filters(filters, current))
-        return cls(query, current)
+            return Caller.relationship  # type: ignore[return-value]
+        name = {Dimension.CHANNEL: "channel", Dimension.DIRECTION: "direction", Dimension.ADVISOR: "advisor_id"}
+        return getattr(self.table, name[dimension])
 
-
-def dimension_column(dimension: Dimension, current: sa.Subquery | None) -> sa.ColumnElement[Any]:
-    if dimension in (Dimension.SUBSTANCE, Dimension.PATHWAY, Dimension.RISK):
-        assert current is not None  # noqa: S101 - built together in _CallQuery
-        return current.c[dimension.value]
-    columns: dict[Dimension, sa.ColumnElement[Any]] = {
-        Dimension.CHANNEL: Call.channel,  # type: ignore[dict-item]
-        Dimension.DIRECTION: Call.direction,  # type: ignore[dict-item]
-        Dimension.ADVISOR: Call.advisor_id,  # type: ignore[dict-item]
-        Dimension.RELATIONSHIP: Caller.relationship,  # type: ignore[dict-item]
-    }
-    return columns[dimension]
+    def select(
+        self, columns: Sequence[Any], period: Period, filters: Filters, dimension: Dimension | None = None
+    ) -> sa.Select[Any]:
+        """SELECT columns [, key] FROM the source (joined to what the split and filters need) WHERE in the period and
+        the filters."""
+        key = [self.column(dimension).label("key")] if dimension is not None else []
+        query = sa.select(*columns, *key).select_from(self.table)
+        if self.kind == "days":
+            assert self.dimension is not None  # noqa: S101 - set by choose()
+            query = query.where(
+                CallDay.calls != 0,  # a row whose calls all moved to another value (a new assessment)
+                CallDay.dimension == self.dimension.value,
+                CallDay.local_date >= period.first_day,
+                CallDay.local_date <= period.last_day,
+            )
+            if filters.substance is not None:
+                query = query.where(CallDay.value == filters.substance.value)
+            return query
+        if self.kind == "hours":
+            if filters.advisor_id is not None:
+                level = CallHour.advisor_id == filters.advisor_id
+            elif dimension == Dimension.ADVISOR:
+                level = CallHour.advisor_id != ALL_ADVISORS
+            else:
+                level = CallHour.advisor_id == ALL_ADVISORS
+            query = query.where(
+                level, CallHour.calls != 0, CallHour.hour_start >= period.start, CallHour.hour_start < period.end
+            )
+        else:
+            if filters.substance is not None or dimension in _ABOUT:
+                query = query.outerjoin(CaseFacts, CaseFacts.case_id == Call.case_id)
+            if dimension == Dimension.RELATIONSHIP:
+                query = query.outerjoin(Caller, Caller.id == Call.caller_id)
+            query = query.where(*in_period(period))
+            if filters.advisor_id is not None:
+                query = query.where(Call.advisor_id == filters.advisor_id)
+            if filters.substance is not None:
+                query = query.where(CaseFacts.substance == filters.substance)
+        if filters.channel is not None:
+            query = query.where(self.table.channel == filters.channel)
+        if filters.direction is not None:
+            query = query.where(self.table.direction == filters.direction)
+        return query
 
 
 def in_period(period: Period) -> list[sa.ColumnElement[bool]]:
@@ -106,57 +183,37 @@ def in_period(period: Period) -> list[sa.ColumnElement[bool]]:
     ]
 
 
-def call_filters(filters: Filters, current: sa.Subquery | None) -> list[sa.ColumnElement[bool]]:
-    conditions: list[sa.ColumnElement[bool]] = []
-    if filters.advisor_id is not None:
-        conditions.append(Call.advisor_id == filters.advisor_id)
-    if filters.channel is not None:
-        conditions.append(Call.channel == filters.channel)
-    if filters.direction is not None:
-        conditions.append(Call.direction == filters.direction)
-    if filters.substance is not None:
-        assert current is not None  # noqa: S101 - built together in _CallQuery
-        conditions.append(current.c.substance == filters.substance)
-    return conditions
-
-
 # --- bucketing (dialect-specific SQL, each with its SQLite form) --------------------------------------------------
 
 
-def bucket_column(bucket: Bucket) -> sa.ColumnElement[Any]:
+def bucket_column(bucket: Bucket, source: Source) -> sa.ColumnElement[Any]:
     """The bucket a call falls in: its UTC hour start (hour) or the local date its day/week/month starts on."""
     sqlite = _dialect() == "sqlite"
+    local_date = source.local_date
     if bucket == Bucket.HOUR:
+        if source.rollup:
+            return CallHour.hour_start  # type: ignore[return-value]
         if sqlite:
             expression = sa.func.strftime("%Y-%m-%d %H:00:00", Call.started_at)
         else:
             expression = sa.func.date_trunc("hour", Call.started_at, local_zone().key)
         return sa.type_coerce(expression, UTCDateTime())
     if bucket == Bucket.DAY:
-        return Call.local_date  # type: ignore[return-value]
+        return local_date
     if bucket == Bucket.WEEK:
         if sqlite:  # the next Sunday (or this one), less six days: this week's Monday
-            return sa.type_coerce(sa.func.date(Call.local_date, "weekday 0", "-6 days"), sa.Date())
-        return sa.type_coerce(
-            Call.local_date - (sa.cast(sa.extract("isodow", Call.local_date), sa.Integer) - 1), sa.Date()
-        )
+            return sa.type_coerce(sa.func.date(local_date, "weekday 0", "-6 days"), sa.Date())
+        return sa.type_coerce(local_date - (sa.cast(sa.extract("isodow", local_date), sa.Integer) - 1), sa.Date())
     if sqlite:
-        return sa.type_coerce(sa.func.date(Call.local_date, "start of month"), sa.Date())
-    return sa.type_coerce(Call.local_date - (sa.cast(sa.extract("day", Call.local_date), sa.Integer) - 1), sa.Date())
+        return sa.type_coerce(sa.func.date(local_date, "start of month"), sa.Date())
+    return sa.type_coerce(local_date - (sa.cast(sa.extract("day", local_date), sa.Integer) - 1), sa.Date())
 
 
-def iso_weekday_column() -> sa.ColumnElement[int]:
-    """1 = Monday .. 7 = Sunday, of the call's local date."""
+def iso_weekday_column(source: Source) -> sa.ColumnElement[int]:
+    """1 = Monday .. 7 = Sunday, of the local date."""
     if _dialect() == "sqlite":  # %w: 0 = Sunday
-        return sa.cast((sa.cast(sa.func.strftime("%w", Call.local_date), sa.Integer) + 6) % 7 + 1, sa.Integer)
-    return sa.cast(sa.extract("isodow", Call.local_date), sa.Integer)
-
-
-def talk_seconds_column() -> sa.ColumnElement[Any]:
-    """Seconds between start and end (null while a call has no end)."""
-    if _dialect() == "sqlite":
-        return (sa.func.julianday(Call.ended_at) - sa.func.julianday(Call.started_at)) * 86400
-    return sa.extract("epoch", Call.ended_at - Call.started_at)
+        return sa.cast((sa.cast(sa.func.strftime("%w", source.local_date), sa.Integer) + 6) % 7 + 1, sa.Integer)
+    return sa.cast(sa.extract("isodow", source.local_date), sa.Integer)
 
 
 def local_date_of(column: sa.ColumnElement[datetime], period: Period) -> sa.ColumnElement[date]:
@@ -199,23 +256,26 @@ def volume(
     period: Period, bucket: Bucket, dimension: Dimension | None, filters: Filters
 ) -> Iterator[tuple[Any, Any, int]]:
     """(bucket, key or None, calls) for buckets with calls, ordered by bucket."""
-    bucket_key = bucket_column(bucket).label("bucket")
-    built = _CallQuery.build([bucket_key, sa.func.count().label("calls")], period, filters, dimension)
+    source = Source.choose(period, dimension, filters, bucket)
+    query = source.select(
+        [bucket_column(bucket, source).label("bucket"), source.calls().label("calls")], period, filters, dimension
+    )
     # grouped by output name: an expression repeated in GROUP BY would get its own bind parameters (PostgreSQL then
     # refuses the select list), and both dialects accept the name
     group: list[sa.ColumnElement[Any]] = [sa.literal_column("bucket")]
     if dimension is not None:
         group.append(sa.literal_column("key"))
-    query = built.query.group_by(*group).order_by(sa.literal_column("bucket"))
-    for row in db.session.execute(query.execution_options(yield_per=YIELD_PER)):
+    query = query.group_by(*group).order_by(sa.literal_column("bucket"))
+    # at most MAX_BUCKETS x keys aggregated rows: fetched in one go (a server-side cursor only adds round trips)
+    for row in db.session.execute(query):
         yield row.bucket, (row.key if dimension is not None else None), int(row.calls)
 
 
 def heatmap(period: Period, filters: Filters) -> list[tuple[int, int, int]]:
     """(ISO weekday, local hour, calls) for cells with calls."""
-    weekday = iso_weekday_column().label("weekday")
-    built = _CallQuery.build([weekday, Call.local_hour, sa.func.count().label("calls")], period, filters, None)
-    query = built.query.group_by(sa.literal_column("weekday"), Call.local_hour)
+    source = Source.choose(period, None, filters, Bucket.HOUR)
+    columns = [iso_weekday_column(source).label("weekday"), source.local_hour.label("hour"), source.calls()]
+    query = source.select(columns, period, filters).group_by(sa.literal_column("weekday"), sa.literal_column("hour"))
     return [(int(w), int(h), int(n)) for w, h, n in db.session.execute(query)]
 
 
@@ -223,29 +283,24 @@ def heatmap(period: Period, filters: Filters) -> list[tuple[int, int, int]]:
 class BreakdownRow:
     key: Any
     calls: int
-    cases: int
     talk_seconds: int
 
 
 def breakdown(period: Period, dimension: Dimension, filters: Filters) -> list[BreakdownRow]:
-    """Calls, distinct cases and talk time per value of the dimension, most calls first."""
-    calls = sa.func.count().label("calls")
-    columns = [
-        calls,
-        sa.func.count(sa.distinct(Call.case_id)).label("cases"),
-        sa.func.coalesce(sa.func.sum(talk_seconds_column()), 0).label("talk"),
-    ]
-    built = _CallQuery.build(columns, period, filters, dimension)
-    query = built.query.group_by(sa.literal_column("key")).order_by(calls.desc())
-    return [
-        BreakdownRow(row.key, int(row.calls), int(row.cases), int(round(row.talk))) for row in db.session.execute(query)
-    ]
+    """Calls and talk time per value of the dimension, most calls first."""
+    source = Source.choose(period, dimension, filters)
+    calls = source.calls().label("calls")
+    query = source.select([calls, source.talk_seconds().label("talk")], period, filters, dimension)
+    query = query.group_by(sa.literal_column("key")).order_by(sa.literal_column("calls").desc())
+    return [BreakdownRow(row.key, int(row.calls), int(round(row.talk))) for row in db.session.execute(query)]
 
 
 def assessments_completed(period: Period, filters: Filters) -> dict[int, int]:
     """advisor id → first revisions recorded in the period (a correction is not another assessment completed).
 
     The advisor and substance filters apply (to the assessment); channel and direction do not (they are a call's)."""
+    from caseapp.assessments.models import Assessment
+
     query = sa.select(Assessment.advisor_id, sa.func.count()).where(
         Assessment.supersedes_id.is_(None),
         Assessment.created_at >= period.start,
@@ -269,11 +324,11 @@ class FunnelCounts:
 def funnel(period: Period, filters: Filters) -> FunnelCounts:
     """Cases opened in the period (each by its first call), and how many of them have got to assessed, referred and
     admitted. The case's status says how far it got; a case closed with "treatment started" was admitted, and each
-    stage includes the later ones (an admitted case was referred and assessed)."""
-    current = current_assessments()
+    stage includes the later ones (an admitted case was referred and assessed). Call filters (advisor, channel,
+    direction) apply to the case's first call; the substance filter to its latest assessment."""
     admitted = sa.or_(Case.status == CaseStatus.ADMITTED, Case.close_reason == CloseReason.TREATMENT_STARTED)
     referred = sa.or_(Case.status == CaseStatus.REFERRED, admitted)
-    assessed = sa.or_(current.c.case_id.is_not(None), Case.status == CaseStatus.ASSESSED, referred)
+    assessed = sa.or_(CaseFacts.case_id.is_not(None), Case.status == CaseStatus.ASSESSED, referred)
 
     def count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
@@ -286,12 +341,21 @@ def funnel(period: Period, filters: Filters) -> FunnelCounts:
             count_where(admitted).label("admitted"),
         )
         .select_from(Case)
-        .outerjoin(current, current.c.case_id == Case.id)
+        .outerjoin(CaseFacts, CaseFacts.case_id == Case.id)
         .where(Case.created_at >= period.start, Case.created_at < period.end)
     )
     if filters.substance is not None:
-        query = query.where(current.c.substance == filters.substance)
-    if filters.advisor_id is not None or filters.channel is not None or filters.direction is not None:
+        query = query.where(CaseFacts.substance == filters.substance)
+    call_filters = [
+        condition
+        for value, condition in (
+            (filters.advisor_id, Call.advisor_id == filters.advisor_id),
+            (filters.channel, Call.channel == filters.channel),
+            (filters.direction, Call.direction == filters.direction),
+        )
+        if value is not None
+    ]
+    if call_filters:
         earlier = aliased(Call)
         first = (
             sa.select(earlier.id)
@@ -301,7 +365,7 @@ def funnel(period: Period, filters: Filters) -> FunnelCounts:
             .correlate(Case)
             .scalar_subquery()
         )
-        query = query.where(sa.exists().where(Call.id == first, *call_filters(filters, None)))
+        query = query.where(sa.exists().where(Call.id == first, *call_filters))
     row = db.session.execute(query).one()
     return FunnelCounts(int(row.first_calls), int(row.assessed), int(row.referred), int(row.admitted))
 
@@ -330,14 +394,13 @@ def advisor_names(ids: Sequence[int]) -> dict[int, str]:
     """For the dashboard (staff only; never in an export)."""
     if not ids:
         return {}
-    return dict(db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(list(ids)))).tuples().all())
+    return dict(db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(list(ids)))).all())
 
 
 def list_advisors() -> list[tuple[int, str]]:
-    """Staff who have taken calls, for the dashboard's advisor filter."""
-    taken = sa.select(Call.advisor_id).distinct().scalar_subquery()
-    query = sa.select(User.id, User.full_name).where(User.id.in_(taken)).order_by(User.full_name, User.id)
-    return list(db.session.execute(query).tuples())
+    """Staff who can take calls, for the dashboard's advisor filter."""
+    query = sa.select(User.id, User.full_name).where(User.is_active.is_(True)).order_by(User.full_name, User.id)
+    return list(db.session.execute(query))
 
 
 # --- callbacks: timeliness -------------------------------------------------------------------------------------------
@@ -413,12 +476,12 @@ def callback_timeliness(period: Period, group: str | None, filters: Filters) -> 
     )
     percentiles = sa.select(
         ranked.c.key,
-        sa.func.max(sa.case((ranked.c.rank == (ranked.c.n + 1) / 2, ranked.c.lateness))).label("median"),
-        sa.func.max(sa.case((ranked.c.rank == (ranked.c.n * 9 + 9) / 10, ranked.c.lateness))).label("p90"),
-    )
+        # nearest rank: the ceil(p * n)-th, as integer arithmetic (ceil(a * n / b) = (a * n + b - 1) // b)
+        sa.func.max(sa.case((ranked.c.rank == (ranked.c.n + 1) // 2, ranked.c.lateness))).label("median"),
+        sa.func.max(sa.case((ranked.c.rank == (ranked.c.n * 9 + 9) // 10, ranked.c.lateness))).label("p90"),
+    ).group_by(ranked.c.key)
     if group is not None:
         counts = counts.group_by(sa.literal_column("key"))
-        percentiles = percentiles.group_by(ranked.c.key)
     spread = {row.key: (row.median, row.p90) for row in db.session.execute(percentiles) if row.median is not None}
     rows = []
     for row in db.session.execute(counts):
@@ -440,6 +503,90 @@ def callback_timeliness(period: Period, group: str | None, filters: Filters) -> 
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class CallbackGroups:
+    total: CallbackRow | None
+    by_advisor: list[CallbackRow]
+    by_day: list[CallbackRow]
+
+
+_ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-/]+$")
+
+
+def callback_timeliness_groups(period: Period, filters: Filters) -> CallbackGroups:
+    """The three groupings of callback_timeliness. PostgreSQL: one scan, GROUPING SETS and percentile_disc (the
+    nearest rank, as the fallback computes it); SQLite: the portable function, once per grouping."""
+    if _dialect() == "sqlite":
+        total = callback_timeliness(period, None, filters)
+        return CallbackGroups(
+            total[0] if total else None,
+            callback_timeliness(period, "advisor", filters),
+            callback_timeliness(period, "day", filters),
+        )
+    from caseapp.callbacks.models import OPEN_STATUSES, Callback
+    from caseapp.reference import CallbackStatus
+
+    zone = local_zone().key
+    if not _ZONE_NAME.match(zone):  # inlined below: a GROUP BY expression cannot carry a bind parameter
+        raise ValueError(f"unexpected time zone name {zone!r}")
+    day = sa.cast(sa.func.timezone(sa.literal_column(f"'{zone}'"), Callback.due_at), sa.Date)
+    advisor = Callback.assignee_id
+    lateness = sa.extract("epoch", Callback.started_at - Callback.due_at) - sa.func.coalesce(
+        Callback.window_minutes, 0
+    ) * sa.literal_column("60")
+    completed = Callback.status == CallbackStatus.COMPLETED
+    late = sa.and_(completed, lateness > 0)
+
+    def count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.count().filter(condition)
+
+    def percentile(fraction: str) -> sa.ColumnElement[Any]:
+        return sa.func.percentile_disc(sa.literal_column(fraction)).within_group(lateness).filter(late)
+
+    where = [Callback.due_at >= period.start, Callback.due_at < period.end]
+    if filters.advisor_id is not None:
+        where.append(Callback.assignee_id == filters.advisor_id)
+    query = (
+        sa.select(
+            sa.func.grouping(advisor, day).label("level"),
+            advisor.label("advisor"),
+            day.label("day"),
+            sa.func.count().label("booked"),
+            count_where(sa.and_(completed, lateness <= 0)).label("on_time"),
+            count_where(late).label("late"),
+            count_where(Callback.status == CallbackStatus.MISSED).label("missed"),
+            count_where(Callback.status == CallbackStatus.UNREACHABLE).label("unreachable"),
+            count_where(Callback.status == CallbackStatus.CANCELLED).label("cancelled"),
+            count_where(Callback.status.in_(OPEN_STATUSES)).label("still_open"),
+            percentile("0.5").label("median"),
+            percentile("0.9").label("p90"),
+        )
+        .where(*where)
+        .group_by(sa.func.grouping_sets(sa.text("()"), sa.tuple_(advisor), sa.tuple_(day)))
+    )
+    groups = CallbackGroups(None, [], [])
+    for row in db.session.execute(query):
+        # grouping(): a bit set for each column left out of the set: 3 = the total, 1 = by advisor, 2 = by day
+        key = {3: None, 1: row.advisor, 2: row.day}[row.level]
+        item = CallbackRow(
+            key,
+            int(row.booked),
+            int(row.on_time),
+            int(row.late),
+            int(row.missed),
+            int(row.unreachable),
+            int(row.cancelled),
+            int(row.still_open),
+            int(round(row.median)) if row.median is not None else None,
+            int(round(row.p90)) if row.p90 is not None else None,
+        )
+        if row.level == 3:
+            groups = CallbackGroups(item, groups.by_advisor, groups.by_day)
+        else:
+            (groups.by_advisor if row.level == 1 else groups.by_day).append(item)
+    return groups
 
 
 def count_callbacks_due(start: datetime, end: datetime) -> int:

@@ -147,7 +147,6 @@ class HeatmapReportSchema(_PeriodSchema):
 class BreakdownRowSchema(ma.Schema):
     key = fields.Raw(required=True, allow_none=True)
     calls = fields.Integer(required=True)
-    cases = fields.Integer(required=True)
     talk_seconds = fields.Integer(required=True)
     assessments = fields.Integer(metadata={"description": "by=advisor only: first assessments recorded."})
 

@@ -32,12 +32,16 @@ import sqlalchemy as sa
 
 from caseapp.assessments.models import Assessment
 from caseapp.auth.models import Role, User
+from caseapp.callbacks.models import Callback, CallbackAttempt
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call
 from caseapp.calls.services import local_date_and_hour
 from caseapp.cases.models import Case
 from caseapp.extensions import db
 from caseapp.reference import (
+    AttemptOutcome,
+    CallbackPriority,
+    CallbackStatus,
     CallType,
     CaseStatus,
     Channel,
@@ -174,6 +178,7 @@ class SeedSummary:
     cases: int
     calls: int
     assessments: int
+    callbacks: int
     first_day: date
     last_day: date
 
@@ -421,6 +426,80 @@ def _workflow(
     return _CaseState(status, reason, closed_at, assessment.risk if assessment else None, assigned, updated)
 
 
+PRIORITY_MIX = {CallbackPriority.NORMAL: 80, CallbackPriority.HIGH: 15, CallbackPriority.URGENT: 5}
+WINDOWS = (None, None, 15, 30, 30, 60)
+#: share of callbacks started by the end of their window
+ON_TIME_SHARE = 0.72
+
+
+@dataclass
+class _Callback:
+    case: int  # case index
+    due: int
+    window: int | None
+    assignee: int  # advisor index
+    status: CallbackStatus
+    priority: CallbackPriority
+    created: int
+    started: int | None = None
+    closed: int | None = None
+    call: int | None = None  # the outbound call that was its (first) attempt
+    attempts: int = 0
+    failed: int = 0
+
+
+def _callbacks(
+    calls: _Calls, lives: list[_CaseLife], rng: random.Random, as_of: int, *, pending: bool
+) -> list[_Callback]:
+    """Each outbound call is a callback being made: mostly within its window, the rest late by a long-tailed
+    delay (median about 20 minutes past the window); a tenth never got through (unreachable after three tries).
+    Plus callbacks missed, cancelled, and (when the data ends about now: `pending`) still to make around `as_of`,
+    a few of them overdue."""
+    priority = _Picker(PRIORITY_MIX)
+    made: list[_Callback] = []
+    for index, outbound in enumerate(calls.outbound):
+        if not outbound:
+            continue
+        case = calls.case[index] - 1
+        start, window = calls.start[index], rng.choice(WINDOWS)
+        window_end = (window or 0) * 60
+        late = rng.random() >= ON_TIME_SHARE
+        started_after_due = window_end + int(rng.lognormvariate(7.1, 1.0)) if late else rng.randint(-180, window_end)
+        opened = calls.start[lives[case].first]
+        due = max(opened + 600, start - started_after_due)
+        booked = max(opened, due - rng.randint(3600, 2 * DAY))
+        item = _Callback(case, due, window, calls.advisor[index], CallbackStatus.COMPLETED, priority(rng), booked)
+        item.started, item.call, item.attempts = start, index, 1
+        item.closed = start + calls.seconds[index]
+        if rng.random() < 0.1:
+            item.status, item.attempts, item.failed = CallbackStatus.UNREACHABLE, 3, 3
+            item.closed = min(as_of, start + DAY + rng.randint(0, DAY))
+        made.append(item)
+    if not lives:
+        return made
+    for _ in range(len(made) * 7 // 100):  # missed (4%) and cancelled (3%)
+        case = rng.randrange(len(lives))
+        opened = calls.start[lives[case].first]
+        if as_of - opened < 4 * 3600:
+            continue
+        due = rng.randint(opened + 3600, as_of - 2 * 3600)
+        advisor = calls.advisor[lives[case].first]
+        item = _Callback(case, due, rng.choice(WINDOWS), advisor, CallbackStatus.MISSED, priority(rng), due - 3600)
+        item.closed = due + 3600
+        if rng.random() < 3 / 7:
+            item.status, item.closed = CallbackStatus.CANCELLED, due - rng.randint(0, 3600)
+        made.append(item)
+    for case, life in enumerate(lives if pending else ()):  # still to make: cases rung in the last two days
+        last = calls.start[life.last]
+        if as_of - last < 2 * DAY and rng.random() < 0.3:
+            due = rng.randint(max(last, as_of - 2 * 3600), as_of + 36 * 3600)
+            advisor = calls.advisor[life.last]
+            made.append(
+                _Callback(case, due, rng.choice(WINDOWS), advisor, CallbackStatus.SCHEDULED, priority(rng), last)
+            )
+    return made
+
+
 # --- writing -------------------------------------------------------------------------------------------------
 
 
@@ -494,6 +573,22 @@ class _Writer:
         for table, name, definition in found:
             self.connection.exec_driver_sql(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
 
+    @contextlib.contextmanager
+    def report_triggers_off(self, *, calls_after: int, assessments_after: int) -> Iterator[None]:
+        """PostgreSQL: the row triggers that keep the report tables current would double the load time; switch them
+        off for it (same transaction) and count the new rows into the report tables in bulk after."""
+        if not self.postgres:
+            yield
+            return
+        from caseapp.reports.services import POSTGRES_TRIGGERS, add_to_report_tables
+
+        for table, trigger in POSTGRES_TRIGGERS:
+            self.connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+        yield
+        add_to_report_tables(calls_after=calls_after, assessments_after=assessments_after)
+        for table, trigger in POSTGRES_TRIGGERS:
+            self.connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+
     def move_sequences(self, models: Iterable[Any]) -> None:
         if not self.postgres:
             return
@@ -516,7 +611,7 @@ def _max_id(model: Any) -> int:
 def _seed_advisors(count: int) -> list[int]:
     """The synthetic rota's accounts (reused when seeding again); they cannot sign in."""
     emails = [f"seed-advisor-{n:03d}@{SEED_EMAIL_DOMAIN}" for n in range(1, count + 1)]
-    existing = dict(db.session.execute(sa.select(User.email, User.id).where(User.email.in_(emails))).tuples().all())
+    existing = dict(db.session.execute(sa.select(User.email, User.id).where(User.email.in_(emails))).all())
     for n, email in enumerate(emails, 1):
         if email not in existing:
             user = User(email=email, full_name=f"Seed Advisor {n:03d}", role=Role.ADVISOR, password_hash=NO_LOGIN_HASH)
@@ -550,19 +645,26 @@ def seed(plan: SeedPlan, *, progress: ProgressFactory = _no_progress) -> SeedSum
     calls = _generate_calls(plan, rng, advisor_count, first, last)
     lives = _case_lives(calls)
     assessments, current = _assess(lives, calls, rng, as_of)
+    # cases move on after their last call: how far they have got is judged at the real "now"
+    horizon = int(now.timestamp())
     states = [
-        _workflow(life, assessments[a] if a is not None else None, calls, rng, as_of)
+        _workflow(life, assessments[a] if a is not None else None, calls, rng, horizon)
         for life, a in zip(lives, current, strict=True)
     ]
+    callbacks = _callbacks(calls, lives, rng, as_of, pending=horizon - as_of < 2 * DAY)
     relationship_pick = _Picker(RELATIONSHIP_MIX)
 
     call_base, caller_base, case_base = _max_id(Call), _max_id(Caller), _max_id(Case)
     assessment_base, phone_base = _max_id(Assessment), _first_free_phone()
-    total = len(lives) * 2 + len(calls.start) + len(assessments)
+    callback_base, attempt_base = _max_id(Callback), _max_id(CallbackAttempt)
+    total = len(lives) * 2 + len(calls.start) + len(assessments) + len(callbacks) + sum(c.attempts for c in callbacks)
     with progress("Writing", total) as update:
         writer = _Writer(update)
-        tables = [Caller, Case, Call, Assessment]
-        with writer.foreign_keys_checked_once(tables):
+        tables = [Caller, Case, Call, Assessment, Callback, CallbackAttempt]
+        with (
+            writer.foreign_keys_checked_once(tables),
+            writer.report_triggers_off(calls_after=call_base, assessments_after=assessment_base),
+        ):
             writer.write(
                 Caller, _CALLER_COLUMNS, _caller_rows(lives, calls, rng, relationship_pick, caller_base, phone_base)
             )
@@ -573,6 +675,12 @@ def seed(plan: SeedPlan, *, progress: ProgressFactory = _no_progress) -> SeedSum
                 _ASSESSMENT_COLUMNS,
                 _assessment_rows(assessments, calls, advisor_ids, assessment_base, case_base, call_base),
             )
+            writer.write(Callback, _CALLBACK_COLUMNS, _callback_rows(callbacks, advisor_ids, callback_base, case_base))
+            writer.write(
+                CallbackAttempt,
+                _ATTEMPT_COLUMNS,
+                _attempt_rows(callbacks, advisor_ids, callback_base, attempt_base, call_base),
+            )
         writer.move_sequences(tables)
     db.session.flush()
     return SeedSummary(
@@ -581,6 +689,7 @@ def seed(plan: SeedPlan, *, progress: ProgressFactory = _no_progress) -> SeedSum
         cases=len(lives),
         calls=len(calls.start),
         assessments=len(assessments),
+        callbacks=len(callbacks),
         first_day=first_day,
         last_day=last_day,
     )
@@ -750,11 +859,95 @@ def _assessment_rows(
         )
 
 
+SEEDED_TABLES = (
+    "callers",
+    "cases",
+    "calls",
+    "assessments",
+    "callbacks",
+    "callback_attempts",
+    "report_call_hours",
+    "report_case_facts",
+)
+
+
 def vacuum_analyze() -> None:
     """After a big seed on PostgreSQL: fresh statistics and visibility map (index-only scans). Outside a transaction."""
     engine = db.engine
     if engine.dialect.name != "postgresql":
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in ("callers", "cases", "calls", "assessments"):
+        for table in SEEDED_TABLES:
             connection.exec_driver_sql(f"VACUUM (ANALYZE) {table}")
+
+
+_CALLBACK_COLUMNS = (
+    "id",
+    "case_id",
+    "due_at",
+    "window_minutes",
+    "assignee_id",
+    "priority",
+    "status",
+    "attempt_count",
+    "failed_attempt_count",
+    "outside_preferred_times",
+    "created_by_id",
+    "started_at",
+    "closed_at",
+    "cancel_reason",
+    "version",
+    "updated_at",
+    "created_at",
+)
+
+
+def _callback_rows(
+    callbacks: list[_Callback], advisor_ids: list[int], base: int, case_base: int
+) -> Iterator[tuple[Any, ...]]:
+    for index, item in enumerate(callbacks):
+        advisor = advisor_ids[item.assignee]
+        yield (
+            base + index + 1,
+            case_base + item.case + 1,
+            _utc(item.due),
+            item.window,
+            advisor,
+            item.priority.value,
+            item.status.value,
+            item.attempts,
+            item.failed,
+            False,
+            advisor,
+            _utc(item.started) if item.started is not None else None,
+            _utc(item.closed) if item.closed is not None else None,
+            "No longer needed" if item.status == CallbackStatus.CANCELLED else None,
+            1,
+            _utc(item.closed or item.created),
+            _utc(item.created),
+        )
+
+
+_ATTEMPT_COLUMNS = ("id", "callback_id", "outcome", "call_id", "advisor_id", "attempted_at", "created_at")
+
+
+def _attempt_rows(
+    callbacks: list[_Callback], advisor_ids: list[int], base: int, attempt_base: int, call_base: int
+) -> Iterator[tuple[Any, ...]]:
+    number = attempt_base
+    for index, item in enumerate(callbacks):
+        if item.started is None:
+            continue
+        answered = item.status == CallbackStatus.COMPLETED
+        for attempt in range(item.attempts):
+            number += 1
+            at = _utc(item.started + attempt * (4 * 3600))
+            yield (
+                number,
+                base + index + 1,
+                (AttemptOutcome.ANSWERED if answered else AttemptOutcome.NO_ANSWER).value,
+                call_base + item.call + 1 if attempt == 0 and item.call is not None else None,
+                advisor_ids[item.assignee],
+                at,
+                at,
+            )

@@ -12,10 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
+import sqlalchemy as sa
+
+from caseapp.extensions import db
 from caseapp.reference import Channel, Direction, Labelled, Pathway, Relationship, RiskLevel, Substance
 from caseapp.reports import queries
 from caseapp.reports.formatting import CsvTable
-from caseapp.reports.params import Bucket, Dimension, Filters, Period, bucket_start
+from caseapp.reports.params import Bucket, Dimension, Filters, Period, bucket_start, bucket_starts
 from caseapp.timeutil import local_day_bounds, local_zone, now_utc, to_local
 
 #: the enum each dimension's keys come from (advisor keys are user ids)
@@ -117,10 +120,11 @@ class VolumeSeries:
 
     def rows(self, bucket: Bucket, keys: list[Any]) -> Iterator[dict[str, Any]]:
         """One row per bucket and key, empty ones with 0."""
-        for value in self.period.buckets(bucket):
-            start = bucket_start(value).isoformat()
-            for key in keys:
-                yield {"start": start, "key": key_value(key), "calls": self.counts.get((value, key), 0)}
+        values = [(key, key_value(key)) for key in keys]
+        counts = self.counts
+        for value, start in bucket_starts(self.period, bucket):
+            for key, shown in values:
+                yield {"start": start, "key": shown, "calls": counts.get((value, key), 0)}
 
 
 @dataclass
@@ -200,9 +204,9 @@ def heatmap(period: Period, filters: Filters) -> dict[str, Any]:
 
 
 def breakdown(period: Period, dimension: Dimension, filters: Filters) -> dict[str, Any]:
-    """Calls, cases and talk time per key, most calls first; for advisors also the assessments they completed."""
+    """Calls and talk time per key, most calls first; for advisors also the assessments they completed."""
     rows: list[dict[str, Any]] = [
-        {"key": key_value(r.key), "calls": r.calls, "cases": r.cases, "talk_seconds": r.talk_seconds}
+        {"key": key_value(r.key), "calls": r.calls, "talk_seconds": r.talk_seconds}
         for r in queries.breakdown(period, dimension, filters)
     ]
     if dimension == Dimension.ADVISOR:
@@ -210,7 +214,7 @@ def breakdown(period: Period, dimension: Dimension, filters: Filters) -> dict[st
         for row in rows:
             row["assessments"] = completed.pop(row["key"], 0)
         rows.extend(
-            {"key": advisor, "calls": 0, "cases": 0, "talk_seconds": 0, "assessments": n}
+            {"key": advisor, "calls": 0, "talk_seconds": 0, "assessments": n}
             for advisor, n in sorted(completed.items())
         )
     return {
@@ -297,11 +301,10 @@ def callbacks(period: Period, filters: Filters) -> dict[str, Any]:
     """Callbacks due in the period: booked, completed on time or late (median and 90th percentile lateness),
     missed, unreachable; in total, by advisor (assignee; null = the pool) and by local day (every day present)."""
     empty = queries.CallbackRow(None, 0, 0, 0, 0, 0, 0, 0)
-    total = next(iter(queries.callback_timeliness(period, None, filters)), empty)
-    by_advisor = sorted(
-        queries.callback_timeliness(period, "advisor", filters), key=lambda r: (r.key is None, r.key or 0)
-    )
-    days = {_normalise_bucket(r.key): r for r in queries.callback_timeliness(period, "day", filters)}
+    groups = queries.callback_timeliness_groups(period, filters)
+    total = groups.total if groups.total is not None and groups.total.booked else empty
+    by_advisor = sorted(groups.by_advisor, key=lambda r: (r.key is None, r.key or 0))
+    days = {_normalise_bucket(r.key): r for r in groups.by_day}
     return {
         "timezone": zone_name(),
         "from": iso_local(period.start),
@@ -337,8 +340,8 @@ def heatmap_table(report: dict[str, Any]) -> CsvTable:
 
 def breakdown_table(report: dict[str, Any]) -> CsvTable:
     dimension = Dimension(report["by"])
-    columns = ["key", "label", "calls", "cases", "talk_seconds"]
-    counts = ["calls", "cases"]
+    columns = ["key", "label", "calls", "talk_seconds"]
+    counts = ["calls"]
     if dimension == Dimension.ADVISOR:
         columns.append("assessments")
         counts.append("assessments")
@@ -391,3 +394,58 @@ def callbacks_table(report: dict[str, Any], group: str) -> CsvTable:
             "lateness_p90_seconds": ("completed_late",),
         },
     )
+
+
+# --- keeping the report tables current when the triggers are bypassed ---------------------------------------------
+
+#: the triggers of migration 7235cd3fc93d (PostgreSQL) that keep report_call_hours and report_case_facts current
+POSTGRES_TRIGGERS = (("calls", "report_calls_counted"), ("assessments", "report_assessments_added"))
+
+
+def add_to_report_tables(*, calls_after: int, assessments_after: int) -> None:
+    """Count the calls and assessments with ids above these into the report tables, in bulk (PostgreSQL; `caseapp
+    seed` loads with COPY and the triggers off). The new calls must belong to new cases and callers only (as seeded
+    ones do): older calls are not moved to what a new assessment says. Plain SQL in the session's transaction."""
+    session = db.session
+    hour = "date_trunc('hour', started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+    for advisor, group in (("advisor_id", ", advisor_id"), ("0", "")):
+        session.execute(
+            sa.text(
+                "INSERT INTO report_call_hours AS r "  # noqa: S608 - constant SQL fragments, no input
+                "(hour_start, advisor_id, channel, direction, local_date, local_hour, calls, talk_seconds) "
+                f"SELECT {hour}, {advisor}, channel, direction, min(local_date), min(local_hour), count(*), "
+                "coalesce(sum(extract(epoch FROM ended_at - started_at)), 0) "
+                f"FROM calls WHERE id > :after GROUP BY {hour}{group}, channel, direction "
+                "ON CONFLICT (advisor_id, hour_start, channel, direction) DO UPDATE "
+                "SET calls = r.calls + EXCLUDED.calls, talk_seconds = r.talk_seconds + EXCLUDED.talk_seconds"
+            ),
+            {"after": calls_after},
+        )
+    session.execute(
+        sa.text(
+            "INSERT INTO report_case_facts AS f (case_id, assessment_id, substance, pathway, risk) "
+            "SELECT a.case_id, a.id, a.primary_substance, a.recommended_pathway, a.risk_level FROM assessments a "
+            "WHERE a.id > :after AND a.id = (SELECT max(b.id) FROM assessments b WHERE b.case_id = a.case_id) "
+            "ON CONFLICT (case_id) DO UPDATE SET assessment_id = EXCLUDED.assessment_id, "
+            "substance = EXCLUDED.substance, pathway = EXCLUDED.pathway, risk = EXCLUDED.risk "
+            "WHERE f.assessment_id < EXCLUDED.assessment_id"
+        ),
+        {"after": assessments_after},
+    )
+    talk = "coalesce(extract(epoch FROM c.ended_at - c.started_at), 0)"
+    joins = {
+        name: ("report_case_facts f", "f.case_id = c.case_id", f"f.{name}") for name in ("substance", "pathway", "risk")
+    }
+    joins["relationship"] = ("callers f", "f.id = c.caller_id", "f.relationship")
+    for name, (table, condition, column) in joins.items():
+        session.execute(
+            sa.text(
+                "INSERT INTO report_call_days AS r (dimension, local_date, value, calls, talk_seconds) "  # noqa: S608
+                f"SELECT '{name}', c.local_date, coalesce({column}, ''), count(*), sum({talk}) "
+                f"FROM calls c LEFT JOIN {table} ON {condition} WHERE c.id > :after "
+                f"GROUP BY c.local_date, coalesce({column}, '') "
+                "ON CONFLICT (dimension, local_date, value) DO UPDATE "
+                "SET calls = r.calls + EXCLUDED.calls, talk_seconds = r.talk_seconds + EXCLUDED.talk_seconds"
+            ),
+            {"after": calls_after},
+        )

@@ -49,7 +49,11 @@ def _volume_chart(report: services.VolumeReport, names: dict[Any, str]) -> tuple
     labels = [row["start"].strftime(fmt) for row in totals]
     series = [names.get(key, services.key_label(report.dimension, key)) for key in report.keys]
     stacks = [[row["by_key"][key] for key in report.keys] for row in totals]
-    chart = charts.columns(labels, stacks, series, [row["previous"] for row in totals])
+    named = [key for key in report.keys if key is not None]
+    css = [charts.series_class(named.index(key)) if key is not None else "series-none" for key in report.keys]
+    if report.dimension is None:
+        css = [charts.series_class(0)]
+    chart = charts.columns(labels, stacks, series, [row["previous"] for row in totals], series_css=css)
     return chart, totals
 
 
@@ -139,6 +143,7 @@ def dashboard() -> ResponseReturnValue:
             [[row["completed_on_time"], row["completed_late"], row["missed"] + row["unreachable"]] for row in by_day],
             ["On time", "Late", "Missed or unreachable"],
             height=220,
+            series_css=["series-2", "series-1", "series-3"],
         ),
         callback_names=names | dict(queries.advisor_names([r["key"] for r in callbacks["by_advisor"] if r["key"]])),
         callbacks_csv=csv("callbacks_csv", by="day"),
