@@ -17,6 +17,7 @@ import os
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -351,7 +352,7 @@ def main() -> int:
         with app.app_context():
             from tests import factories
 
-            manager = factories.make_user(role=Role.MANAGER)
+            manager = factories.make_user(role=Role.MANAGER, email=f"bench-{uuid.uuid4().hex[:12]}@example.org")
             _, token = factories.make_token(manager)
             db.session.commit()
             engine = db.engine

@@ -61,8 +61,9 @@ ProgressFactory = Callable[[str, int], contextlib.AbstractContextManager[Callabl
 SEED_EMAIL_DOMAIN = "seed.example.invalid"
 #: stored as the password hash: not an argon2 string, so no password ever matches (verify_password → False)
 NO_LOGIN_HASH = "!seeded-account-cannot-sign-in"
-#: synthetic numbers: +44 7700 NNNNNN (Ofcom keeps 07700 900000-900999 for drama; data never leaves a dev database)
-PHONE_PREFIX = "+447700"
+#: synthetic numbers count up from +44 7700 000000, always ten digits after +44 (Ofcom keeps 07700 900000-900999
+#: for drama; synthetic data never leaves a development or benchmark database)
+FIRST_PHONE = 7_700_000_000
 
 # --- the shape of the helpline's demand --------------------------------------------------------------------------
 
@@ -622,8 +623,10 @@ def _seed_advisors(count: int) -> list[int]:
 
 
 def _first_free_phone() -> int:
-    top = db.session.scalar(sa.select(sa.func.max(Caller.phone_e164)).where(Caller.phone_e164.like(f"{PHONE_PREFIX}%")))
-    return int(top[len(PHONE_PREFIX) :]) + 1 if top else 0
+    """How many synthetic numbers are taken (all the same length, so the largest string is the largest number)."""
+    synthetic = sa.and_(Caller.phone_e164.like("+4477%"), sa.func.length(Caller.phone_e164) == 13)
+    top = db.session.scalar(sa.select(sa.func.max(Caller.phone_e164)).where(synthetic))
+    return max(0, int(top[3:]) - FIRST_PHONE + 1) if top else 0
 
 
 def seed(plan: SeedPlan, *, progress: ProgressFactory = _no_progress) -> SeedSummary:
@@ -712,7 +715,7 @@ def _caller_rows(
     lives: list[_CaseLife], calls: _Calls, rng: random.Random, pick: _Picker, base: int, phone_base: int
 ) -> Iterator[tuple[Any, ...]]:
     for index, life in enumerate(lives):
-        phone = None if rng.random() < WITHHELD_SHARE else f"{PHONE_PREFIX}{phone_base + index:06d}"
+        phone = None if rng.random() < WITHHELD_SHARE else f"+44{FIRST_PHONE + phone_base + index}"
         created = _utc(calls.start[life.first])
         yield (
             base + index + 1,

@@ -60,6 +60,7 @@ PROTECTED = [
     Protected("/cases/{case_id}/callbacks/new", Role.ADVISOR),
     Protected("/shifts/", Role.ADVISOR),
     Protected("/callbacks/all", Role.MANAGER),
+    Protected("/reports/", Role.MANAGER),
 ]
 WHO: list[Role | None] = [None, Role.ADVISOR, Role.MANAGER, Role.ADMIN]
 

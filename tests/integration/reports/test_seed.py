@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -114,3 +115,22 @@ def test_seeded_calls_carry_the_local_date_and_hour_log_call_would_write(seeded:
         db.session.remove()
 
     assert stored == {c.id: (c.local.date(), c.local.hour) for c in seeded.calls}
+
+
+def test_seeding_again_numbers_new_callers_after_the_synthetic_numbers_taken(db_session: Any) -> None:
+    import time_machine
+
+    from caseapp.reports.seed import SeedPlan, seed
+    from tests import factories
+
+    factories.make_caller(phone="+44 7701 000000")  # the millionth synthetic number is taken
+
+    with time_machine.travel(datetime(2026, 2, 1, tzinfo=UTC), tick=False):
+        seed(SeedPlan(calls=200, days=2, seed=9, end=date(2026, 1, 20)))
+
+    numbers = sorted(
+        p for (p,) in db.session.execute(sa.text("SELECT phone_e164 FROM callers WHERE phone_e164 LIKE '+4477%'"))
+    )
+    assert numbers[0] == "+447701000000"
+    assert numbers[1] > "+447701000000"
+    assert all(len(n) == 13 for n in numbers)
