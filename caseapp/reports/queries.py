@@ -431,10 +431,44 @@ class CallbackRow:
     lateness_p90: int | None = None
 
 
+def _outcome_columns(
+    count_where: Any, *, on_time: sa.ColumnElement[bool], late: sa.ColumnElement[bool]
+) -> list[sa.ColumnElement[Any]]:
+    """The callbacks report's counted outcomes (both the portable query and the PostgreSQL one select these)."""
+    from caseapp.callbacks.models import OPEN_STATUSES, Callback
+    from caseapp.reference import CallbackStatus
+
+    return [
+        sa.func.count().label("booked"),
+        count_where(on_time).label("on_time"),
+        count_where(late).label("late"),
+        count_where(Callback.status == CallbackStatus.MISSED).label("missed"),
+        count_where(Callback.status == CallbackStatus.UNREACHABLE).label("unreachable"),
+        count_where(Callback.status == CallbackStatus.CANCELLED).label("cancelled"),
+        count_where(Callback.status.in_(OPEN_STATUSES)).label("still_open"),
+    ]
+
+
+def _callback_row(key: Any, row: Any, median: float | None, p90: float | None) -> CallbackRow:
+    """One result row of `_outcome_columns` (plus lateness percentiles in seconds) as a CallbackRow."""
+    return CallbackRow(
+        key,
+        int(row.booked),
+        int(row.on_time),
+        int(row.late),
+        int(row.missed),
+        int(row.unreachable),
+        int(row.cancelled),
+        int(row.still_open),
+        int(round(median)) if median is not None else None,
+        int(round(p90)) if p90 is not None else None,
+    )
+
+
 def callback_timeliness(period: Period, group: str | None, filters: Filters) -> list[CallbackRow]:
     """Callbacks due in the period, counted by outcome, per `group` (None: one row; "advisor": the assignee, null
     for the pool; "day": the local date they were due)."""
-    from caseapp.callbacks.models import OPEN_STATUSES, Callback
+    from caseapp.callbacks.models import Callback
     from caseapp.reference import CallbackStatus
 
     window = sa.func.coalesce(Callback.window_minutes, 0) * 60
@@ -455,14 +489,7 @@ def callback_timeliness(period: Period, group: str | None, filters: Filters) -> 
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
     counts = sa.select(
-        key.label("key"),
-        sa.func.count().label("booked"),
-        count_where(sa.and_(completed, lateness <= 0)).label("on_time"),
-        count_where(late).label("late"),
-        count_where(Callback.status == CallbackStatus.MISSED).label("missed"),
-        count_where(Callback.status == CallbackStatus.UNREACHABLE).label("unreachable"),
-        count_where(Callback.status == CallbackStatus.CANCELLED).label("cancelled"),
-        count_where(Callback.status.in_(OPEN_STATUSES)).label("still_open"),
+        key.label("key"), *_outcome_columns(count_where, on_time=sa.and_(completed, lateness <= 0), late=late)
     ).where(*where)
     ranked = (
         sa.select(
@@ -487,21 +514,7 @@ def callback_timeliness(period: Period, group: str | None, filters: Filters) -> 
     for row in db.session.execute(counts):
         if group is None and not row.booked:
             continue
-        median, p90 = spread.get(row.key, (None, None))
-        rows.append(
-            CallbackRow(
-                row.key,
-                int(row.booked),
-                int(row.on_time),
-                int(row.late),
-                int(row.missed),
-                int(row.unreachable),
-                int(row.cancelled),
-                int(row.still_open),
-                int(round(median)) if median is not None else None,
-                int(round(p90)) if p90 is not None else None,
-            )
-        )
+        rows.append(_callback_row(row.key, row, *spread.get(row.key, (None, None))))
     return rows
 
 
@@ -526,7 +539,7 @@ def callback_timeliness_groups(period: Period, filters: Filters) -> CallbackGrou
             callback_timeliness(period, "advisor", filters),
             callback_timeliness(period, "day", filters),
         )
-    from caseapp.callbacks.models import OPEN_STATUSES, Callback
+    from caseapp.callbacks.models import Callback
     from caseapp.reference import CallbackStatus
 
     zone = local_zone().key
@@ -555,13 +568,7 @@ def callback_timeliness_groups(period: Period, filters: Filters) -> CallbackGrou
         ).group_by(sa.func.grouping_sets(sa.text("()"), sa.tuple_(who), sa.tuple_(at)))
 
     counts = grouped(
-        sa.func.count().label("booked"),
-        count_where(sa.and_(completed, Callback.started_at <= window_end)).label("on_time"),
-        count_where(late).label("late"),
-        count_where(Callback.status == CallbackStatus.MISSED).label("missed"),
-        count_where(Callback.status == CallbackStatus.UNREACHABLE).label("unreachable"),
-        count_where(Callback.status == CallbackStatus.CANCELLED).label("cancelled"),
-        count_where(Callback.status.in_(OPEN_STATUSES)).label("still_open"),
+        *_outcome_columns(count_where, on_time=sa.and_(completed, Callback.started_at <= window_end), late=late)
     ).where(*where)
     late_ones = (
         sa.select(advisor.label("advisor"), day.label("day"), lateness.label("lateness"))
@@ -587,19 +594,7 @@ def callback_timeliness_groups(period: Period, filters: Filters) -> CallbackGrou
     for row in db.session.execute(counts):
         # grouping(): a bit set for each column left out of the set: 3 = the total, 1 = by advisor, 2 = by day
         key = {3: None, 1: row.advisor, 2: row.day}[row.level]
-        median, p90 = spread.get((row.level, row.advisor, row.day), (None, None))
-        item = CallbackRow(
-            key,
-            int(row.booked),
-            int(row.on_time),
-            int(row.late),
-            int(row.missed),
-            int(row.unreachable),
-            int(row.cancelled),
-            int(row.still_open),
-            int(round(median)) if median is not None else None,
-            int(round(p90)) if p90 is not None else None,
-        )
+        item = _callback_row(key, row, *spread.get((row.level, row.advisor, row.day), (None, None)))
         if row.level == 3:
             groups = CallbackGroups(item, groups.by_advisor, groups.by_day)
         else:
