@@ -1,9 +1,16 @@
 """Tables the reports keep for speed, and the indexes they add to other features' tables.
 
-The tables are kept current by database triggers (migration 7235cd3fc93d add_report_rollups: PL/pgSQL on
-PostgreSQL, plain triggers on SQLite), so every write (log_call, record_assessment, a caller's details, a manual
-INSERT) updates them in the same transaction. `caseapp seed` loads PostgreSQL with the triggers off and fills them in
-bulk after (services.add_to_report_tables).
+The tables are kept current by database triggers, so every write (log_call, record_assessment, a callback's
+outcome, a manual INSERT) updates them in the same transaction:
+
+- report_call_hours, report_case_facts and report_call_days (migration 7235cd3fc93d; the advisor dimension of
+  report_call_days from 3b1f0c9d2e71): PL/pgSQL on PostgreSQL, plain triggers on SQLite;
+- report_callback_days, report_case_days and report_assessment_days (migration 3b1f0c9d2e71): PostgreSQL only,
+  since they bucket timestamps by local date in the trigger (the zone is fixed when the migration runs: the app's
+  TIMEZONE). On SQLite they stay empty and the reports read the raw tables, which are small there.
+
+`caseapp seed` loads PostgreSQL with the triggers off and fills the tables in bulk after
+(services.add_to_report_tables).
 """
 
 from __future__ import annotations
@@ -68,8 +75,9 @@ class CaseFacts(Base):
 
 class CallDay(Base):
     """Calls per local day by what they are about and who rang: one row per (dimension, day, value), where the
-    dimension is substance, pathway or risk (the case's latest assessment; '' = not assessed or no case) or
-    relationship (the caller's; '' = no caller). Each call is in one row of each dimension. A new assessment moves
+    dimension is substance, pathway or risk (the case's latest assessment; '' = not assessed or no case),
+    relationship (the caller's; '' = no caller) or advisor (the advisor's id as text).
+    Each call is in one row of each dimension. A new assessment moves
     the case's calls to the new value; a caller's changed relationship moves the caller's calls."""
 
     __tablename__ = "report_call_days"
@@ -83,6 +91,55 @@ class CallDay(Base):
 
     def __repr__(self) -> str:
         return f"<CallDay {self.dimension} {self.local_date}>"
+
+
+class CallbackDay(Base):
+    """Callbacks per local day they fell due, assignee and outcome; late ones also per whole second of lateness, so
+    the lateness percentiles come from here too (rounding keeps order: the k-th smallest of the rounded values is the
+    rounded k-th smallest). PostgreSQL only (see the module docstring)."""
+
+    __tablename__ = "report_callback_days"
+
+    due_date: Mapped[date] = mapped_column(sa.Date(), primary_key=True)
+    #: the assignee, or 0 for the pool (no user has id 0)
+    assignee_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: the callback's status, with "completed" split into "on_time" and "late" when it has a start time
+    outcome: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    #: started_at - (due_at + window), rounded to whole seconds, for "late"; 0 otherwise
+    lateness_seconds: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    callbacks: Mapped[int] = mapped_column()
+
+    def __repr__(self) -> str:
+        return f"<CallbackDay {self.due_date} {self.outcome}>"
+
+
+class CaseDay(Base):
+    """Cases per local day they were opened, by how far they have got (the funnel) and their latest assessment's
+    substance ('' = not assessed). PostgreSQL only (see the module docstring)."""
+
+    __tablename__ = "report_case_days"
+
+    created_date: Mapped[date] = mapped_column(sa.Date(), primary_key=True)
+    substance: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    #: the furthest funnel step reached: opened, assessed, referred or admitted
+    stage: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    cases: Mapped[int] = mapped_column()
+
+    def __repr__(self) -> str:
+        return f"<CaseDay {self.created_date} {self.stage}>"
+
+
+class AssessmentDay(Base):
+    """First assessments (not corrections) per advisor and local day. PostgreSQL only (see the module docstring)."""
+
+    __tablename__ = "report_assessment_days"
+
+    advisor_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    local_date: Mapped[date] = mapped_column(sa.Date(), primary_key=True)
+    assessments: Mapped[int] = mapped_column()
+
+    def __repr__(self) -> str:
+        return f"<AssessmentDay {self.local_date} advisor={self.advisor_id}>"
 
 
 # indexes the reports need on other features' tables (declared here so autogenerate sees them where they are used)

@@ -22,10 +22,12 @@ correction has a higher id than what it corrects, so superseded revisions never 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,8 +39,8 @@ from caseapp.calls.models import Call
 from caseapp.cases.models import Case
 from caseapp.db import UTCDateTime
 from caseapp.extensions import db
-from caseapp.reference import CaseStatus, CloseReason
-from caseapp.reports.models import ALL_ADVISORS, CallDay, CallHour, CaseFacts
+from caseapp.reference import CallbackStatus, CaseStatus, CloseReason
+from caseapp.reports.models import ALL_ADVISORS, AssessmentDay, CallbackDay, CallDay, CallHour, CaseDay, CaseFacts
 from caseapp.reports.params import Bucket, Dimension, Filters, Period
 from caseapp.timeutil import local_zone, to_local
 
@@ -61,7 +63,8 @@ class Source:
     - "hours": report_call_hours, when the period starts and ends on whole hours and nothing needs what the call is
       about or who rang;
     - "days": report_call_days, for splits by (or a filter on) what calls are about or who rang, over whole local
-      days, bucketed by day, week or month, with no advisor, channel or direction filter;
+      days, bucketed by day, week or month, with no advisor, channel or direction filter; and for the split by
+      advisor over whole days when only the advisor filter is set;
     - "calls": the calls themselves, joined to report_case_facts and callers as needed, for everything else
       (mid-hour periods, hour buckets or the heatmap of such splits, mixed filters)."""
 
@@ -78,6 +81,9 @@ class Source:
             (moment.minute, moment.second, moment.microsecond) == (0, 0, 0) for moment in (period.start, period.end)
         )
         about = dimension in _DAY_DIMENSIONS
+        by_advisor_only = filters.channel is None and filters.direction is None and filters.substance is None
+        if dimension == Dimension.ADVISOR and by_advisor_only and period.is_whole_days and bucket != Bucket.HOUR:
+            return cls("days", Dimension.ADVISOR)
         if whole_hours and not about and filters.substance is None:
             return cls("hours")
         call_filters = (filters.advisor_id, filters.channel, filters.direction)
@@ -120,6 +126,8 @@ class Source:
 
     def column(self, dimension: Dimension) -> sa.ColumnElement[Any]:
         if self.kind == "days":
+            if dimension == Dimension.ADVISOR:
+                return sa.cast(CallDay.value, sa.Integer)
             return sa.func.nullif(CallDay.value, "")
         if dimension in _ABOUT:
             return getattr(CaseFacts, dimension.value)
@@ -136,16 +144,7 @@ class Source:
         key = [self.column(dimension).label("key")] if dimension is not None else []
         query = sa.select(*columns, *key).select_from(self.table)
         if self.kind == "days":
-            assert self.dimension is not None  # noqa: S101 - set by choose()
-            query = query.where(
-                CallDay.calls != 0,  # a row whose calls all moved to another value (a new assessment)
-                CallDay.dimension == self.dimension.value,
-                CallDay.local_date >= period.first_day,
-                CallDay.local_date <= period.last_day,
-            )
-            if filters.substance is not None:
-                query = query.where(CallDay.value == filters.substance.value)
-            return query
+            return self._days_where(query, period, filters)
         if self.kind == "hours":
             if filters.advisor_id is not None:
                 level = CallHour.advisor_id == filters.advisor_id
@@ -170,6 +169,20 @@ class Source:
             query = query.where(self.table.channel == filters.channel)
         if filters.direction is not None:
             query = query.where(self.table.direction == filters.direction)
+        return query
+
+    def _days_where(self, query: sa.Select[Any], period: Period, filters: Filters) -> sa.Select[Any]:
+        assert self.dimension is not None  # noqa: S101 - set by choose()
+        query = query.where(
+            CallDay.calls != 0,  # a row whose calls all moved to another value (a new assessment)
+            CallDay.dimension == self.dimension.value,
+            CallDay.local_date >= period.first_day,
+            CallDay.local_date <= period.last_day,
+        )
+        if filters.substance is not None:
+            query = query.where(CallDay.value == filters.substance.value)
+        if filters.advisor_id is not None:
+            query = query.where(CallDay.value == str(filters.advisor_id))
         return query
 
 
@@ -301,6 +314,14 @@ def assessments_completed(period: Period, filters: Filters) -> dict[int, int]:
     The advisor and substance filters apply (to the assessment); channel and direction do not (they are a call's)."""
     from caseapp.assessments.models import Assessment
 
+    if _dialect() != "sqlite" and period.is_whole_days and filters.substance is None:
+        counted = sa.select(AssessmentDay.advisor_id, sa.func.sum(AssessmentDay.assessments)).where(
+            AssessmentDay.local_date >= period.first_day, AssessmentDay.local_date <= period.last_day
+        )
+        if filters.advisor_id is not None:
+            counted = counted.where(AssessmentDay.advisor_id == filters.advisor_id)
+        rows = db.session.execute(counted.group_by(AssessmentDay.advisor_id))
+        return {int(a): int(n) for a, n in rows if n}
     query = sa.select(Assessment.advisor_id, sa.func.count()).where(
         Assessment.supersedes_id.is_(None),
         Assessment.created_at >= period.start,
@@ -326,6 +347,8 @@ def funnel(period: Period, filters: Filters) -> FunnelCounts:
     admitted. The case's status says how far it got; a case closed with "treatment started" was admitted, and each
     stage includes the later ones (an admitted case was referred and assessed). Call filters (advisor, channel,
     direction) apply to the case's first call; the substance filter to its latest assessment."""
+    if call_filters_unset(filters) and period.is_whole_days and _dialect() != "sqlite":
+        return _funnel_from_case_days(period, filters)
     admitted = sa.or_(Case.status == CaseStatus.ADMITTED, Case.close_reason == CloseReason.TREATMENT_STARTED)
     referred = sa.or_(Case.status == CaseStatus.REFERRED, admitted)
     assessed = sa.or_(CaseFacts.case_id.is_not(None), Case.status == CaseStatus.ASSESSED, referred)
@@ -368,6 +391,29 @@ def funnel(period: Period, filters: Filters) -> FunnelCounts:
         query = query.where(sa.exists().where(Call.id == first, *call_filters))
     row = db.session.execute(query).one()
     return FunnelCounts(int(row.first_calls), int(row.assessed), int(row.referred), int(row.admitted))
+
+
+def call_filters_unset(filters: Filters) -> bool:
+    return filters.advisor_id is None and filters.channel is None and filters.direction is None
+
+
+def _funnel_from_case_days(period: Period, filters: Filters) -> FunnelCounts:
+    """The funnel from report_case_days (PostgreSQL, whole days, no call filter): each case is counted at the
+    furthest step it reached, so a step's count is that step's cases and the later steps'."""
+
+    def cases_at(*stages: str) -> sa.ColumnElement[Any]:
+        return sa.func.coalesce(sa.func.sum(CaseDay.cases).filter(CaseDay.stage.in_(stages)), 0)
+
+    query = sa.select(
+        cases_at("opened", "assessed", "referred", "admitted"),
+        cases_at("assessed", "referred", "admitted"),
+        cases_at("referred", "admitted"),
+        cases_at("admitted"),
+    ).where(CaseDay.created_date >= period.first_day, CaseDay.created_date <= period.last_day)
+    if filters.substance is not None:
+        query = query.where(CaseDay.substance == filters.substance.value)
+    first_calls, assessed, referred, admitted = db.session.execute(query).one()
+    return FunnelCounts(int(first_calls), int(assessed), int(referred), int(admitted))
 
 
 # --- the "today" strip ----------------------------------------------------------------------------------------------
@@ -436,7 +482,6 @@ def _outcome_columns(
 ) -> list[sa.ColumnElement[Any]]:
     """The callbacks report's counted outcomes (both the portable query and the PostgreSQL one select these)."""
     from caseapp.callbacks.models import OPEN_STATUSES, Callback
-    from caseapp.reference import CallbackStatus
 
     return [
         sa.func.count().label("booked"),
@@ -447,6 +492,15 @@ def _outcome_columns(
         count_where(Callback.status == CallbackStatus.CANCELLED).label("cancelled"),
         count_where(Callback.status.in_(OPEN_STATUSES)).label("still_open"),
     ]
+
+
+def _whole_seconds(seconds: Any) -> int | None:
+    """Lateness to the nearest second, halves up (as PostgreSQL's round() does for report_callback_days)."""
+    return (
+        math.floor(seconds + Decimal("0.5") if isinstance(seconds, Decimal) else seconds + 0.5)
+        if seconds is not None
+        else None
+    )
 
 
 def _callback_row(key: Any, row: Any, median: float | None, p90: float | None) -> CallbackRow:
@@ -460,8 +514,8 @@ def _callback_row(key: Any, row: Any, median: float | None, p90: float | None) -
         int(row.unreachable),
         int(row.cancelled),
         int(row.still_open),
-        int(round(median)) if median is not None else None,
-        int(round(p90)) if p90 is not None else None,
+        _whole_seconds(median),
+        _whole_seconds(p90),
     )
 
 
@@ -469,7 +523,6 @@ def callback_timeliness(period: Period, group: str | None, filters: Filters) -> 
     """Callbacks due in the period, counted by outcome, per `group` (None: one row; "advisor": the assignee, null
     for the pool; "day": the local date they were due)."""
     from caseapp.callbacks.models import Callback
-    from caseapp.reference import CallbackStatus
 
     window = sa.func.coalesce(Callback.window_minutes, 0) * 60
     lateness = seconds_between(Callback.started_at, Callback.due_at) - window
@@ -526,12 +579,14 @@ class CallbackGroups:
 
 
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-/]+$")
+#: report_callback_days.assignee_id of the pool
+POOL = 0
 
 
 def callback_timeliness_groups(period: Period, filters: Filters) -> CallbackGroups:
     """The three groupings of callback_timeliness. PostgreSQL: GROUPING SETS, the counts in one hashed scan and the
-    percentiles (percentile_disc: the nearest rank, as the fallback computes it) over the late callbacks only;
-    SQLite: the portable function, once per grouping."""
+    percentiles (percentile_disc: the nearest rank, as the fallback computes it) over the late callbacks only, or
+    from report_callback_days for whole days; SQLite: the portable function, once per grouping."""
     if _dialect() == "sqlite":
         total = callback_timeliness(period, None, filters)
         return CallbackGroups(
@@ -539,8 +594,9 @@ def callback_timeliness_groups(period: Period, filters: Filters) -> CallbackGrou
             callback_timeliness(period, "advisor", filters),
             callback_timeliness(period, "day", filters),
         )
+    if period.is_whole_days:
+        return _callback_groups_from_days(period, filters)
     from caseapp.callbacks.models import Callback
-    from caseapp.reference import CallbackStatus
 
     zone = local_zone().key
     if not _ZONE_NAME.match(zone):  # inlined below: a GROUP BY expression cannot carry a bind parameter
@@ -575,31 +631,107 @@ def callback_timeliness_groups(period: Period, filters: Filters) -> CallbackGrou
         .where(*where, late)
         .subquery("late_callbacks")
     )
-    spread = {
-        (row.level, row.advisor, row.day): (row.median, row.p90)
-        for row in db.session.execute(
-            grouped(
-                *(
-                    sa.extract("epoch", sa.func.percentile_disc(fraction).within_group(late_ones.c.lateness)).label(
-                        name
-                    )
-                    for fraction, name in ((0.5, "median"), (0.9, "p90"))
-                ),
-                at=late_ones.c.day,
-                who=late_ones.c.advisor,
-            ).select_from(late_ones)
-        )
-    }
+    spreads = grouped(
+        *(
+            sa.extract("epoch", sa.func.percentile_disc(fraction).within_group(late_ones.c.lateness)).label(name)
+            for fraction, name in ((0.5, "median"), (0.9, "p90"))
+        ),
+        at=late_ones.c.day,
+        who=late_ones.c.advisor,
+    ).select_from(late_ones)
+    return _callback_groups(counts, spreads, pool=None)
+
+
+def _callback_groups(counts: sa.Select[Any], spreads: sa.Select[Any], pool: Any) -> CallbackGroups:
+    """Rows of `counts` (level, advisor, day, _outcome_columns) and `spreads` (level, advisor, day, median, p90), both
+    grouped by GROUPING SETS ((), (advisor), (day)), as CallbackGroups; `pool` is the advisor value of the pool."""
+    spread = {(row.level, row.advisor, row.day): (row.median, row.p90) for row in db.session.execute(spreads)}
     groups = CallbackGroups(None, [], [])
     for row in db.session.execute(counts):
         # grouping(): a bit set for each column left out of the set: 3 = the total, 1 = by advisor, 2 = by day
-        key = {3: None, 1: row.advisor, 2: row.day}[row.level]
+        advisor = None if row.advisor == pool else row.advisor
+        key = {3: None, 1: advisor, 2: row.day}[row.level]
         item = _callback_row(key, row, *spread.get((row.level, row.advisor, row.day), (None, None)))
         if row.level == 3:
             groups = CallbackGroups(item, groups.by_advisor, groups.by_day)
         else:
             (groups.by_advisor if row.level == 1 else groups.by_day).append(item)
     return groups
+
+
+def _callback_groups_from_days(period: Period, filters: Filters) -> CallbackGroups:
+    """callback_timeliness_groups from report_callback_days (PostgreSQL, whole days). The percentiles are the
+    nearest rank over the per-second lateness counts: the smallest lateness whose running count reaches p * n."""
+    from caseapp.callbacks.models import OPEN_STATUSES
+
+    table = CallbackDay
+    where = [table.due_date >= period.first_day, table.due_date <= period.last_day, table.callbacks != 0]
+    if filters.advisor_id is not None:
+        where.append(table.assignee_id == filters.advisor_id)
+    sets = sa.func.grouping_sets(sa.text("()"), sa.tuple_(table.assignee_id), sa.tuple_(table.due_date))
+
+    def count_where(condition: sa.ColumnElement[bool] | None = None) -> sa.ColumnElement[Any]:
+        total = sa.func.sum(table.callbacks)
+        return sa.func.coalesce(total.filter(condition) if condition is not None else total, 0)
+
+    def level(*columns: Any) -> list[Any]:
+        return [
+            sa.func.grouping(table.assignee_id, table.due_date).label("level"),
+            table.assignee_id.label("advisor"),
+            table.due_date.label("day"),
+            *columns,
+        ]
+
+    counts = (
+        sa.select(
+            *level(
+                count_where().label("booked"),
+                count_where(table.outcome == "on_time").label("on_time"),
+                count_where(table.outcome == "late").label("late"),
+                *(
+                    count_where(table.outcome == status.value).label(name)
+                    for status, name in (
+                        (CallbackStatus.MISSED, "missed"),
+                        (CallbackStatus.UNREACHABLE, "unreachable"),
+                        (CallbackStatus.CANCELLED, "cancelled"),
+                    )
+                ),
+                count_where(table.outcome.in_([status.value for status in OPEN_STATUSES])).label("still_open"),
+            )
+        )
+        .where(*where)
+        .group_by(sets)
+    )
+    # per grouping, a running count over the late rows in lateness order (rows of equal lateness count together), one
+    # window each: three small sorts rather than GROUPING SETS feeding one large one
+    late = [*where, table.outcome == "late"]
+    levels = (
+        (3, sa.cast(sa.null(), sa.Integer), sa.cast(sa.null(), sa.Date), ()),
+        (1, table.assignee_id, sa.cast(sa.null(), sa.Date), (table.assignee_id,)),
+        (2, sa.cast(sa.null(), sa.Integer), table.due_date, (table.due_date,)),
+    )
+    ranked = sa.union_all(
+        *(
+            sa.select(
+                sa.literal_column(str(value), sa.Integer).label("level"),
+                advisor.label("advisor"),
+                day.label("day"),
+                table.lateness_seconds.label("lateness"),
+                sa.func.sum(table.callbacks).over(partition_by=by, order_by=table.lateness_seconds).label("running"),
+                sa.func.sum(table.callbacks).over(partition_by=by).label("total"),
+            ).where(*late)
+            for value, advisor, day, by in levels
+        )
+    ).subquery("ranked")
+    spreads = sa.select(
+        ranked.c.level,
+        ranked.c.advisor,
+        ranked.c.day,
+        # the running count reaches ceil(p * n) exactly when it reaches p * n (it is a whole number)
+        sa.func.min(ranked.c.lateness).filter(ranked.c.running * 2 >= ranked.c.total).label("median"),
+        sa.func.min(ranked.c.lateness).filter(ranked.c.running * 10 >= ranked.c.total * 9).label("p90"),
+    ).group_by(ranked.c.level, ranked.c.advisor, ranked.c.day)
+    return _callback_groups(counts, spreads, pool=POOL)
 
 
 def count_callbacks_due(start: datetime, end: datetime) -> int:

@@ -53,6 +53,7 @@ from caseapp.reference import (
     RiskLevel,
     Substance,
 )
+from caseapp.reports.rollups import POSTGRES_TRIGGERS, LoadedAfter, add_to_report_tables
 from caseapp.timeutil import local_day_bounds, now_utc, to_local
 
 #: a progress bar: progress(label, total) is a context manager giving update(n)
@@ -575,18 +576,16 @@ class _Writer:
             self.connection.exec_driver_sql(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
 
     @contextlib.contextmanager
-    def report_triggers_off(self, *, calls_after: int, assessments_after: int) -> Iterator[None]:
+    def report_triggers_off(self, after: LoadedAfter) -> Iterator[None]:
         """PostgreSQL: the row triggers that keep the report tables current would double the load time; switch them
         off for it (same transaction) and count the new rows into the report tables in bulk after."""
         if not self.postgres:
             yield
             return
-        from caseapp.reports.services import POSTGRES_TRIGGERS, add_to_report_tables
-
         for table, trigger in POSTGRES_TRIGGERS:
             self.connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
         yield
-        add_to_report_tables(calls_after=calls_after, assessments_after=assessments_after)
+        add_to_report_tables(after)
         for table, trigger in POSTGRES_TRIGGERS:
             self.connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
 
@@ -666,7 +665,7 @@ def seed(plan: SeedPlan, *, progress: ProgressFactory = _no_progress) -> SeedSum
         tables = [Caller, Case, Call, Assessment, Callback, CallbackAttempt]
         with (
             writer.foreign_keys_checked_once(tables),
-            writer.report_triggers_off(calls_after=call_base, assessments_after=assessment_base),
+            writer.report_triggers_off(LoadedAfter(call_base, assessment_base, case_base, callback_base)),
         ):
             writer.write(
                 Caller, _CALLER_COLUMNS, _caller_rows(lives, calls, rng, relationship_pick, caller_base, phone_base)

@@ -263,7 +263,7 @@ def nearest_rank(values: list[float], fraction: float) -> int | None:
         return None
     ordered = sorted(values)
     rank = math.ceil(len(ordered) * Fraction(str(fraction)))  # the ceil(p * n)-th smallest, exactly
-    return round(ordered[rank - 1])
+    return math.floor(ordered[rank - 1] + 0.5)  # to the nearest second, halves up
 
 
 def callback_counts(callbacks: Iterable[CallbackRow]) -> dict[str, Any]:
@@ -285,51 +285,209 @@ def callback_counts(callbacks: Iterable[CallbackRow]) -> dict[str, Any]:
     }
 
 
-def report_tables() -> dict[str, Any]:
-    """The trigger-kept tables, summed, and the same sums worked out from calls with a plain GROUP BY."""
-    kept = {
-        "hours": db.session.execute(
-            sa.text(
-                "SELECT hour_start, channel, direction, calls, talk_seconds FROM report_call_hours "
-                "WHERE advisor_id = 0 AND calls <> 0 ORDER BY 1, 2, 3"
+@dataclass(frozen=True)
+class AssessmentRow:
+    id: int
+    advisor_id: int
+    created_at: datetime
+    supersedes_id: int | None
+
+
+def load_assessments() -> list[AssessmentRow]:
+    query = "SELECT id, advisor_id, created_at, supersedes_id FROM assessments"
+    return [
+        AssessmentRow(a_id, advisor, _utc(created), supersedes)
+        for a_id, advisor, created, supersedes in db.session.execute(sa.text(query))
+    ]
+
+
+def assessments_completed(
+    assessments: Iterable[AssessmentRow], start: datetime, end: datetime, advisor: int | None = None
+) -> dict[int, int]:
+    """advisor id -> first assessments (not corrections) recorded in [start, end)."""
+    return dict(
+        Counter(
+            a.advisor_id
+            for a in assessments
+            if a.supersedes_id is None and start <= a.created_at < end and advisor in (None, a.advisor_id)
+        )
+    )
+
+
+#: a report table as {key columns: value columns}, in plain Python values
+Table = dict[tuple[Any, ...], Any]
+#: the tables only PostgreSQL keeps (they bucket by local date inside the trigger; empty on SQLite)
+POSTGRES_ONLY = ("callback_days", "case_days", "assessment_days")
+
+
+def _day(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(LONDON).date()
+
+
+def kept_tables() -> dict[str, Table]:
+    """What the report tables hold now, rows with a zero count left out (a count may drop to 0 and stay)."""
+
+    def rows(query: str) -> list[Any]:
+        return list(db.session.execute(sa.text(query)))
+
+    hours = "SELECT advisor_id, hour_start, channel, direction, local_date, local_hour, calls, talk_seconds "
+    return {
+        "call_hours": {
+            (advisor, _utc(hour), channel, direction): (calls, float(talk), _day(day), local_hour)
+            for advisor, hour, channel, direction, day, local_hour, calls, talk in rows(
+                f"{hours} FROM report_call_hours WHERE calls <> 0"
             )
-        ).all(),
-        "days": db.session.execute(
-            sa.text(
-                "SELECT dimension, local_date, value, calls FROM report_call_days WHERE calls <> 0 ORDER BY 1, 2, 3"
+        },
+        "call_days": {
+            (dimension, _day(day), value): (calls, float(talk))
+            for dimension, day, value, calls, talk in rows(
+                "SELECT dimension, local_date, value, calls, talk_seconds FROM report_call_days WHERE calls <> 0"
             )
-        ).all(),
+        },
+        "callback_days": {
+            (_day(day), assignee, outcome, lateness): n
+            for day, assignee, outcome, lateness, n in rows(
+                "SELECT due_date, assignee_id, outcome, lateness_seconds, callbacks FROM report_callback_days "
+                "WHERE callbacks <> 0"
+            )
+        },
+        "case_days": {
+            (_day(day), substance, stage): n
+            for day, substance, stage, n in rows(
+                "SELECT created_date, substance, stage, cases FROM report_case_days WHERE cases <> 0"
+            )
+        },
+        "assessment_days": {
+            (advisor, _day(day)): n
+            for advisor, day, n in rows(
+                "SELECT advisor_id, local_date, assessments FROM report_assessment_days WHERE assessments <> 0"
+            )
+        },
     }
-    worked_out = {
-        "hours": db.session.execute(
-            sa.text(
-                "SELECT date_trunc('hour', started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', channel, direction, "
-                "count(*), sum(coalesce(extract(epoch FROM ended_at - started_at), 0)) FROM calls "
-                "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
-            )
-        ).all(),
-        "days": db.session.execute(
-            sa.text(
-                "WITH latest AS (SELECT DISTINCT ON (case_id) case_id, primary_substance AS substance, "
-                "recommended_pathway AS pathway, risk_level AS risk FROM assessments ORDER BY case_id, id DESC), "
-                "attributes AS (SELECT c.local_date, coalesce(l.substance, '') s, coalesce(l.pathway, '') p, "
-                "coalesce(l.risk, '') r, coalesce(k.relationship, '') rel FROM calls c "
-                "LEFT JOIN latest l ON l.case_id = c.case_id LEFT JOIN callers k ON k.id = c.caller_id) "
-                "SELECT * FROM (SELECT 'pathway', local_date, p, count(*) FROM attributes GROUP BY 2, 3 UNION ALL "
-                "SELECT 'relationship', local_date, rel, count(*) FROM attributes GROUP BY 2, 3 UNION ALL "
-                "SELECT 'risk', local_date, r, count(*) FROM attributes GROUP BY 2, 3 UNION ALL "
-                "SELECT 'substance', local_date, s, count(*) FROM attributes GROUP BY 2, 3) x ORDER BY 1, 2, 3"
-            )
-        ).all(),
-    }
-    return {"kept": kept, "worked_out": worked_out}
+
+
+def _add(table: Table, key: tuple[Any, ...], *values: Any) -> None:
+    """Add the values to the key's (a count, or a tuple of sums)."""
+    if len(values) == 1:
+        table[key] = table.get(key, 0) + values[0]
+    else:
+        old = table.get(key, (0,) * len(values))
+        table[key] = tuple(a + b for a, b in zip(old, values, strict=True))
+
+
+def callback_outcome(row: CallbackRow) -> tuple[str, int]:
+    """(outcome, lateness in whole seconds): the status, with "completed" split into "on_time" and "late" when it was
+    started; late means started after due + window, by that many seconds rounded half away from zero."""
+    if row.status != "completed" or row.started_at is None:
+        return row.status, 0
+    window_end = row.due_at + timedelta(minutes=row.window_minutes or 0)
+    micros = (row.started_at - window_end) // timedelta(microseconds=1)  # exact, whole microseconds
+    if micros <= 0:
+        return "on_time", 0
+    return "late", (micros + 500_000) // 1_000_000
+
+
+def case_stage(case: CaseRow) -> str:
+    """The furthest funnel step a case has reached."""
+    if case.status == "admitted" or case.close_reason == "treatment_started":
+        return "admitted"
+    if case.status == "referred":
+        return "referred"
+    if case.assessed or case.status == "assessed":
+        return "assessed"
+    return "opened"
+
+
+def worked_out_tables(postgres: bool = True) -> dict[str, Table]:
+    """The report tables as they should be, from the raw rows in Python (local dates from zoneinfo, the latest
+    assessment of a case by the highest id). Without `postgres` the PostgreSQL-only tables should be empty."""
+    tables: dict[str, Table] = {name: {} for name in ("call_hours", "call_days", *POSTGRES_ONLY)}
+    for call in load_calls():
+        hour = call.started_at.replace(minute=0, second=0, microsecond=0)
+        local = hour.astimezone(LONDON)
+        for advisor in (call.advisor_id, 0):
+            key = (advisor, hour, call.channel, call.direction)
+            calls, talk = tables["call_hours"].get(key, (0, 0.0, None, None))[:2]
+            tables["call_hours"][key] = (calls + 1, talk + call.talk, local.date(), local.hour)
+        day = call.local.date()
+        for dimension, value in (
+            ("substance", call.substance),
+            ("pathway", call.pathway),
+            ("risk", call.risk),
+            ("relationship", call.relationship),
+            ("advisor", str(call.advisor_id)),
+        ):
+            _add(tables["call_days"], (dimension, day, value or ""), 1, call.talk)
+    if not postgres:
+        return tables
+    for callback in load_callbacks():
+        outcome, lateness = callback_outcome(callback)
+        _add(tables["callback_days"], (local_date(callback.due_at), callback.assignee_id or 0, outcome, lateness), 1)
+    for case in load_cases():
+        _add(tables["case_days"], (local_date(case.created_at), case.substance or "", case_stage(case)), 1)
+    for assessment in load_assessments():
+        if assessment.supersedes_id is None:
+            _add(tables["assessment_days"], (assessment.advisor_id, local_date(assessment.created_at)), 1)
+    return tables
+
+
+def report_tables() -> dict[str, dict[str, Table]]:
+    """The trigger-kept (or bulk-filled) report tables, and the same worked out from the raw rows."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    return {"kept": kept_tables(), "worked_out": worked_out_tables(postgres)}
+
+
+def _same(kept: Any, worked: Any) -> bool:
+    if isinstance(kept, tuple):
+        return len(kept) == len(worked) and all(_same(a, b) for a, b in zip(kept, worked, strict=True))
+    if isinstance(kept, float) or isinstance(worked, float):
+        return math.isclose(kept, worked, rel_tol=1e-9, abs_tol=1e-3)  # sums of talk time
+    return bool(kept == worked)
+
+
+def report_table_differences(limit: int = 20) -> dict[str, list[str]]:
+    """{table: what differs} for each report table that does not hold what the raw rows say (empty: all agree)."""
+    tables = report_tables()
+    out: dict[str, list[str]] = {}
+    for name, worked in tables["worked_out"].items():
+        kept = tables["kept"][name]
+        lines = []
+        for key in sorted(set(kept) | set(worked), key=repr):
+            if key not in kept:
+                lines.append(f"missing {key}: expected {worked[key]}")
+            elif key not in worked:
+                lines.append(f"unexpected {key}: holds {kept[key]}")
+            elif not _same(kept[key], worked[key]):
+                lines.append(f"wrong {key}: holds {kept[key]}, expected {worked[key]}")
+        if lines:
+            more = [f"... and {len(lines) - limit} more"] if len(lines) > limit else []
+            out[name] = lines[:limit] + more
+    return out
+
+
+def describe(differences: dict[str, list[str]]) -> str:
+    return "\n".join(f"report_{name}:\n  " + "\n  ".join(lines) for name, lines in differences.items())
 
 
 def report_tables_agree() -> bool:
-    """The trigger-kept (or bulk-filled) report tables hold what the calls say (PostgreSQL)."""
-    tables = report_tables()
-    kept, worked = tables["kept"], tables["worked_out"]
-    hours = [(h, c, d, n, round(t, 3)) for h, c, d, n, t in kept["hours"]]
-    return hours == [(h, c, d, n, round(float(t), 3)) for h, c, d, n, t in worked["hours"]] and list(
-        kept["days"]
-    ) == list(worked["days"])
+    """The trigger-kept (or bulk-filled) report tables hold what the raw rows say; what differs is printed (pytest
+    shows it with the failure). assert_report_tables_agree() puts it in the assertion message."""
+    differences = report_table_differences()
+    if differences:
+        print(describe(differences))  # noqa: T201 - shown by pytest with the failing assert
+    return not differences
+
+
+def assert_report_tables_agree(step: str = "") -> None:
+    """Fail with what differs, table by table, if the report tables do not hold what the raw rows say."""
+    differences = report_table_differences()
+    if differences:
+        raise AssertionError(
+            f"report tables disagree with the raw rows{f' after {step}' if step else ''}:\n" + describe(differences)
+        )

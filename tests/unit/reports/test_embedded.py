@@ -12,7 +12,7 @@ from flask import Flask
 from caseapp.auth.models import Role
 from caseapp.extensions import db
 from caseapp.reference import Relationship
-from caseapp.reports import services
+from caseapp.reports import queries, services
 from caseapp.reports.params import Bucket, Dimension, Filters, Period
 from caseapp.reports.seed import SeedPlan, seed
 from tests import factories
@@ -29,6 +29,9 @@ TRIGGERS = {
     "report_assessments_removed",
     "report_assessments_edited",
     "report_callers_relationship",
+    "report_calls_by_advisor_added",
+    "report_calls_by_advisor_removed",
+    "report_calls_by_advisor_recounted",
 }
 
 
@@ -103,3 +106,37 @@ def test_reports_api_answers_in_embedded_mode(sqlite_app: Flask) -> None:
     body = response.get_json()
     assert sum(row["calls"] for row in body["rows"]) == 50
     assert {row["start"] for row in body["rows"]} == {"2026-10-24T00:00:00+01:00", "2026-10-25T00:00:00+01:00"}
+
+
+def test_advisor_breakdown_over_whole_days_comes_from_the_day_rollup_and_matches_the_calls(sqlite_app: Flask) -> None:
+    with sqlite_app.app_context(), time_machine.travel(NOW, tick=False):
+        seed(SeedPlan(calls=300, days=3, seed=11, end=OCTOBER + timedelta(days=2)))
+        advisor, other = factories.make_user(role=Role.ADVISOR), factories.make_user(role=Role.ADVISOR)
+        logged = []
+        # 23:30 BST on the 24th; 00:30 BST, 01:30 BST, 01:30 GMT and 23:59 GMT on the 25th
+        for n, minutes in enumerate((-30, 30, 90, 150, 25 * 60 - 1)):
+            start = datetime(2026, 10, 24, 23, 0, tzinfo=UTC) + timedelta(minutes=minutes)
+            who = advisor if n % 2 else other
+            logged.append(factories.make_call(actor=who, started_at=start, ended_at=start + timedelta(minutes=n + 2)))
+        db.session.commit()
+        expected.assert_report_tables_agree("logging calls")
+        db.session.execute(
+            sa.text("UPDATE calls SET advisor_id = :to WHERE id = :id"), {"to": advisor.id, "id": logged[2].id}
+        )
+        db.session.execute(sa.text("DELETE FROM calls WHERE id = :id"), {"id": logged[3].id})
+        db.session.commit()
+        expected.assert_report_tables_agree("moving a call to another advisor and deleting one")
+        calls = expected.load_calls()
+
+        days = [OCTOBER + timedelta(days=n) for n in (-1, 0, 1)]
+        for period in [*(Period.of_days(day, day) for day in days), Period.of_days(days[0], days[-1])]:
+            assert queries.Source.choose(period, Dimension.ADVISOR, Filters()).kind == "days"  # report_call_days
+            for advisor_id in (None, advisor.id, other.id):
+                rows = services.breakdown(period, Dimension.ADVISOR, Filters(advisor_id=advisor_id))["rows"]
+                got = {row["key"]: (row["calls"], row["talk_seconds"]) for row in rows}
+                where = expected.Filter(advisor=advisor_id)
+                assert got == expected.breakdown(calls, period.start, period.end, "advisor", where), (
+                    period.first_day,
+                    period.last_day,
+                    advisor_id,
+                )
