@@ -89,9 +89,16 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
+@cache
+def schema_instance(schema: type[ma.Schema], many: bool = False) -> ma.Schema:
+    """One instance per schema class, reused: a schema keeps no state between loads and dumps, and building one
+    deep-copies its fields (its nested schemas' too) on every request otherwise."""
+    return schema(many=many)
+
+
 def load(schema: type[ma.Schema], data: Any, **schema_kwargs: Any) -> dict[str, Any]:
     try:
-        return dict(schema(**schema_kwargs).load(data))
+        return dict((schema(**schema_kwargs) if schema_kwargs else schema_instance(schema)).load(data))
     except ma.ValidationError as exc:
         fields = flatten_messages(exc.messages)
         raise ValidationError("Some fields are missing or not valid.", fields=fields) from exc
@@ -107,7 +114,7 @@ def _json_body() -> Any:
 
 
 def _query_args(schema: type[ma.Schema]) -> dict[str, Any]:
-    declared = schema().fields
+    declared = schema_instance(schema).fields
     data: dict[str, Any] = {}
     for key in request.args:
         field = declared.get(key)
@@ -139,7 +146,7 @@ def operation(
             result = view(**kwargs)
             if isinstance(result, Response | tuple):
                 return result
-            payload = response(many=many).dump(result) if response is not None else result
+            payload = schema_instance(response, many).dump(result) if response is not None else result
             return jsonify(payload), status
 
         bp.add_url_rule(rule, view.__name__, wrapped, methods=[method])

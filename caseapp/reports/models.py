@@ -10,7 +10,7 @@ outcome, a manual INSERT) updates them in the same transaction:
   TIMEZONE). On SQLite they stay empty and the reports read the raw tables, which are small there.
 
 `caseapp seed` loads PostgreSQL with the triggers off and fills the tables in bulk after
-(services.add_to_report_tables).
+(rollups.add_to_report_tables).
 """
 
 from __future__ import annotations

@@ -113,7 +113,8 @@ class Source:
     def calls(self) -> sa.ColumnElement[Any]:
         if self.kind == "calls":
             return sa.func.count()
-        return sa.func.coalesce(sa.func.sum(self.table.calls), 0)
+        # a whole number: bigint rather than sum()'s numeric, which arrives as a Decimal per row
+        return sa.cast(sa.func.coalesce(sa.func.sum(self.table.calls), 0), sa.BigInteger)
 
     def talk_seconds(self) -> sa.ColumnElement[Any]:
         if self.kind != "calls":
@@ -279,9 +280,12 @@ def volume(
     if dimension is not None:
         group.append(sa.literal_column("key"))
     query = query.group_by(*group).order_by(sa.literal_column("bucket"))
-    # at most MAX_BUCKETS x keys aggregated rows: fetched in one go (a server-side cursor only adds round trips)
-    for row in db.session.execute(query):
-        yield row.bucket, (row.key if dimension is not None else None), int(row.calls)
+    # at most MAX_BUCKETS x keys aggregated rows: fetched in one go on the Core connection (no ORM result layer;
+    # a server-side cursor would only add round trips)
+    rows = db.session.connection().execute(query).all()
+    if dimension is None:
+        return ((bucket, None, calls) for bucket, calls in rows)
+    return ((bucket, key, calls) for bucket, calls, key in rows)
 
 
 def heatmap(period: Period, filters: Filters) -> list[tuple[int, int, int]]:
@@ -304,7 +308,9 @@ def breakdown(period: Period, dimension: Dimension, filters: Filters) -> list[Br
     source = Source.choose(period, dimension, filters)
     calls = source.calls().label("calls")
     query = source.select([calls, source.talk_seconds().label("talk")], period, filters, dimension)
-    query = query.group_by(sa.literal_column("key")).order_by(sa.literal_column("calls").desc())
+    query = query.group_by(sa.literal_column("key")).order_by(
+        sa.literal_column("calls").desc(), sa.literal_column("key")
+    )
     return [BreakdownRow(row.key, int(row.calls), int(round(row.talk))) for row in db.session.execute(query)]
 
 

@@ -12,13 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-import sqlalchemy as sa
-
-from caseapp.extensions import db
 from caseapp.reference import Channel, Direction, Labelled, Pathway, Relationship, RiskLevel, Substance
 from caseapp.reports import queries
 from caseapp.reports.formatting import CsvTable
-from caseapp.reports.params import Bucket, Dimension, Filters, Period, bucket_start, bucket_starts
+from caseapp.reports.params import HOUR, Bucket, Dimension, Filters, Period, bucket_start, bucket_starts
 from caseapp.timeutil import local_day_bounds, local_zone, now_utc, to_local
 
 #: the enum each dimension's keys come from (advisor keys are user ids)
@@ -105,26 +102,58 @@ def _normalise_bucket(value: Any) -> datetime | date:
 
 @dataclass
 class VolumeSeries:
+    """A period's calls per bucket: for each key with calls, one count per bucket of the period, in order."""
+
     period: Period
-    counts: dict[tuple[datetime | date, Any], int] = field(default_factory=dict)
+    bucket: Bucket
+    counts: dict[Any, list[int]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, period: Period, bucket: Bucket, dimension: Dimension | None, filters: Filters) -> VolumeSeries:
-        series = cls(period)
-        for value, key, calls in queries.volume(period, bucket, dimension, filters):
-            series.counts[(_normalise_bucket(value), key)] = calls
-        return series
+        counts: dict[Any, list[int]] = {}
+        rows = queries.volume(period, bucket, dimension, filters)
+        if bucket == Bucket.HOUR:  # keys are whole UTC hours: a bucket's position is arithmetic
+            first, size = period.first_hour, period.hours
+            for value, key, calls in rows:
+                column = counts.get(key)
+                if column is None:
+                    column = counts[key] = [0] * size
+                index = (value - first) // HOUR
+                if 0 <= index < size:
+                    column[index] = calls
+            return cls(period, bucket, counts)
+        positions = {day: index for index, day in enumerate(period.buckets(bucket))}
+        for value, key, calls in rows:
+            column = counts.get(key)
+            if column is None:
+                column = counts[key] = [0] * len(positions)
+            index = positions.get(value)
+            if index is None:
+                index = positions.get(_normalise_bucket(value))
+            if index is not None:
+                column[index] = calls
+        return cls(period, bucket, counts)
 
     def keys(self) -> set[Any]:
-        return {key for _, key in self.counts}
+        return set(self.counts)
 
-    def rows(self, bucket: Bucket, keys: list[Any]) -> Iterator[dict[str, Any]]:
-        """One row per bucket and key, empty ones with 0."""
-        values = [(key, key_value(key)) for key in keys]
-        counts = self.counts
-        for value, start in bucket_starts(self.period, bucket):
-            for key, shown in values:
-                yield {"start": start, "key": shown, "calls": counts.get((value, key), 0)}
+    def calls(self, key: Any, index: int) -> int:
+        column = self.counts.get(key)
+        return column[index] if column is not None else 0
+
+    def rows(self, keys: list[Any]) -> list[dict[str, Any]]:
+        """One row per bucket and key (keys in the order given), empty ones with 0."""
+        starts = bucket_starts(self.period, self.bucket)
+        zeros = [0] * len(starts)
+        columns = [(key_value(key), self.counts.get(key, zeros)) for key in keys]
+        if len(columns) == 1:
+            shown, calls = columns[0]
+            return [{"start": start, "key": shown, "calls": n} for start, n in zip(starts, calls, strict=True)]
+        return [
+            {"start": start, "key": shown, "calls": calls[index]}
+            for index, start in enumerate(starts)
+            for shown, calls in columns
+        ]
 
 
 @dataclass
@@ -144,13 +173,13 @@ class VolumeReport:
             "by": self.dimension.value if self.dimension else None,
             "from": iso_local(self.period.start),
             "to": iso_local(self.period.end),
-            "rows": list(self.current.rows(self.bucket, self.keys)),
+            "rows": self.current.rows(self.keys),
             "previous": None
             if self.previous is None
             else {
                 "from": iso_local(self.previous.period.start),
                 "to": iso_local(self.previous.period.end),
-                "rows": list(self.previous.rows(self.bucket, self.keys)),
+                "rows": self.previous.rows(self.keys),
             },
         }
 
@@ -161,13 +190,14 @@ class VolumeReport:
         out = []
         for index, value in enumerate(current):
             before = previous[index] if index < len(previous) else None
+            by_key = {key: self.current.calls(key, index) for key in self.keys}
             out.append(
                 {
                     "start": bucket_start(value),
-                    "by_key": {key: self.current.counts.get((value, key), 0) for key in self.keys},
-                    "calls": sum(self.current.counts.get((value, key), 0) for key in self.keys),
+                    "by_key": by_key,
+                    "calls": sum(by_key.values()),
                     "previous_start": bucket_start(before) if before is not None else None,
-                    "previous": sum(self.previous.counts.get((before, key), 0) for key in self.keys)
+                    "previous": sum(self.previous.calls(key, index) for key in self.keys)
                     if self.previous is not None and before is not None
                     else None,
                 }
@@ -327,7 +357,7 @@ def volume_table(report: VolumeReport) -> CsvTable:
         for name, series in (("current", report.current), ("previous", report.previous)):
             if series is None:
                 continue
-            for row in series.rows(report.bucket, report.keys):
+            for row in series.rows(report.keys):
                 yield {"period": name, **row, "label": key_label(report.dimension, row["key"])}
 
     return CsvTable("volume", ("period", "start", "key", "label", "calls"), rows(), counts=("calls",))
@@ -394,58 +424,3 @@ def callbacks_table(report: dict[str, Any], group: str) -> CsvTable:
             "lateness_p90_seconds": ("completed_late",),
         },
     )
-
-
-# --- keeping the report tables current when the triggers are bypassed ---------------------------------------------
-
-#: the triggers of migration 7235cd3fc93d (PostgreSQL) that keep report_call_hours and report_case_facts current
-POSTGRES_TRIGGERS = (("calls", "report_calls_counted"), ("assessments", "report_assessments_added"))
-
-
-def add_to_report_tables(*, calls_after: int, assessments_after: int) -> None:
-    """Count the calls and assessments with ids above these into the report tables, in bulk (PostgreSQL; `caseapp
-    seed` loads with COPY and the triggers off). The new calls must belong to new cases and callers only (as seeded
-    ones do): older calls are not moved to what a new assessment says. Plain SQL in the session's transaction."""
-    session = db.session
-    hour = "date_trunc('hour', started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
-    for advisor, group in (("advisor_id", ", advisor_id"), ("0", "")):
-        session.execute(
-            sa.text(
-                "INSERT INTO report_call_hours AS r "  # noqa: S608 - constant SQL fragments, no input
-                "(hour_start, advisor_id, channel, direction, local_date, local_hour, calls, talk_seconds) "
-                f"SELECT {hour}, {advisor}, channel, direction, min(local_date), min(local_hour), count(*), "
-                "coalesce(sum(extract(epoch FROM ended_at - started_at)), 0) "
-                f"FROM calls WHERE id > :after GROUP BY {hour}{group}, channel, direction "
-                "ON CONFLICT (advisor_id, hour_start, channel, direction) DO UPDATE "
-                "SET calls = r.calls + EXCLUDED.calls, talk_seconds = r.talk_seconds + EXCLUDED.talk_seconds"
-            ),
-            {"after": calls_after},
-        )
-    session.execute(
-        sa.text(
-            "INSERT INTO report_case_facts AS f (case_id, assessment_id, substance, pathway, risk) "
-            "SELECT a.case_id, a.id, a.primary_substance, a.recommended_pathway, a.risk_level FROM assessments a "
-            "WHERE a.id > :after AND a.id = (SELECT max(b.id) FROM assessments b WHERE b.case_id = a.case_id) "
-            "ON CONFLICT (case_id) DO UPDATE SET assessment_id = EXCLUDED.assessment_id, "
-            "substance = EXCLUDED.substance, pathway = EXCLUDED.pathway, risk = EXCLUDED.risk "
-            "WHERE f.assessment_id < EXCLUDED.assessment_id"
-        ),
-        {"after": assessments_after},
-    )
-    talk = "coalesce(extract(epoch FROM c.ended_at - c.started_at), 0)"
-    joins = {
-        name: ("report_case_facts f", "f.case_id = c.case_id", f"f.{name}") for name in ("substance", "pathway", "risk")
-    }
-    joins["relationship"] = ("callers f", "f.id = c.caller_id", "f.relationship")
-    for name, (table, condition, column) in joins.items():
-        session.execute(
-            sa.text(
-                "INSERT INTO report_call_days AS r (dimension, local_date, value, calls, talk_seconds) "  # noqa: S608
-                f"SELECT '{name}', c.local_date, coalesce({column}, ''), count(*), sum({talk}) "
-                f"FROM calls c LEFT JOIN {table} ON {condition} WHERE c.id > :after "
-                f"GROUP BY c.local_date, coalesce({column}, '') "
-                "ON CONFLICT (dimension, local_date, value) DO UPDATE "
-                "SET calls = r.calls + EXCLUDED.calls, talk_seconds = r.talk_seconds + EXCLUDED.talk_seconds"
-            ),
-            {"after": calls_after},
-        )
