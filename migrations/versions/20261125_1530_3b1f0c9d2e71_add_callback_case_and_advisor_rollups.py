@@ -191,7 +191,7 @@ def _when_changed(columns: str) -> str:
     return f"WHEN (({old}) IS DISTINCT FROM ({new}))"
 
 
-#: (name, table, when, function): the triggers, also named in reports/services.POSTGRES_TRIGGERS (the seed turns
+#: (name, table, when, function): the triggers; the insert ones are in reports/rollups.POSTGRES_TRIGGERS (the seed turns
 #: them off while it loads)
 POSTGRES_TRIGGERS = [
     ("report_calls_by_advisor", "calls", "AFTER INSERT OR DELETE", "report_calls_by_advisor_changed"),
