@@ -48,6 +48,11 @@ class Filters:
     substance: Substance | None = None
     direction: Direction | None = None
 
+    @property
+    def on_calls(self) -> bool:
+        """Whether a filter on the call itself (advisor, channel or direction) is set."""
+        return self.advisor_id is not None or self.channel is not None or self.direction is not None
+
     def as_query(self) -> dict[str, str]:
         """The filters as query-string arguments (for links between the dashboard and the exports)."""
         values = {

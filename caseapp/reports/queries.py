@@ -86,8 +86,7 @@ class Source:
             return cls("days", Dimension.ADVISOR)
         if whole_hours and not about and filters.substance is None:
             return cls("hours")
-        call_filters = (filters.advisor_id, filters.channel, filters.direction)
-        if period.is_whole_days and bucket != Bucket.HOUR and all(value is None for value in call_filters):
+        if period.is_whole_days and bucket != Bucket.HOUR and not filters.on_calls:
             if filters.substance is None and about:
                 return cls("days", dimension)
             if filters.substance is not None and dimension in (None, Dimension.SUBSTANCE):
@@ -185,6 +184,20 @@ class Source:
         if filters.advisor_id is not None:
             query = query.where(CallDay.value == str(filters.advisor_id))
         return query
+
+
+def _day_tables_answer(period: Period) -> bool:
+    """Whether report_callback_days, report_case_days and report_assessment_days can answer for the period: they
+    hold whole local days, and are kept on PostgreSQL only."""
+    return _dialect() != "sqlite" and period.is_whole_days
+
+
+def inline_zone_name() -> str:
+    """The local zone's name, checked to be safe to write into SQL (where a bind parameter cannot go)."""
+    name = local_zone().key
+    if not re.match(r"^[A-Za-z0-9_+\-/]+$", name):
+        raise ValueError(f"unexpected time zone name {name!r}")
+    return name
 
 
 def in_period(period: Period) -> list[sa.ColumnElement[bool]]:
@@ -320,7 +333,7 @@ def assessments_completed(period: Period, filters: Filters) -> dict[int, int]:
     The advisor and substance filters apply (to the assessment); channel and direction do not (they are a call's)."""
     from caseapp.assessments.models import Assessment
 
-    if _dialect() != "sqlite" and period.is_whole_days and filters.substance is None:
+    if _day_tables_answer(period) and filters.substance is None:
         counted = sa.select(AssessmentDay.advisor_id, sa.func.sum(AssessmentDay.assessments)).where(
             AssessmentDay.local_date >= period.first_day, AssessmentDay.local_date <= period.last_day
         )
@@ -353,7 +366,7 @@ def funnel(period: Period, filters: Filters) -> FunnelCounts:
     admitted. The case's status says how far it got; a case closed with "treatment started" was admitted, and each
     stage includes the later ones (an admitted case was referred and assessed). Call filters (advisor, channel,
     direction) apply to the case's first call; the substance filter to its latest assessment."""
-    if call_filters_unset(filters) and period.is_whole_days and _dialect() != "sqlite":
+    if _day_tables_answer(period) and not filters.on_calls:
         return _funnel_from_case_days(period, filters)
     admitted = sa.or_(Case.status == CaseStatus.ADMITTED, Case.close_reason == CloseReason.TREATMENT_STARTED)
     referred = sa.or_(Case.status == CaseStatus.REFERRED, admitted)
@@ -397,10 +410,6 @@ def funnel(period: Period, filters: Filters) -> FunnelCounts:
         query = query.where(sa.exists().where(Call.id == first, *call_filters))
     row = db.session.execute(query).one()
     return FunnelCounts(int(row.first_calls), int(row.assessed), int(row.referred), int(row.admitted))
-
-
-def call_filters_unset(filters: Filters) -> bool:
-    return filters.advisor_id is None and filters.channel is None and filters.direction is None
 
 
 def _funnel_from_case_days(period: Period, filters: Filters) -> FunnelCounts:
@@ -502,11 +511,9 @@ def _outcome_columns(
 
 def _whole_seconds(seconds: Any) -> int | None:
     """Lateness to the nearest second, halves up (as PostgreSQL's round() does for report_callback_days)."""
-    return (
-        math.floor(seconds + Decimal("0.5") if isinstance(seconds, Decimal) else seconds + 0.5)
-        if seconds is not None
-        else None
-    )
+    if seconds is None:
+        return None
+    return math.floor(seconds + (Decimal("0.5") if isinstance(seconds, Decimal) else 0.5))
 
 
 def _callback_row(key: Any, row: Any, median: float | None, p90: float | None) -> CallbackRow:
@@ -584,7 +591,6 @@ class CallbackGroups:
     by_day: list[CallbackRow]
 
 
-_ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-/]+$")
 #: report_callback_days.assignee_id of the pool
 POOL = 0
 
@@ -600,13 +606,11 @@ def callback_timeliness_groups(period: Period, filters: Filters) -> CallbackGrou
             callback_timeliness(period, "advisor", filters),
             callback_timeliness(period, "day", filters),
         )
-    if period.is_whole_days:
+    if _day_tables_answer(period):
         return _callback_groups_from_days(period, filters)
     from caseapp.callbacks.models import Callback
 
-    zone = local_zone().key
-    if not _ZONE_NAME.match(zone):  # inlined below: a GROUP BY expression cannot carry a bind parameter
-        raise ValueError(f"unexpected time zone name {zone!r}")
+    zone = inline_zone_name()  # a GROUP BY expression cannot carry a bind parameter
     day = sa.cast(sa.func.timezone(sa.literal_column(f"'{zone}'"), Callback.due_at), sa.Date)
     advisor = Callback.assignee_id
     # timestamp arithmetic (an interval per row), not epoch seconds: extract() is numeric and ten times slower here

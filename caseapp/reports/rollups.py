@@ -8,13 +8,12 @@ to what a new assessment says.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from caseapp.extensions import db
-from caseapp.timeutil import local_zone
+from caseapp.reports.queries import inline_zone_name
 
 #: (table, trigger): the PostgreSQL row triggers that keep the report tables current
 POSTGRES_TRIGGERS = (
@@ -41,16 +40,9 @@ class LoadedAfter:
     callbacks: int
 
 
-def _zone() -> str:
-    name = local_zone().key
-    if not re.match(r"^[A-Za-z0-9_+\-/]+$", name):  # inlined in the SQL below
-        raise ValueError(f"unexpected time zone name {name!r}")
-    return name
-
-
 def add_to_report_tables(after: LoadedAfter) -> None:
     """Count the rows loaded after `after` into every report table (PostgreSQL)."""
-    zone = _zone()
+    zone = inline_zone_name()
     ids = {"calls": after.calls, "assessments": after.assessments, "cases": after.cases, "callbacks": after.callbacks}
     hour = "date_trunc('hour', c.started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
     statements = [
