@@ -97,8 +97,9 @@ def funnel(query: dict[str, Any]) -> Response:
     query=ReportQuery,
     response=CallbacksReportSchema,
 )
-def callbacks(query: dict[str, Any]) -> dict[str, Any]:
-    return services.callbacks(query["period"], query["filters"])
+def callbacks(query: dict[str, Any]) -> Response:
+    # plain JSON values already, like the heatmap's: dumping a year's 450 rows took 10 ms
+    return jsonify(services.callbacks(query["period"], query["filters"]))
 
 
 @operation(

@@ -5,9 +5,10 @@ outcome, a manual INSERT) updates them in the same transaction:
 
 - report_call_hours, report_case_facts and report_call_days (migration 7235cd3fc93d; the advisor dimension of
   report_call_days from 3b1f0c9d2e71): PL/pgSQL on PostgreSQL, plain triggers on SQLite;
-- report_callback_days, report_case_days and report_assessment_days (migration 3b1f0c9d2e71): PostgreSQL only,
-  since they bucket timestamps by local date in the trigger (the zone is fixed when the migration runs: the app's
-  TIMEZONE). On SQLite they stay empty and the reports read the raw tables, which are small there.
+- report_callback_days, report_case_days and report_assessment_days (migration 3b1f0c9d2e71) and
+  report_late_callbacks (5d0c7a9e4b18): PostgreSQL only, since they bucket timestamps by local date in the trigger
+  (the zone is fixed when the migration runs: the app's TIMEZONE). On SQLite they stay empty and the reports read
+  the raw tables, which are small there.
 
 `caseapp seed` loads PostgreSQL with the triggers off and fills the tables in bulk after
 (rollups.add_to_report_tables).
@@ -94,23 +95,58 @@ class CallDay(Base):
 
 
 class CallbackDay(Base):
-    """Callbacks per local day they fell due, assignee and outcome; late ones also per whole second of lateness, so
-    the lateness percentiles come from here too (rounding keeps order: the k-th smallest of the rounded values is the
-    rounded k-th smallest). PostgreSQL only (see the module docstring)."""
+    """Callbacks per local day they fell due and assignee, by outcome. PostgreSQL only (see the module docstring)."""
 
     __tablename__ = "report_callback_days"
 
     due_date: Mapped[date] = mapped_column(sa.Date(), primary_key=True)
     #: the assignee, or 0 for the pool (no user has id 0)
     assignee_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    #: the callback's status, with "completed" split into "on_time" and "late" when it has a start time
-    outcome: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
-    #: started_at - (due_at + window), rounded to whole seconds, for "late"; 0 otherwise
-    lateness_seconds: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    callbacks: Mapped[int] = mapped_column()
+    booked: Mapped[int] = mapped_column()
+    #: completed, and started by the end of the window (or the due time, with no window)
+    on_time: Mapped[int] = mapped_column()
+    #: completed, and started after it
+    late: Mapped[int] = mapped_column()
+    missed: Mapped[int] = mapped_column()
+    unreachable: Mapped[int] = mapped_column()
+    cancelled: Mapped[int] = mapped_column()
+    #: scheduled, in progress or waiting to be rescheduled after no answer
+    still_open: Mapped[int] = mapped_column()
 
     def __repr__(self) -> str:
-        return f"<CallbackDay {self.due_date} {self.outcome}>"
+        return f"<CallbackDay {self.due_date} assignee={self.assignee_id}>"
+
+
+class LateCallback(Base):
+    """Each callback completed late, with its lateness in whole seconds: the lateness percentiles are
+    percentile_disc over these, by day and by assignee in index order (rounding keeps order: the k-th smallest of
+    the rounded values is the rounded k-th smallest). PostgreSQL only (see the module docstring)."""
+
+    __tablename__ = "report_late_callbacks"
+    __table_args__ = (
+        sa.Index(
+            "ix_report_late_callbacks_due_date_lateness",
+            "due_date",
+            "lateness_seconds",
+            postgresql_include=["assignee_id"],
+        ),
+        sa.Index(
+            "ix_report_late_callbacks_assignee_lateness",
+            "assignee_id",
+            "lateness_seconds",
+            postgresql_include=["due_date"],
+        ),
+    )
+
+    callback_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    due_date: Mapped[date] = mapped_column(sa.Date())
+    #: the assignee, or 0 for the pool
+    assignee_id: Mapped[int] = mapped_column()
+    #: started_at - (due_at + window), rounded to whole seconds, halves up
+    lateness_seconds: Mapped[int] = mapped_column()
+
+    def __repr__(self) -> str:
+        return f"<LateCallback {self.callback_id}>"
 
 
 class CaseDay(Base):

@@ -40,7 +40,16 @@ from caseapp.cases.models import Case
 from caseapp.db import UTCDateTime
 from caseapp.extensions import db
 from caseapp.reference import CallbackStatus, CaseStatus, CloseReason
-from caseapp.reports.models import ALL_ADVISORS, AssessmentDay, CallbackDay, CallDay, CallHour, CaseDay, CaseFacts
+from caseapp.reports.models import (
+    ALL_ADVISORS,
+    AssessmentDay,
+    CallbackDay,
+    CallDay,
+    CallHour,
+    CaseDay,
+    CaseFacts,
+    LateCallback,
+)
 from caseapp.reports.params import Bucket, Dimension, Filters, Period
 from caseapp.timeutil import local_zone, to_local
 
@@ -652,9 +661,10 @@ def callback_timeliness_groups(period: Period, filters: Filters) -> CallbackGrou
     return _callback_groups(counts, spreads, pool=None)
 
 
-def _callback_groups(counts: sa.Select[Any], spreads: sa.Select[Any], pool: Any) -> CallbackGroups:
+def _callback_groups(counts: sa.Select[Any], spreads: sa.Executable, pool: Any) -> CallbackGroups:
     """Rows of `counts` (level, advisor, day, _outcome_columns) and `spreads` (level, advisor, day, median, p90), both
-    grouped by GROUPING SETS ((), (advisor), (day)), as CallbackGroups; `pool` is the advisor value of the pool."""
+    at the levels of GROUPING SETS ((), (advisor), (day)), as CallbackGroups; `pool` is the advisor value of the
+    pool."""
     spread = {(row.level, row.advisor, row.day): (row.median, row.p90) for row in db.session.execute(spreads)}
     groups = CallbackGroups(None, [], [])
     for row in db.session.execute(counts):
@@ -670,77 +680,58 @@ def _callback_groups(counts: sa.Select[Any], spreads: sa.Select[Any], pool: Any)
 
 
 def _callback_groups_from_days(period: Period, filters: Filters) -> CallbackGroups:
-    """callback_timeliness_groups from report_callback_days (PostgreSQL, whole days). The percentiles are the
-    nearest rank over the per-second lateness counts: the smallest lateness whose running count reaches p * n."""
-    from caseapp.callbacks.models import OPEN_STATUSES
+    """callback_timeliness_groups from report_callback_days and report_late_callbacks (PostgreSQL, whole days)."""
 
-    table = CallbackDay
-    where = [table.due_date >= period.first_day, table.due_date <= period.last_day, table.callbacks != 0]
-    if filters.advisor_id is not None:
-        where.append(table.assignee_id == filters.advisor_id)
-    sets = sa.func.grouping_sets(sa.text("()"), sa.tuple_(table.assignee_id), sa.tuple_(table.due_date))
+    def where(table: type[CallbackDay | LateCallback]) -> list[sa.ColumnElement[bool]]:
+        advisor = [table.assignee_id == filters.advisor_id] if filters.advisor_id is not None else []
+        return [table.due_date >= period.first_day, table.due_date <= period.last_day, *advisor]
 
-    def count_where(condition: sa.ColumnElement[bool] | None = None) -> sa.ColumnElement[Any]:
-        total = sa.func.sum(table.callbacks)
-        return sa.func.coalesce(total.filter(condition) if condition is not None else total, 0)
-
-    def level(*columns: Any) -> list[Any]:
-        return [
-            sa.func.grouping(table.assignee_id, table.due_date).label("level"),
-            table.assignee_id.label("advisor"),
-            table.due_date.label("day"),
-            *columns,
-        ]
-
+    day = CallbackDay
     counts = (
         sa.select(
-            *level(
-                count_where().label("booked"),
-                count_where(table.outcome == "on_time").label("on_time"),
-                count_where(table.outcome == "late").label("late"),
-                *(
-                    count_where(table.outcome == status.value).label(name)
-                    for status, name in (
-                        (CallbackStatus.MISSED, "missed"),
-                        (CallbackStatus.UNREACHABLE, "unreachable"),
-                        (CallbackStatus.CANCELLED, "cancelled"),
-                    )
-                ),
-                count_where(table.outcome.in_([status.value for status in OPEN_STATUSES])).label("still_open"),
-            )
+            sa.func.grouping(day.assignee_id, day.due_date).label("level"),
+            day.assignee_id.label("advisor"),
+            day.due_date.label("day"),
+            *(
+                sa.func.coalesce(sa.func.sum(column), 0).label(name)  # the total of no rows: 0, not null
+                for column, name in (
+                    (day.booked, "booked"),
+                    (day.on_time, "on_time"),
+                    (day.late, "late"),
+                    (day.missed, "missed"),
+                    (day.unreachable, "unreachable"),
+                    (day.cancelled, "cancelled"),
+                    (day.still_open, "still_open"),
+                )
+            ),
         )
-        .where(*where)
-        .group_by(sets)
+        .where(*where(day), day.booked != 0)
+        .group_by(sa.func.grouping_sets(sa.text("()"), sa.tuple_(day.assignee_id), sa.tuple_(day.due_date)))
     )
-    # per grouping, a running count over the late rows in lateness order (rows of equal lateness count together), one
-    # window each: three small sorts rather than GROUPING SETS feeding one large one
-    late = [*where, table.outcome == "late"]
-    levels = (
-        (3, sa.cast(sa.null(), sa.Integer), sa.cast(sa.null(), sa.Date), ()),
-        (1, table.assignee_id, sa.cast(sa.null(), sa.Date), (table.assignee_id,)),
-        (2, sa.cast(sa.null(), sa.Integer), table.due_date, (table.due_date,)),
-    )
-    ranked = sa.union_all(
+    # one query per grouping, not GROUPING SETS: each reads its own index in lateness order, so the sorts inside
+    # percentile_disc find their input already sorted
+    late = LateCallback
+    no_day, no_advisor = sa.cast(sa.null(), sa.Date), sa.cast(sa.null(), sa.Integer)
+    spreads = sa.union_all(
         *(
             sa.select(
-                sa.literal_column(str(value), sa.Integer).label("level"),
+                sa.literal_column(str(level), sa.Integer).label("level"),
                 advisor.label("advisor"),
-                day.label("day"),
-                table.lateness_seconds.label("lateness"),
-                sa.func.sum(table.callbacks).over(partition_by=by, order_by=table.lateness_seconds).label("running"),
-                sa.func.sum(table.callbacks).over(partition_by=by).label("total"),
-            ).where(*late)
-            for value, advisor, day, by in levels
+                at.label("day"),
+                *(
+                    sa.func.percentile_disc(fraction).within_group(late.lateness_seconds).label(name)
+                    for fraction, name in ((0.5, "median"), (0.9, "p90"))
+                ),
+            )
+            .where(*where(late))
+            .group_by(*by)
+            for level, advisor, at, by in (
+                (3, no_advisor, no_day, ()),
+                (1, late.assignee_id, no_day, (late.assignee_id,)),
+                (2, no_advisor, late.due_date, (late.due_date,)),
+            )
         )
-    ).subquery("ranked")
-    spreads = sa.select(
-        ranked.c.level,
-        ranked.c.advisor,
-        ranked.c.day,
-        # the running count reaches ceil(p * n) exactly when it reaches p * n (it is a whole number)
-        sa.func.min(ranked.c.lateness).filter(ranked.c.running * 2 >= ranked.c.total).label("median"),
-        sa.func.min(ranked.c.lateness).filter(ranked.c.running * 10 >= ranked.c.total * 9).label("p90"),
-    ).group_by(ranked.c.level, ranked.c.advisor, ranked.c.day)
+    )
     return _callback_groups(counts, spreads, pool=POOL)
 
 

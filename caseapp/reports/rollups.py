@@ -1,9 +1,9 @@
 """Filling the report tables in bulk, for `caseapp seed`, which loads PostgreSQL with the report triggers off (row
 triggers would double the load time) and counts the new rows in after, in the same transaction.
 
-The statements are the triggers' logic as GROUP BYs (migrations 7235cd3fc93d and 3b1f0c9d2e71). They assume the new
-calls, assessments and callbacks belong to new cases and callers only, as seeded ones do: older calls are not moved
-to what a new assessment says.
+The statements are the triggers' logic as GROUP BYs (migrations 7235cd3fc93d, 3b1f0c9d2e71 and 5d0c7a9e4b18). They
+assume the new calls, assessments and callbacks belong to new cases and callers only, as seeded ones do: older calls
+are not moved to what a new assessment says.
 """
 
 from __future__ import annotations
@@ -27,7 +27,20 @@ POSTGRES_TRIGGERS = (
 )
 
 TALK = "coalesce(extract(epoch FROM c.ended_at - c.started_at), 0)"
-WINDOW_END = "b.due_at + coalesce(b.window_minutes, 0) * interval '1 minute'"
+#: report_callback_days' counts: when a callback counts in each (over CALLBACKS)
+CALLBACK_OUTCOMES = {
+    "booked": "true",
+    "on_time": "b.status = 'completed' AND b.started <= b.window_end",
+    "late": "b.status = 'completed' AND b.started > b.window_end",
+    "missed": "b.status = 'missed'",
+    "unreachable": "b.status = 'unreachable'",
+    "cancelled": "b.status = 'cancelled'",
+    "still_open": "b.status IN ('scheduled', 'in_progress', 'no_answer')",
+}
+CALLBACKS = (
+    "(SELECT id, due_at, assignee_id, status, started_at AS started, "
+    "due_at + coalesce(window_minutes, 0) * interval '1 minute' AS window_end FROM callbacks) b"
+)
 
 
 @dataclass(frozen=True)
@@ -79,15 +92,17 @@ def add_to_report_tables(after: LoadedAfter) -> None:
             )
         ),
         (
-            "INSERT INTO report_callback_days AS r (due_date, assignee_id, outcome, lateness_seconds, callbacks) "  # noqa: S608 - constant fragments, a checked zone
+            f"INSERT INTO report_callback_days AS r (due_date, assignee_id, {', '.join(CALLBACK_OUTCOMES)}) "  # noqa: S608 - constant fragments, a checked zone
             f"SELECT (b.due_at AT TIME ZONE '{zone}')::date, coalesce(b.assignee_id, 0), "
-            "CASE WHEN b.status <> 'completed' OR b.started_at IS NULL THEN b.status "
-            f"WHEN b.started_at > {WINDOW_END} THEN 'late' ELSE 'on_time' END, "
-            f"CASE WHEN b.status = 'completed' AND b.started_at > {WINDOW_END} "
-            f"THEN round(extract(epoch FROM b.started_at - ({WINDOW_END})))::integer ELSE 0 END, count(*) "
-            "FROM callbacks b WHERE b.id > :callbacks GROUP BY 1, 2, 3, 4 "
-            "ON CONFLICT (due_date, assignee_id, outcome, lateness_seconds) "
-            "DO UPDATE SET callbacks = r.callbacks + EXCLUDED.callbacks"
+            + ", ".join(f"count(*) FILTER (WHERE {condition})" for condition in CALLBACK_OUTCOMES.values())
+            + f" FROM {CALLBACKS} WHERE b.id > :callbacks GROUP BY 1, 2 ON CONFLICT (due_date, assignee_id) DO UPDATE "
+            "SET " + ", ".join(f"{name} = r.{name} + EXCLUDED.{name}" for name in CALLBACK_OUTCOMES)
+        ),
+        (
+            "INSERT INTO report_late_callbacks (callback_id, due_date, assignee_id, lateness_seconds) "  # noqa: S608 - constant fragments, a checked zone
+            f"SELECT b.id, (b.due_at AT TIME ZONE '{zone}')::date, coalesce(b.assignee_id, 0), "
+            f"round(extract(epoch FROM b.started - b.window_end))::integer FROM {CALLBACKS} "
+            f"WHERE b.id > :callbacks AND {CALLBACK_OUTCOMES['late']}"
         ),
         (
             "INSERT INTO report_case_days AS r (created_date, substance, stage, cases) "  # noqa: S608 - constant fragments, a checked zone

@@ -93,3 +93,58 @@ def test_downgrade_base_leaves_only_alembic_version_and_upgrade_head_works_again
 
     assert after_downgrade == {"alembic_version"}
     assert _drift() == []
+
+
+def test_rollup_backfills_on_the_way_up_and_down_give_what_the_raw_rows_say(empty_db_app: Flask) -> None:
+    """The report-table revisions fill their tables from the rows already there. Seeded data around the October 2027
+    change: 3b1f0c9d2e71's tables (lateness per second) hold the same callbacks after a downgrade to it, and every
+    report table holds what Python works out from the raw rows after a downgrade below them all and back up."""
+    from datetime import UTC, date
+
+    import time_machine
+
+    from caseapp.auth.models import Role
+    from caseapp.callbacks import services as callbacks
+    from caseapp.reference import AttemptOutcome
+    from caseapp.reports.seed import SeedPlan, seed
+    from tests import factories
+    from tests.integration.reports import expected
+
+    upgrade()
+    with time_machine.travel(datetime(2027, 12, 1, tzinfo=UTC), tick=False):
+        seed(SeedPlan(calls=1500, days=4, seed=21, end=date(2027, 11, 2)))
+    # and one due at 00:30 BST on 31 October (the 30th in UTC), 2.5 s late: local date and rounding
+    with time_machine.travel(datetime(2027, 10, 30, 12, 0, tzinfo=UTC), tick=False) as clock:
+        advisor = factories.make_user(role=Role.ADVISOR)
+        callback = factories.make_callback(
+            due_at=datetime(2027, 10, 30, 23, 30, tzinfo=UTC), assignee_id=advisor.id, actor=advisor
+        )
+        clock.move_to(datetime(2027, 10, 30, 23, 30, 2, 500000, tzinfo=UTC))
+        callbacks.record_attempt(callback, outcome=AttemptOutcome.ANSWERED, actor=advisor)
+    wanted = expected.worked_out_tables()
+    assert wanted["late_callbacks"][(callback.id,)] == (date(2027, 10, 31), advisor.id, 3)
+    db.session.commit()  # let go of the tables: the downgrades below alter them
+
+    downgrade(revision="3b1f0c9d2e71")
+    with db.engine.connect() as connection:
+        per_second = list(
+            connection.execute(
+                sa.text("SELECT due_date, assignee_id, outcome, lateness_seconds, callbacks FROM report_callback_days")
+            )
+        )
+    counts: dict[tuple[object, ...], list[int]] = {}
+    late: list[tuple[object, ...]] = []
+    for day, assignee, outcome, lateness, n in per_second:
+        row = counts.setdefault((day, assignee), [0] * len(expected.CALLBACK_COUNTS))
+        column = "still_open" if outcome in ("scheduled", "in_progress", "no_answer") else outcome
+        for i, name in enumerate(expected.CALLBACK_COUNTS):
+            row[i] += n if name in ("booked", column) else 0
+        late += [(day, assignee, lateness)] * (n if outcome == "late" else 0)
+    assert {key: tuple(row) for key, row in counts.items()} == wanted["callback_days"]
+    assert sorted(late) == sorted(wanted["late_callbacks"].values())
+
+    downgrade(revision="ebdfaa52adec")  # below every report table
+    assert not {"report_call_hours", "report_callback_days"} & _tables()
+    upgrade()
+
+    expected.assert_report_tables_agree("upgrading over existing rows")

@@ -237,6 +237,7 @@ def funnel(cases: Iterable[CaseRow], start: datetime, end: datetime, substance: 
 
 @dataclass(frozen=True)
 class CallbackRow:
+    id: int
     due_at: datetime
     window_minutes: int | None
     assignee_id: int | None
@@ -251,10 +252,10 @@ class CallbackRow:
 
 
 def load_callbacks() -> list[CallbackRow]:
-    query = "SELECT due_at, window_minutes, assignee_id, status, started_at FROM callbacks"
+    query = "SELECT id, due_at, window_minutes, assignee_id, status, started_at FROM callbacks"
     return [
-        CallbackRow(_utc(due), window, assignee, status, _utc(started) if started is not None else None)
-        for due, window, assignee, status, started in db.session.execute(sa.text(query))
+        CallbackRow(c_id, _utc(due), window, assignee, status, _utc(started) if started is not None else None)
+        for c_id, due, window, assignee, status, started in db.session.execute(sa.text(query))
     ]
 
 
@@ -317,7 +318,7 @@ def assessments_completed(
 #: a report table as {key columns: value columns}, in plain Python values
 Table = dict[tuple[Any, ...], Any]
 #: the tables only PostgreSQL keeps (they bucket by local date inside the trigger; empty on SQLite)
-POSTGRES_ONLY = ("callback_days", "case_days", "assessment_days")
+POSTGRES_ONLY = ("callback_days", "late_callbacks", "case_days", "assessment_days")
 
 
 def _day(value: Any) -> date:
@@ -351,10 +352,16 @@ def kept_tables() -> dict[str, Table]:
             )
         },
         "callback_days": {
-            (_day(day), assignee, outcome, lateness): n
-            for day, assignee, outcome, lateness, n in rows(
-                "SELECT due_date, assignee_id, outcome, lateness_seconds, callbacks FROM report_callback_days "
-                "WHERE callbacks <> 0"
+            (_day(day), assignee): tuple(counts)
+            for day, assignee, *counts in rows(
+                f"SELECT due_date, assignee_id, {', '.join(CALLBACK_COUNTS)} FROM report_callback_days "  # noqa: S608 - constant column names
+                "WHERE booked <> 0"
+            )
+        },
+        "late_callbacks": {
+            (callback,): (_day(day), assignee, lateness)
+            for callback, day, assignee, lateness in rows(
+                "SELECT callback_id, due_date, assignee_id, lateness_seconds FROM report_late_callbacks"
             )
         },
         "case_days": {
@@ -379,6 +386,10 @@ def _add(table: Table, key: tuple[Any, ...], *values: Any) -> None:
     else:
         old = table.get(key, (0,) * len(values))
         table[key] = tuple(a + b for a, b in zip(old, values, strict=True))
+
+
+#: report_callback_days' count columns
+CALLBACK_COUNTS = ("booked", "on_time", "late", "missed", "unreachable", "cancelled", "still_open")
 
 
 def callback_outcome(row: CallbackRow) -> tuple[str, int]:
@@ -428,7 +439,11 @@ def worked_out_tables(postgres: bool = True) -> dict[str, Table]:
         return tables
     for callback in load_callbacks():
         outcome, lateness = callback_outcome(callback)
-        _add(tables["callback_days"], (local_date(callback.due_at), callback.assignee_id or 0, outcome, lateness), 1)
+        day, assignee = local_date(callback.due_at), callback.assignee_id or 0
+        counted = {"booked", outcome, "still_open" if outcome in ("scheduled", "in_progress", "no_answer") else ""}
+        _add(tables["callback_days"], (day, assignee), *(int(name in counted) for name in CALLBACK_COUNTS))
+        if outcome == "late":
+            tables["late_callbacks"][(callback.id,)] = (day, assignee, lateness)
     for case in load_cases():
         _add(tables["case_days"], (local_date(case.created_at), case.substance or "", case_stage(case)), 1)
     for assessment in load_assessments():
