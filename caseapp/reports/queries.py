@@ -245,6 +245,15 @@ def bucket_column(bucket: Bucket, source: Source) -> sa.ColumnElement[Any]:
     return sa.type_coerce(local_date - (sa.cast(sa.extract("day", local_date), sa.Integer) - 1), sa.Date())
 
 
+def _epoch_hour(hour_start: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+    """Whole hours from 1970-01-01 00:00 UTC to a column of UTC hour starts."""
+    if _dialect() == "sqlite":
+        seconds = sa.cast(sa.func.strftime("%s", sa.type_coerce(hour_start, sa.String)), sa.BigInteger)
+    else:
+        seconds = sa.cast(sa.extract("epoch", hour_start), sa.BigInteger)
+    return seconds // 3600
+
+
 def iso_weekday_column(source: Source) -> sa.ColumnElement[int]:
     """1 = Monday .. 7 = Sunday, of the local date."""
     if _dialect() == "sqlite":  # %w: 0 = Sunday
@@ -291,11 +300,13 @@ def _offsets(period: Period) -> list[tuple[datetime, int]]:
 def volume(
     period: Period, bucket: Bucket, dimension: Dimension | None, filters: Filters
 ) -> Iterator[tuple[Any, Any, int]]:
-    """(bucket, key or None, calls) for buckets with calls, ordered by bucket."""
+    """(bucket, key or None, calls) for buckets with calls, ordered by bucket. An hour bucket is the number of its
+    UTC hour since the epoch (no datetime per row: a year of hours is 8,760 of them)."""
     source = Source.choose(period, dimension, filters, bucket)
-    query = source.select(
-        [bucket_column(bucket, source).label("bucket"), source.calls().label("calls")], period, filters, dimension
-    )
+    column = bucket_column(bucket, source)
+    if bucket == Bucket.HOUR:
+        column = _epoch_hour(column)
+    query = source.select([column.label("bucket"), source.calls().label("calls")], period, filters, dimension)
     # grouped by output name: an expression repeated in GROUP BY would get its own bind parameters (PostgreSQL then
     # refuses the select list), and both dialects accept the name
     group: list[sa.ColumnElement[Any]] = [sa.literal_column("bucket")]
@@ -443,21 +454,39 @@ def _funnel_from_case_days(period: Period, filters: Filters) -> FunnelCounts:
 # --- the "today" strip ----------------------------------------------------------------------------------------------
 
 
-def count_calls_between(start: datetime, end: datetime) -> int:
-    query = sa.select(sa.func.count()).select_from(Call).where(Call.started_at >= start, Call.started_at < end)
-    return int(db.session.scalar(query) or 0)
+@dataclass(frozen=True)
+class TodayCounts:
+    calls: int
+    on_shift: int
+    callbacks_due_next_hour: int
+    callbacks_overdue: int
 
 
-def count_on_shift() -> int:
-    """Active staff with an open shift."""
+def today_counts(day_start: datetime, now: datetime) -> TodayCounts:
+    """Calls from the start of the local day to now (and the second after it), active staff with an open shift,
+    callbacks still to make that fall due in the next hour, and those whose window (or due time) has passed
+    (Callback.is_overdue, in SQL): four counts in one round trip."""
+    from caseapp.callbacks.models import OPEN_STATUSES, Callback
     from caseapp.shifts.models import Shift
 
-    query = (
-        sa.select(sa.func.count(sa.distinct(Shift.user_id)))
-        .join(User, User.id == Shift.user_id)
-        .where(Shift.ended_at.is_(None), User.is_active.is_(True))
+    def count(*where: sa.ColumnElement[bool], what: Any = None, of: Any = Callback) -> sa.ScalarSelect[Any]:
+        counted = sa.func.count(what) if what is not None else sa.func.count()
+        return sa.select(counted).select_from(of).where(*where).scalar_subquery()
+
+    open_ = Callback.status.in_(OPEN_STATUSES)
+    window = sa.func.coalesce(Callback.window_minutes, 0) * 60
+    query = sa.select(
+        count(Call.started_at >= day_start, Call.started_at < now + timedelta(seconds=1), of=Call),
+        count(
+            Shift.ended_at.is_(None),
+            User.is_active.is_(True),
+            what=sa.distinct(Shift.user_id),
+            of=sa.join(Shift, User, User.id == Shift.user_id),
+        ),
+        count(open_, Callback.due_at >= now, Callback.due_at < now + timedelta(hours=1)),
+        count(open_, Callback.due_at < now, seconds_between(sa.literal(now, UTCDateTime()), Callback.due_at) > window),
     )
-    return int(db.session.scalar(query) or 0)
+    return TodayCounts(*(int(n) for n in db.session.execute(query).one()))
 
 
 def advisor_names(ids: Sequence[int]) -> dict[int, str]:
@@ -733,32 +762,3 @@ def _callback_groups_from_days(period: Period, filters: Filters) -> CallbackGrou
         )
     )
     return _callback_groups(counts, spreads, pool=POOL)
-
-
-def count_callbacks_due(start: datetime, end: datetime) -> int:
-    """Callbacks still to make that fall due in [start, end)."""
-    from caseapp.callbacks.models import OPEN_STATUSES, Callback
-
-    query = (
-        sa.select(sa.func.count())
-        .select_from(Callback)
-        .where(Callback.status.in_(OPEN_STATUSES), Callback.due_at >= start, Callback.due_at < end)
-    )
-    return int(db.session.scalar(query) or 0)
-
-
-def count_callbacks_overdue(now: datetime) -> int:
-    """Callbacks still to make whose window (or due time) has passed (Callback.is_overdue, in SQL)."""
-    from caseapp.callbacks.models import OPEN_STATUSES, Callback
-
-    window = sa.func.coalesce(Callback.window_minutes, 0) * 60
-    query = (
-        sa.select(sa.func.count())
-        .select_from(Callback)
-        .where(
-            Callback.status.in_(OPEN_STATUSES),
-            Callback.due_at < now,
-            seconds_between(sa.literal(now, UTCDateTime()), Callback.due_at) > window,
-        )
-    )
-    return int(db.session.scalar(query) or 0)

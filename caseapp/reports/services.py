@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
 from caseapp.reference import Channel, Direction, Labelled, Pathway, Relationship, RiskLevel, Substance
 from caseapp.reports import queries
 from caseapp.reports.formatting import CsvTable
-from caseapp.reports.params import HOUR, Bucket, Dimension, Filters, Period, bucket_start, bucket_starts
+from caseapp.reports.params import Bucket, Dimension, Filters, Period, bucket_start, bucket_starts
 from caseapp.timeutil import local_day_bounds, local_zone, now_utc, to_local
 
 #: the enum each dimension's keys come from (advisor keys are user ids)
@@ -112,13 +112,13 @@ class VolumeSeries:
     def load(cls, period: Period, bucket: Bucket, dimension: Dimension | None, filters: Filters) -> VolumeSeries:
         counts: dict[Any, list[int]] = {}
         rows = queries.volume(period, bucket, dimension, filters)
-        if bucket == Bucket.HOUR:  # keys are whole UTC hours: a bucket's position is arithmetic
-            first, size = period.first_hour, period.hours
+        if bucket == Bucket.HOUR:  # keys are whole UTC hours since the epoch: a bucket's position is arithmetic
+            first, size = int(period.first_hour.timestamp()) // 3600, period.hours
             for value, key, calls in rows:
                 column = counts.get(key)
                 if column is None:
                     column = counts[key] = [0] * size
-                index = (value - first) // HOUR
+                index = value - first
                 if 0 <= index < size:
                     column[index] = calls
             return cls(period, bucket, counts)
@@ -288,22 +288,15 @@ def today(now: datetime | None = None) -> dict[str, Any]:
     now = now or now_utc()
     day = to_local(now).date()
     start, _ = local_day_bounds(day)
-    strip: dict[str, Any] = {
+    counts = queries.today_counts(start, now)
+    return {
         "timezone": zone_name(),
         "date": day.isoformat(),
         "as_of": iso_local(now),
-        "calls": queries.count_calls_between(start, now + timedelta(seconds=1)),
-        "on_shift": queries.count_on_shift(),
-    }
-    strip.update(callbacks_strip(now))
-    return strip
-
-
-def callbacks_strip(now: datetime) -> dict[str, int]:
-    """Callbacks still to make that fall due in the next hour, and those overdue now."""
-    return {
-        "callbacks_due_next_hour": queries.count_callbacks_due(now, now + timedelta(hours=1)),
-        "callbacks_overdue": queries.count_callbacks_overdue(now),
+        "calls": counts.calls,
+        "on_shift": counts.on_shift,
+        "callbacks_due_next_hour": counts.callbacks_due_next_hour,
+        "callbacks_overdue": counts.callbacks_overdue,
     }
 
 

@@ -140,3 +140,23 @@ def test_advisor_breakdown_over_whole_days_comes_from_the_day_rollup_and_matches
                     period.last_day,
                     advisor_id,
                 )
+
+
+def test_today_strip_counts_in_embedded_mode(sqlite_app: Flask) -> None:
+    with sqlite_app.app_context(), time_machine.travel(NOW, tick=False):
+        for minutes in (5, 11 * 60):  # today (local midnight is 00:00 GMT)
+            factories.make_call(started_at=NOW - timedelta(minutes=minutes))
+        factories.make_call(started_at=NOW - timedelta(hours=13))  # yesterday 23:00
+        factories.make_shift()
+        factories.make_callback(due_at=NOW + timedelta(minutes=30))
+        factories.make_callback(due_at=NOW + timedelta(hours=2))
+        overdue = factories.make_callback(due_at=NOW + timedelta(hours=1))
+        in_window = factories.make_callback(due_at=NOW + timedelta(hours=1), window_minutes=30)
+        overdue.due_at = NOW - timedelta(minutes=1)
+        in_window.due_at = NOW - timedelta(minutes=29)  # due, but its window runs another minute
+        db.session.flush()
+
+        strip = services.today()
+
+    assert (strip["calls"], strip["on_shift"]) == (2, 1)
+    assert (strip["callbacks_due_next_hour"], strip["callbacks_overdue"]) == (1, 1)
