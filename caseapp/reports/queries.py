@@ -636,7 +636,8 @@ POOL = 0
 def callback_timeliness_groups(period: Period, filters: Filters) -> CallbackGroups:
     """The three groupings of callback_timeliness. PostgreSQL: GROUPING SETS, the counts in one hashed scan and the
     percentiles (percentile_disc: the nearest rank, as the fallback computes it) over the late callbacks only, or
-    from report_callback_days for whole days; SQLite: the portable function, once per grouping."""
+    from report_callback_days and report_late_callbacks for whole days; SQLite: the portable function, once per
+    grouping."""
     if _dialect() == "sqlite":
         total = callback_timeliness(period, None, filters)
         return CallbackGroups(
@@ -737,8 +738,8 @@ def _callback_groups_from_days(period: Period, filters: Filters) -> CallbackGrou
         .where(*where(day), day.booked != 0)
         .group_by(sa.func.grouping_sets(sa.text("()"), sa.tuple_(day.assignee_id), sa.tuple_(day.due_date)))
     )
-    # one query per grouping, not GROUPING SETS: each reads its own index in lateness order, so the sorts inside
-    # percentile_disc find their input already sorted
+    # one query per grouping, not GROUPING SETS: by day and by advisor each read their own index in lateness order,
+    # so the sort inside percentile_disc gets presorted input (the total sorts the period's rows once)
     late = LateCallback
     no_day, no_advisor = sa.cast(sa.null(), sa.Date), sa.cast(sa.null(), sa.Integer)
     spreads = sa.union_all(

@@ -32,7 +32,23 @@ def _previous():
 
 
 def _callback_triggers():
+    """3b1f0c9d2e71's triggers on callbacks (the same names are used here)."""
     return [trigger for trigger in _previous().POSTGRES_TRIGGERS if trigger[1] == "callbacks"]
+
+
+def _new_callback_triggers():
+    """The same triggers, the update one watching `id` too: report_late_callbacks is keyed by it."""
+    columns = f"id, {_previous().CALLBACK_COLUMNS}"
+    return [
+        ("report_callbacks_counted", "callbacks", "AFTER INSERT OR DELETE", "report_callbacks_changed"),
+        (
+            "report_callbacks_recounted",
+            "callbacks",
+            f"AFTER UPDATE OF {columns}",
+            "report_callbacks_changed",
+            _previous()._when_changed(columns),
+        ),
+    ]
 
 
 def _old_functions():
@@ -133,10 +149,10 @@ def _drop_callback_triggers(functions: list[str]) -> None:
         op.execute(f"DROP FUNCTION IF EXISTS {function}")
 
 
-def _create_callback_triggers(functions: list[str]) -> None:
+def _create_callback_triggers(functions: list[str], triggers: list[tuple[str, ...]]) -> None:
     for statement in functions:
         op.execute(statement)
-    for trigger in _callback_triggers():
+    for trigger in triggers:
         op.execute(_previous()._create_trigger(*trigger))
 
 
@@ -162,7 +178,7 @@ def upgrade():
         op.create_index(name, 'report_late_callbacks', columns, unique=False, postgresql_include=include)
     if postgres:
         zone = _previous()._zone()
-        _create_callback_triggers(_functions(zone))
+        _create_callback_triggers(_functions(zone), _new_callback_triggers())
         _backfill(zone)
 
 
@@ -182,7 +198,8 @@ def downgrade():
     )
     if postgres:
         zone = _previous()._zone()
-        _create_callback_triggers([s for s in _previous().postgres_functions(zone) if "report_callback" in s])
+        old_functions = [s for s in _previous().postgres_functions(zone) if "FUNCTION report_callback" in s]
+        _create_callback_triggers(old_functions, _callback_triggers())
         op.execute(
             "INSERT INTO report_callback_days (due_date, assignee_id, outcome, lateness_seconds, callbacks) "
             f"SELECT (due_at AT TIME ZONE '{zone}')::date, coalesce(assignee_id, 0), "

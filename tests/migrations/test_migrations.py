@@ -119,10 +119,17 @@ def test_rollup_backfills_on_the_way_up_and_down_give_what_the_raw_rows_say(empt
         callback = factories.make_callback(
             due_at=datetime(2027, 10, 30, 23, 30, tzinfo=UTC), assignee_id=advisor.id, actor=advisor
         )
+        # still to make, and one marked completed with no start time (booked only)
+        factories.make_callback(due_at=datetime(2027, 11, 1, 9, 0, tzinfo=UTC), actor=advisor)
+        unstarted = factories.make_callback(due_at=datetime(2027, 11, 1, 10, 0, tzinfo=UTC), actor=advisor)
         clock.move_to(datetime(2027, 10, 30, 23, 30, 2, 500000, tzinfo=UTC))
         callbacks.record_attempt(callback, outcome=AttemptOutcome.ANSWERED, actor=advisor)
+    db.session.execute(sa.text("UPDATE callbacks SET status = 'completed' WHERE id = :id"), {"id": unstarted.id})
+    expected.assert_report_tables_agree("the triggers")
     wanted = expected.worked_out_tables()
     assert wanted["late_callbacks"][(callback.id,)] == (date(2027, 10, 31), advisor.id, 3)
+    totals = [sum(column) for column in zip(*wanted["callback_days"].values(), strict=True)]
+    assert all(totals), f"every outcome column should count something: {totals}"
     db.session.commit()  # let go of the tables: the downgrades below alter them
 
     downgrade(revision="3b1f0c9d2e71")

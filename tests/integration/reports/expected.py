@@ -269,7 +269,7 @@ def nearest_rank(values: list[float], fraction: float) -> int | None:
 
 def callback_counts(callbacks: Iterable[CallbackRow]) -> dict[str, Any]:
     items = list(callbacks)
-    completed = [c for c in items if c.status == "completed"]
+    completed = [c for c in items if c.status == "completed" and c.started_at is not None]  # others: booked only
     late = [c.lateness for c in completed if c.lateness is not None and c.lateness > 0]
     on_time = len(completed) - len(late)
     return {
