@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Response, current_app, jsonify, stream_with_context
+from flask import Response, current_app, stream_with_context
 from flask_login import current_user
 
 from caseapp.api import api_blueprint, operation
@@ -36,6 +36,13 @@ from caseapp.reports.schemas import (
 api_bp = api_blueprint("reports", "/reports", role=Role.MANAGER)
 
 
+def _plain_json(report: dict[str, Any]) -> Response:
+    """A report that is plain JSON values already, sent as jsonify() would send its schema dump (keys sorted,
+    compact) without the dump (the schema still documents it): dumping a year of the callbacks report's 450 rows
+    took 10 ms, and orjson writes it faster than the standard library."""
+    return Response(orjson.dumps(report, option=orjson.OPT_SORT_KEYS), mimetype="application/json")
+
+
 @operation(
     api_bp,
     "/volume",
@@ -61,9 +68,7 @@ def volume(query: dict[str, Any]) -> Response:
     response=HeatmapReportSchema,
 )
 def heatmap(query: dict[str, Any]) -> Response:
-    # plain JSON values already, sent as jsonify() would send the dump (the schema still documents them): dumping
-    # the 168 rows took half a millisecond
-    return jsonify(services.heatmap(query["period"], query["filters"]))
+    return _plain_json(services.heatmap(query["period"], query["filters"]))
 
 
 @operation(
@@ -74,8 +79,7 @@ def heatmap(query: dict[str, Any]) -> Response:
     response=BreakdownReportSchema,
 )
 def breakdown(query: dict[str, Any]) -> Response:
-    # plain JSON values already, like the heatmap's
-    return jsonify(services.breakdown(query["period"], query["by"], query["filters"]))
+    return _plain_json(services.breakdown(query["period"], query["by"], query["filters"]))
 
 
 @operation(
@@ -86,8 +90,7 @@ def breakdown(query: dict[str, Any]) -> Response:
     response=FunnelReportSchema,
 )
 def funnel(query: dict[str, Any]) -> Response:
-    # plain JSON values already, like the heatmap's
-    return jsonify(services.funnel(query["period"], query["filters"]))
+    return _plain_json(services.funnel(query["period"], query["filters"]))
 
 
 @operation(
@@ -98,8 +101,7 @@ def funnel(query: dict[str, Any]) -> Response:
     response=CallbacksReportSchema,
 )
 def callbacks(query: dict[str, Any]) -> Response:
-    # plain JSON values already, like the heatmap's: dumping a year's 450 rows took 10 ms
-    return jsonify(services.callbacks(query["period"], query["filters"]))
+    return _plain_json(services.callbacks(query["period"], query["filters"]))
 
 
 @operation(
