@@ -94,6 +94,10 @@ class CallDay(Base):
         return f"<CallDay {self.dimension} {self.local_date}>"
 
 
+#: report_callback_days' counts, one column each
+CALLBACK_DAY_COUNTS = ("booked", "on_time", "late", "missed", "unreachable", "cancelled", "still_open")
+
+
 class CallbackDay(Base):
     """Callbacks per local day they fell due and assignee, by outcome. PostgreSQL only (see the module docstring)."""
 

@@ -42,6 +42,7 @@ from caseapp.extensions import db
 from caseapp.reference import CallbackStatus, CaseStatus, CloseReason
 from caseapp.reports.models import (
     ALL_ADVISORS,
+    CALLBACK_DAY_COUNTS,
     AssessmentDay,
     CallbackDay,
     CallDay,
@@ -722,17 +723,8 @@ def _callback_groups_from_days(period: Period, filters: Filters) -> CallbackGrou
             sa.func.grouping(day.assignee_id, day.due_date).label("level"),
             day.assignee_id.label("advisor"),
             day.due_date.label("day"),
-            *(
-                sa.func.coalesce(sa.func.sum(column), 0).label(name)  # the total of no rows: 0, not null
-                for column, name in (
-                    (day.booked, "booked"),
-                    (day.on_time, "on_time"),
-                    (day.late, "late"),
-                    (day.missed, "missed"),
-                    (day.unreachable, "unreachable"),
-                    (day.cancelled, "cancelled"),
-                    (day.still_open, "still_open"),
-                )
+            *(  # the total of no rows: 0, not null
+                sa.func.coalesce(sa.func.sum(getattr(day, name)), 0).label(name) for name in CALLBACK_DAY_COUNTS
             ),
         )
         .where(*where(day), day.booked != 0)

@@ -305,7 +305,8 @@ def today(now: datetime | None = None) -> dict[str, Any]:
 CALLBACK_GROUPS = ("advisor", "day")
 
 
-def _callback_json(row: queries.CallbackRow) -> dict[str, Any]:
+def callback_json(row: queries.CallbackRow) -> dict[str, Any]:
+    """A callbacks report row's counts, rate and lateness as the API sends them."""
     return {
         "booked": row.booked,
         "completed_on_time": row.completed_on_time,
@@ -332,10 +333,10 @@ def callbacks(period: Period, filters: Filters) -> dict[str, Any]:
         "timezone": zone_name(),
         "from": iso_local(period.start),
         "to": iso_local(period.end),
-        "totals": _callback_json(total),
-        "by_advisor": [{"key": r.key, **_callback_json(r)} for r in by_advisor],
+        "totals": callback_json(total),
+        "by_advisor": [{"key": r.key, **callback_json(r)} for r in by_advisor],
         "by_day": [
-            {"key": day.isoformat(), **_callback_json(days.get(day, empty))}
+            {"key": day.isoformat(), **callback_json(days.get(day, empty))}
             for day in period.buckets(Bucket.DAY)
             if isinstance(day, date)
         ],

@@ -139,15 +139,12 @@ def test_rollup_backfills_on_the_way_up_and_down_give_what_the_raw_rows_say(empt
                 sa.text("SELECT due_date, assignee_id, outcome, lateness_seconds, callbacks FROM report_callback_days")
             )
         )
-    counts: dict[tuple[object, ...], list[int]] = {}
+    counts: expected.Table = {}
     late: list[tuple[object, ...]] = []
     for day, assignee, outcome, lateness, n in per_second:
-        row = counts.setdefault((day, assignee), [0] * len(expected.CALLBACK_COUNTS))
-        column = "still_open" if outcome in ("scheduled", "in_progress", "no_answer") else outcome
-        for i, name in enumerate(expected.CALLBACK_COUNTS):
-            row[i] += n if name in ("booked", column) else 0
+        expected.add_to(counts, (day, assignee), *expected.outcome_counts(outcome, n))
         late += [(day, assignee, lateness)] * (n if outcome == "late" else 0)
-    assert {key: tuple(row) for key, row in counts.items()} == wanted["callback_days"]
+    assert counts == wanted["callback_days"]
     assert sorted(late) == sorted(wanted["late_callbacks"].values())
 
     downgrade(revision="ebdfaa52adec")  # below every report table

@@ -379,7 +379,7 @@ def kept_tables() -> dict[str, Table]:
     }
 
 
-def _add(table: Table, key: tuple[Any, ...], *values: Any) -> None:
+def add_to(table: Table, key: tuple[Any, ...], *values: Any) -> None:
     """Add the values to the key's (a count, or a tuple of sums)."""
     if len(values) == 1:
         table[key] = table.get(key, 0) + values[0]
@@ -390,6 +390,12 @@ def _add(table: Table, key: tuple[Any, ...], *values: Any) -> None:
 
 #: report_callback_days' count columns
 CALLBACK_COUNTS = ("booked", "on_time", "late", "missed", "unreachable", "cancelled", "still_open")
+
+
+def outcome_counts(outcome: str, callbacks: int = 1) -> tuple[int, ...]:
+    """report_callback_days' columns (CALLBACK_COUNTS) for that many callbacks of an outcome (callback_outcome's)."""
+    counted = {"booked", "still_open" if outcome in ("scheduled", "in_progress", "no_answer") else outcome}
+    return tuple(callbacks if name in counted else 0 for name in CALLBACK_COUNTS)
 
 
 def callback_outcome(row: CallbackRow) -> tuple[str, int]:
@@ -434,21 +440,20 @@ def worked_out_tables(postgres: bool = True) -> dict[str, Table]:
             ("relationship", call.relationship),
             ("advisor", str(call.advisor_id)),
         ):
-            _add(tables["call_days"], (dimension, day, value or ""), 1, call.talk)
+            add_to(tables["call_days"], (dimension, day, value or ""), 1, call.talk)
     if not postgres:
         return tables
     for callback in load_callbacks():
         outcome, lateness = callback_outcome(callback)
         day, assignee = local_date(callback.due_at), callback.assignee_id or 0
-        counted = {"booked", outcome, "still_open" if outcome in ("scheduled", "in_progress", "no_answer") else ""}
-        _add(tables["callback_days"], (day, assignee), *(int(name in counted) for name in CALLBACK_COUNTS))
+        add_to(tables["callback_days"], (day, assignee), *outcome_counts(outcome))
         if outcome == "late":
             tables["late_callbacks"][(callback.id,)] = (day, assignee, lateness)
     for case in load_cases():
-        _add(tables["case_days"], (local_date(case.created_at), case.substance or "", case_stage(case)), 1)
+        add_to(tables["case_days"], (local_date(case.created_at), case.substance or "", case_stage(case)), 1)
     for assessment in load_assessments():
         if assessment.supersedes_id is None:
-            _add(tables["assessment_days"], (assessment.advisor_id, local_date(assessment.created_at)), 1)
+            add_to(tables["assessment_days"], (assessment.advisor_id, local_date(assessment.created_at)), 1)
     return tables
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from caseapp.reference import Substance
-from caseapp.reports import queries
+from caseapp.reports import queries, services
 from caseapp.reports.params import Dimension, Filters, Period
 from tests.integration.reports import expected
 
@@ -17,20 +17,7 @@ def _by_key(rows: list[queries.CallbackRow]) -> list[queries.CallbackRow]:
 
 def _counts(row: queries.CallbackRow | None) -> dict[str, Any]:
     """A report row in the shape of expected.callback_counts (no callbacks: the empty row the report shows)."""
-    row = row or queries.CallbackRow(None, 0, 0, 0, 0, 0, 0, 0)
-    completed = row.completed_on_time + row.completed_late
-    return {
-        "booked": row.booked,
-        "completed_on_time": row.completed_on_time,
-        "completed_late": row.completed_late,
-        "missed": row.missed,
-        "unreachable": row.unreachable,
-        "cancelled": row.cancelled,
-        "open": row.still_open,
-        "on_time_rate": round(row.completed_on_time / completed, 4) if completed else None,
-        "lateness_median_seconds": row.lateness_median,
-        "lateness_p90_seconds": row.lateness_p90,
-    }
+    return services.callback_json(row or queries.CallbackRow(None, 0, 0, 0, 0, 0, 0, 0))
 
 
 def assert_callback_reports_agree(period: Period, filters: Filters) -> None:
