@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from caseapp import config as config_module
 from caseapp import extensions
 from caseapp.config import TEMPLATE_FOLDER
 from caseapp.errors import register_error_handlers
+from caseapp.ids import IdConverter
 from caseapp.timeutil import format_countdown, format_local
 
 MIGRATIONS_DIR = str(config_module.PROJECT_ROOT / "migrations")
@@ -17,12 +19,19 @@ MIGRATIONS_DIR = str(config_module.PROJECT_ROOT / "migrations")
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(TEMPLATE_FOLDER))
+    app.url_map.converters["int"] = IdConverter  # every <int:...> in a route is an id the database can hold
     config_module.load(app, config)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
+    from caseapp.api import API_PREFIX
+    from caseapp.inbound import init_inbound
     from caseapp.logs import configure_logging
     from caseapp.security import init_security_headers
 
     configure_logging(app)
+    init_inbound(app, API_PREFIX)
     _init_extensions(app)
     _register_blueprints(app)
     register_error_handlers(app)
@@ -59,6 +68,8 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.calls.views import bp as calls_bp
     from caseapp.cases.api import api_bp as cases_api
     from caseapp.cases.views import bp as cases_bp
+    from caseapp.emergencies.api import api_bp as emergencies_api
+    from caseapp.emergencies.views import bp as emergencies_bp
     from caseapp.health import bp as health_bp
     from caseapp.home import bp as home_bp
     from caseapp.meta_api import api_bp as reference_api
@@ -81,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
         calls_bp,
         cases_bp,
         assessments_bp,
+        emergencies_bp,
         notifications_bp,
         callbacks_bp,
         shifts_bp,
@@ -93,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
         callers_api,
         cases_api,
         assessments_api,
+        emergencies_api,
         notifications_api,
         callbacks_api,
         shifts_api,

@@ -10,10 +10,12 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Blueprint, Response, jsonify, request
+from werkzeug.exceptions import BadRequest as HTTPBadRequest
 
 from caseapp.auth.access import guard_api_blueprint
 from caseapp.auth.models import Role
 from caseapp.errors import AppError, ValidationError
+from caseapp.inbound import JsonTooDeep
 
 API_PREFIX = "/api/v1"
 MAX_PAGE_SIZE = 200
@@ -107,10 +109,23 @@ def load(schema: type[ma.Schema], data: Any, **schema_kwargs: Any) -> dict[str, 
 def _json_body() -> Any:
     if not request.is_json:
         raise BadRequest("Send a JSON object with Content-Type: application/json.")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json()
+    except HTTPBadRequest as exc:  # malformed, not UTF-8, or nested too deeply (caseapp/inbound.py)
+        raise BadRequest(_why_not_json(exc)) from exc
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
     return data
+
+
+def _why_not_json(error: BaseException) -> str:
+    """The message for a body JSON could not read: the depth limit says what it is, anything else is just invalid."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, JsonTooDeep):
+            return str(cause)
+        cause = cause.__cause__ or cause.__context__
+    return "The request body is not valid JSON."
 
 
 def _query_args(schema: type[ma.Schema]) -> dict[str, Any]:

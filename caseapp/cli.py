@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import click
@@ -19,6 +20,7 @@ from caseapp.auth import services as auth_services
 from caseapp.auth.models import Role
 from caseapp.errors import AppError
 from caseapp.extensions import db
+from caseapp.tasks import WORKER_READY
 
 DEMO_ACCOUNTS = [
     # (email, name, role, password) - created by `caseapp dev` only, never in production
@@ -129,16 +131,9 @@ def dev(host: str, port: int) -> None:
         _fail("`caseapp dev` is for a laptop; use `caseapp web`, `worker` and `beat` in production.")
     upgrade()
     ensure_demo_accounts()
-    worker_cmd = [*_celery(), "worker", "--beat", "--loglevel=INFO", "--concurrency=1", "--pool=threads"]
-    worker_process = subprocess.Popen(worker_cmd)
+    worker_process = _start_quiet_worker()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` stops the worker too, like Ctrl-C
-    click.echo("")
-    click.echo(f"  caseapp is running at http://{host}:{port}/")
-    click.echo("  Demo logins (embedded mode only):")
-    for email, _name, role, password in DEMO_ACCOUNTS:
-        click.echo(f"    {role.value:<8} {email:<22} {password}")
-    click.echo("  Press Ctrl-C to stop the web app and the worker.")
-    click.echo("")
+    _print_welcome(host, port)
     try:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its access log prints query strings
         run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
@@ -148,6 +143,39 @@ def dev(host: str, port: int) -> None:
             worker_process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             worker_process.kill()
+
+
+def _start_quiet_worker(ready_timeout: float = 60) -> subprocess.Popen[str]:
+    """A worker with embedded beat whose output is passed through: warnings and caseapp's own one-line events
+    (Celery's banner and its line per task are left out). Returns once the worker is ready, so the URL and the
+    demo logins are the last thing printed."""
+    command = [*_celery(), "--quiet", "worker", "--beat", "--loglevel=INFO", "--concurrency=1", "--pool=threads"]
+    env = {**os.environ, "CASEAPP_LIBRARY_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    ready = threading.Event()
+
+    def relay() -> None:
+        assert process.stdout is not None  # noqa: S101 - piped above
+        for line in process.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            if WORKER_READY in line:
+                ready.set()
+        ready.set()  # the worker stopped: do not wait for it
+
+    threading.Thread(target=relay, name="worker-output", daemon=True).start()
+    ready.wait(ready_timeout)
+    return process
+
+
+def _print_welcome(host: str, port: int) -> None:
+    click.echo("")
+    click.echo(f"  caseapp is running at http://{host}:{port}/")
+    click.echo("  Demo logins (embedded mode only):")
+    for email, _name, role, password in DEMO_ACCOUNTS:
+        click.echo(f"    {role.value:<8} {email:<22} {password}")
+    click.echo("  Press Ctrl-C to stop the web app and the worker.")
+    click.echo("")
 
 
 def _celery() -> list[str]:

@@ -40,6 +40,9 @@ def defaults(env: str) -> dict[str, Any]:
         "PASSWORD_MIN_LENGTH": 12,
         "JSON_LOGS": env == "production",
         "LOG_LEVEL": "INFO",
+        "LIBRARY_LOG_LEVEL": None,  # e.g. WARNING: Celery's own lines hidden, caseapp's kept (`caseapp dev` does)
+        #: larger requests get 413 (the biggest form, a call with 20,000 characters of notes, is about 80 KB)
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the (revocable) session
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -51,6 +54,10 @@ def defaults(env: str) -> dict[str, Any]:
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # Redis down must not lock advisors out
         "RATELIMIT_ENABLED": True,
         "BROKER_VISIBILITY_TIMEOUT_SECONDS": 60 * 60,
+        #: reverse proxies in front of caseapp whose X-Forwarded-For/-Proto/-Host to believe (0 = none: the client
+        #: address is the connection's). Set it to the number of proxies, or everyone shares one rate-limit bucket
+        #: and the audit trail records the proxy's address.
+        "TRUSTED_PROXIES": 0,
         # callbacks, shifts and the reminder pipeline (caseapp/callbacks, caseapp/reminders, workers/schedule.py)
         "REMINDER_LEAD_SECONDS": 10 * 60,  # a reminder goes out this long before a callback is due
         "SCAN_INTERVAL_SECONDS": 30,  # how often beat runs reminders.scan_due and callbacks.escalate
@@ -89,7 +96,20 @@ def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     derive(app.config)
     validate(app.config)
     if app.config["DATABASE_URL"].startswith("sqlite") or not app.config.get("SMTP_URL"):
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        make_private(VAR_DIR)
+
+
+def make_private(directory: Path) -> None:
+    """Embedded mode keeps health data in files (the SQLite database, the broker, emails): only the user running
+    caseapp may read them. The folder is 0700 and its files 0600, including files created later by SQLite, kombu
+    and beat (hence the umask), and files left readable by an earlier version."""
+    os.umask(0o077)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in (directory, *directory.rglob("*")):
+        try:
+            path.chmod(0o700 if path.is_dir() else 0o600)
+        except OSError:  # not ours (e.g. a shared test folder): leave it
+            continue
 
 
 def derive(config: dict[str, Any]) -> None:

@@ -104,6 +104,9 @@ def register_error_handlers(app: Flask) -> None:
         message = error.description or error.name
         if status == 429:  # Flask-Limiter's description is the limit itself ("3 per 1 minute")
             message = "Too many attempts in a short time. Wait a minute, then try again."
+        elif status == 413:
+            limit = request.max_content_length or 0
+            message = f"The request is too large: send at most {limit // 1024:,} KB."
         response = _respond(status, code, message)
         if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]

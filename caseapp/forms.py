@@ -45,7 +45,10 @@ def form_to_payload(
     """Turn submitted form fields into the JSON-like payload `schema` loads, plus errors found on the way.
 
     Lists come from repeated fields (checkboxes), booleans from checkboxes ("on") or yes/no radios, empty text is
-    None, and `local_datetimes` (datetime-local inputs, Europe/London) become RFC 3339 UTC instants.
+    None, and `local_datetimes` (datetime-local inputs, Europe/London) become RFC 3339 UTC instants. A field sent
+    with `<name>__was` (the value the page showed, see the `track` inputs in _macros/inputs.html) is left out when
+    it still has that value: only what the person changed is sent, so a form never overwrites a record with what it
+    merely displayed (a known caller's consents, a colleague's change made meanwhile).
     """
     fields = schema().fields
     payload: dict[str, Any] = {}
@@ -54,29 +57,42 @@ def form_to_payload(
         key = field.data_key or name
         if key in skip or field.dump_only:
             continue
-        if isinstance(field, ma.fields.List):
-            payload[key] = [v for v in form.getlist(key) if v != ""]
-        elif isinstance(field, ma.fields.Boolean):
-            raw = form.get(key, "")
-            if raw:
-                payload[key] = raw.lower() in TRUE_VALUES
-            elif f"{key}__checkbox" in form:  # an unticked checkbox sends nothing; its marker says "asked: no"
-                payload[key] = False
-            elif field.allow_none:
-                payload[key] = None
-        elif key in local_datetimes:
-            raw = (form.get(key) or "").strip()
-            if raw:
-                try:
-                    payload[key] = parse_local_datetime(raw, form.get(f"{key}__fold")).isoformat()
-                except ValueError as exc:
-                    errors[key] = [str(exc)]
-            else:
-                payload[key] = None
-        elif key in form:
-            value = form.get(key, "").strip()
-            payload[key] = value if value != "" else None
+        try:
+            found, value = _read(form, key, field, key in local_datetimes)
+        except ValueError as exc:
+            errors[key] = [str(exc)]
+            continue
+        if found and not (f"{key}__was" in form and value == _shown(form[f"{key}__was"], field)):
+            payload[key] = value
     return payload, errors
+
+
+def _read(form: MultiDict[str, str], key: str, field: ma.fields.Field, local_datetime: bool) -> tuple[bool, Any]:
+    """(whether the form sent the field, its value as JSON would give it)."""
+    if isinstance(field, ma.fields.List):
+        return True, [v for v in form.getlist(key) if v != ""]
+    if isinstance(field, ma.fields.Boolean):
+        raw = form.get(key, "")
+        if raw:
+            return True, raw.lower() in TRUE_VALUES
+        if f"{key}__checkbox" in form:  # an unticked checkbox sends nothing; its marker says "asked: no"
+            return True, False
+        return field.allow_none, None
+    if local_datetime:
+        raw = (form.get(key) or "").strip()
+        return True, parse_local_datetime(raw, form.get(f"{key}__fold")).isoformat() if raw else None
+    if key in form:
+        value = form.get(key, "").strip()
+        return True, value if value != "" else None
+    return False, None
+
+
+def _shown(raw: str, field: ma.fields.Field) -> Any:
+    """A `__was` value as form_to_payload would have read it."""
+    text = raw.strip()
+    if isinstance(field, ma.fields.Boolean):
+        return text.lower() in TRUE_VALUES if text else (None if field.allow_none else False)
+    return text or None
 
 
 def parse_local_datetime(text: str, fold: str | None = None) -> datetime:

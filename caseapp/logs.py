@@ -15,6 +15,8 @@ from werkzeug.wrappers import Response
 
 logger = logging.getLogger("caseapp.requests")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+#: loggers of the libraries a worker runs on (a line per task received and done): LIBRARY_LOG_LEVEL quietens them
+LIBRARY_LOGGERS = ("celery", "kombu", "amqp", "redbeat")
 _STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -45,11 +47,16 @@ def configure_logging(app: Flask) -> None:
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
     root.setLevel(app.config["LOG_LEVEL"])
+    if app.config.get("LIBRARY_LOG_LEVEL"):
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(app.config["LIBRARY_LOG_LEVEL"])
 
     @app.before_request
     def assign_request_id() -> None:
+        # always our own: the audit trail stores it, and a client must not choose what it says
+        g.request_id = uuid.uuid4().hex
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.client_request_id = incoming if _REQUEST_ID.match(incoming) else None
         g.request_started = time.perf_counter()
 
     @app.after_request
@@ -64,6 +71,7 @@ def configure_logging(app: Flask) -> None:
             response.status_code,
             extra={
                 "request_id": g.get("request_id"),
+                "client_request_id": g.get("client_request_id"),
                 "endpoint": request.endpoint,
                 "status": response.status_code,
                 "duration_ms": elapsed_ms,

@@ -7,6 +7,7 @@ from caseapp.callbacks.models import Callback, CallbackAttempt, CaseFlag
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call, CallDraft
 from caseapp.cases.models import Case
+from caseapp.emergencies.models import EmergencyAlert
 from caseapp.notifications.models import Notification
 from caseapp.reminders.models import OutboxMessage
 from caseapp.reports.models import CallDay, CallHour, CaseFacts
@@ -26,6 +27,7 @@ __all__ = [
     "Case",
     "CaseFacts",
     "CaseFlag",
+    "EmergencyAlert",
     "Notification",
     "OutboxMessage",
     "Shift",

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from marshmallow import ValidationError, fields
 
 from caseapp.reference import Labelled
-from caseapp.timeutil import to_local
+from caseapp.timeutil import now_utc, to_local
+
+#: no record of the helpline is older; earlier input is a typo (and far-off years have odd historical offsets)
+EARLIEST_INPUT = datetime(2000, 1, 1, tzinfo=UTC)
+#: how far ahead any input may be (a callback, a report period)
+LATEST_INPUT_AHEAD = timedelta(days=2 * 365)
+OUT_OF_WINDOW = "Give a time from 1 January 2000 up to two years from now."
+
+
+def check_input_window(moment: datetime) -> None:
+    """Refuse an aware instant before EARLIEST_INPUT or more than LATEST_INPUT_AHEAD from now."""
+    if not EARLIEST_INPUT <= moment <= now_utc() + LATEST_INPUT_AHEAD:
+        raise ValidationError(OUT_OF_WINDOW)
+
+
+def check_input_day(day: date) -> None:
+    """The same window for a calendar date."""
+    if not EARLIEST_INPUT.date() <= day <= (now_utc() + LATEST_INPUT_AHEAD).date():
+        raise ValidationError("Give a date from 1 January 2000 up to two years from now.")
 
 
 class AwareDateTime(fields.DateTime):
@@ -23,10 +41,20 @@ class AwareDateTime(fields.DateTime):
         result = super()._deserialize(value, attr, data, **kwargs)
         if result.tzinfo is None or result.utcoffset() is None:
             raise self.make_error("naive")
-        return result
+        check_input_window(result)
+        return result.astimezone(UTC)
 
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else to_local(value).isoformat()
+
+
+class InputDate(fields.Date):
+    """A calendar date (YYYY-MM-DD) inside the input window."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        check_input_day(day)
+        return day
 
 
 class LabelledEnum(fields.Field):

@@ -18,6 +18,10 @@ _PENDING_KEY = "caseapp.pending_tasks"
 _SEND_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
 
 
+#: the line a worker logs once it takes tasks (`caseapp dev` waits for it before it prints the URL)
+WORKER_READY = "worker ready"
+
+
 class TaskName(StrEnum):
     """Every Celery task by its registered name; workers/ registers each one (a test checks)."""
 

@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from caseapp.ids import Id
 from caseapp.reference import (
     ContributingFactor,
     FundingRoute,
@@ -60,8 +61,8 @@ class AssessmentInputSchema(ma.Schema):
     outcome = _text(1000)
     consent_data_processing = fields.Boolean(required=True)
     notes = _text(5000)
-    call_id = fields.Integer(load_default=None, allow_none=True)
-    supersedes_id = fields.Integer(load_default=None, allow_none=True)
+    call_id = Id(load_default=None, allow_none=True)
+    supersedes_id = Id(load_default=None, allow_none=True)
 
     @ma.validates_schema
     def _primary_is_a_substance(self, data: dict[str, Any], **_: Any) -> None:

@@ -1,4 +1,4 @@
-"""Recording assessments: immutable revisions, the case's risk and status, and the immediate-danger alert."""
+"""Recording assessments: immutable revisions, and the case's risk and status (immediate danger also alerts)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from caseapp.auth.models import User
 from caseapp.calls import queries as call_queries
 from caseapp.cases import services as case_services
 from caseapp.cases.models import Case
+from caseapp.emergencies import services as emergencies
 from caseapp.errors import Conflict, ValidationError
 from caseapp.extensions import db
-from caseapp.notifications import services as notifications
 from caseapp.reference import RiskLevel
 from caseapp.timeutil import now_utc
 
@@ -64,26 +64,9 @@ def record_assessment(case: Case, answers: dict[str, Any], *, actor: User) -> As
         detail={"case_id": case.id, "revision": revision, "risk_level": assessment.risk_level.value},
     )
     if assessment.risk_level == RiskLevel.IMMEDIATE_DANGER:
-        _alert_immediate_danger(case, assessment, actor)
+        # usually alerted already, the moment immediate danger was chosen; if not (an API client), now
+        emergencies.raise_alert(case, actor=actor, assessment_id=assessment.id)
     return assessment
-
-
-def _alert_immediate_danger(case: Case, assessment: Assessment, actor: User) -> None:
-    recipients = notifications.managers_to_alert()
-    notifications.notify(
-        recipients,
-        kind="immediate_danger",
-        title=f"Immediate danger on case {case.reference}",
-        link=f"/cases/{case.id}",
-        case_id=case.id,
-    )
-    record_event(
-        "assessment.immediate_danger_alerted",
-        actor_id=actor.id,
-        entity_type="case",
-        entity_id=case.id,
-        detail={"assessment_id": assessment.id, "recipients": len(recipients)},
-    )
 
 
 def record_view(assessment: Assessment, *, actor: User) -> None:

@@ -19,11 +19,15 @@ from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
 from caseapp.cases import queries as case_queries
 from caseapp.cases.models import Case
+from caseapp.emergencies import queries as emergency_queries
+from caseapp.emergencies import services as emergencies
+from caseapp.emergencies import texts as emergency_texts
 from caseapp.errors import AppError, NotFound
 from caseapp.extensions import db
 from caseapp.forms import form_to_payload, merge_errors
+from caseapp.ids import parse_id
 from caseapp.reference import Labelled, RiskLevel
-from caseapp.timeutil import to_local
+from caseapp.timeutil import now_utc, to_local
 
 bp = Blueprint("assessments", __name__)
 guard_blueprint(bp, Role.ADVISOR)
@@ -49,7 +53,15 @@ def _values_from(assessment: Assessment) -> MultiDict[str, Any]:
     return values
 
 
-def _render(case: Case, values: MultiDict[str, Any], errors: dict[str, list[str]], message: str | None = None) -> str:
+def _render(
+    case: Case,
+    values: MultiDict[str, Any],
+    errors: dict[str, list[str]],
+    message: str | None = None,
+    alert_text: str | None = None,
+) -> str:
+    if alert_text is None:
+        alert_text = emergency_texts.describe(emergency_queries.find_latest_alert(case.id, since=_alert_horizon()))
     return render_template(
         "assessments/form.html",
         case=case,
@@ -58,14 +70,30 @@ def _render(case: Case, values: MultiDict[str, Any], errors: dict[str, list[str]
         message=message,
         ref=reference,
         correcting=values.get("supersedes_id"),
+        alert_text=alert_text,
     )
+
+
+def _alert_horizon() -> datetime:
+    """Alerts older than this belong to an earlier emergency (the form shows only the current one)."""
+    return now_utc() - emergencies.REPEAT_WINDOW
+
+
+def _alert_if_in_danger(case: Case) -> emergencies.RaisedAlert | None:
+    """A form sent with "immediate danger" chosen alerts the managers first, whatever else it holds: the alert does
+    not wait for the rest of the form to be right (nor for JavaScript, which sends it on choosing)."""
+    if request.form.get("risk_level") != RiskLevel.IMMEDIATE_DANGER.value:
+        return None
+    raised = emergencies.raise_alert(case, actor=current_user)
+    db.session.commit()
+    return raised
 
 
 @bp.route("/cases/<int:case_id>/assessments/new", methods=["GET", "POST"])
 def new(case_id: int) -> ResponseReturnValue:
     case = case_queries.get_case(case_id)
     if request.method == "GET":
-        corrects = request.args.get("corrects", type=int)
+        corrects = request.args.get("corrects", type=parse_id)
         if corrects:
             previous = queries.get_assessment(corrects)
             if previous.case_id != case.id:
@@ -76,6 +104,7 @@ def new(case_id: int) -> ResponseReturnValue:
         else:
             values = MultiDict({"funding_route": "unknown", "consent_data_processing": ""})
         return _render(case, values, {})
+    raised = _alert_if_in_danger(case)
     payload, errors = form_to_payload(request.form, AssessmentInputSchema, local_datetimes=("last_use_at",))
     message = None
     if not errors:
@@ -87,15 +116,25 @@ def new(case_id: int) -> ResponseReturnValue:
         else:
             db.session.commit()
             if assessment.risk_level == RiskLevel.IMMEDIATE_DANGER:
+                alert = emergency_queries.find_latest_alert(case.id)
                 flash(
-                    "Immediate danger recorded: managers on shift have been alerted. Follow the guidance below.",
-                    "error",
+                    f"Immediate danger recorded. {emergency_texts.describe(alert)} Follow the guidance below.", "error"
                 )
             else:
                 flash(f"Assessment recorded (revision {assessment.revision}).", "info")
             return redirect(url_for("cases.show", case_id=case.id))
     case = case_queries.get_case(case_id)
-    return _render(case, request.form, errors, message), 422
+    alert_text = emergency_texts.describe(raised.alert, is_new=raised.is_new) if raised else None
+    return _render(case, request.form, errors, message, alert_text), 422
+
+
+@bp.post("/cases/<int:case_id>/assessments/alert")
+def alert(case_id: int) -> ResponseReturnValue:
+    """ "Alert the shift manager now" without JavaScript: the form comes back with everything typed, and says whom."""
+    case = case_queries.get_case(case_id)
+    raised = emergencies.raise_alert(case, actor=current_user)
+    db.session.commit()
+    return _render(case, request.form, {}, alert_text=emergency_texts.describe(raised.alert, is_new=raised.is_new))
 
 
 @bp.get("/assessments/<int:assessment_id>")

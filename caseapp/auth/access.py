@@ -77,10 +77,18 @@ def _note_bookkeeping() -> None:
 
 
 def safe_next(target: str | None, default_endpoint: str = "home.index") -> str:
-    """A redirect target from a form or query: only same-site paths; anything else goes to `default_endpoint`."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        if not urlsplit(target).netloc:
-            return target
+    """A redirect target from a form or query: only same-site paths of printable characters (a CR or LF would split
+    the Location header); anything else goes to `default_endpoint`."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+        and len(target) <= 2000
+        and not urlsplit(target).netloc
+    ):
+        return target
     return url_for(default_endpoint)
 
 

@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from caseapp.api import PageQuery
+from caseapp.ids import Id, Version, id_or
 from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus
 from caseapp.reminders.schemas import DeliverySchema
 from caseapp.schemas import AwareDateTime, LabelledEnum
@@ -14,10 +15,10 @@ _WINDOW = validate.Range(0, 720)
 class CallbackCreateSchema(ma.Schema):
     """POST /api/v1/callbacks."""
 
-    case_id = fields.Integer(required=True)
+    case_id = Id(required=True)
     due_at = AwareDateTime(required=True, metadata={"description": "RFC 3339 with offset, e.g. 2026-11-25T19:00Z."})
     window_minutes = fields.Integer(load_default=None, allow_none=True, validate=_WINDOW)
-    assignee_id = fields.Integer(load_default=None, allow_none=True, metadata={"description": "null = the pool"})
+    assignee_id = Id(load_default=None, allow_none=True, metadata={"description": "null = the pool"})
     priority = LabelledEnum(
         CallbackPriority, load_default=None, allow_none=True, metadata={"description": "Default: from the risk."}
     )
@@ -73,11 +74,11 @@ class CallbackDetailSchema(CallbackSchema):
 
 
 class CallbackPatchSchema(ma.Schema):
-    version = fields.Integer(required=True, metadata={"description": "The version you read; 409 if it changed."})
+    version = Version(required=True)
     due_at = AwareDateTime(metadata={"description": "Reschedule."})
     window_minutes = fields.Integer(allow_none=True, validate=_WINDOW)
     override_preferred_times = fields.Boolean()
-    assignee_id = fields.Integer(allow_none=True, metadata={"description": "Reassign; null = the pool."})
+    assignee_id = Id(allow_none=True, metadata={"description": "Reassign; null = the pool."})
     priority = LabelledEnum(CallbackPriority)
     reason = fields.String(allow_none=True, validate=validate.Length(max=500))
     status = LabelledEnum(CallbackStatus, metadata={"description": "in_progress (start it) or cancelled (cancel it)."})
@@ -85,20 +86,20 @@ class CallbackPatchSchema(ma.Schema):
 
 
 class CallbackListQuery(PageQuery):
-    status = fields.List(LabelledEnum(CallbackStatus), load_default=list)
+    status = fields.List(LabelledEnum(CallbackStatus), load_default=list, validate=validate.Length(max=20))
     assignee = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^(me|pool|\d+)$"),
+        validate=id_or("me", "pool"),
         metadata={"description": "`me`, `pool` or a user id"},
     )
     due_before = AwareDateTime(load_default=None, metadata={"description": "Exclusive."})
     due_after = AwareDateTime(load_default=None, metadata={"description": "Inclusive."})
-    case = fields.Integer(load_default=None)
+    case = Id(load_default=None)
 
 
 class AttemptCreateSchema(ma.Schema):
     outcome = LabelledEnum(AttemptOutcome, required=True)
-    call_id = fields.Integer(load_default=None, allow_none=True, metadata={"description": "The call log it produced."})
+    call_id = Id(load_default=None, allow_none=True, metadata={"description": "The call log it produced."})
     notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
     next_due_at = AwareDateTime(
         load_default=None, allow_none=True, metadata={"description": "No answer: reschedule to this time now."}

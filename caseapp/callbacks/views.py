@@ -22,6 +22,7 @@ from caseapp.cases import queries as case_queries
 from caseapp.cases import services as case_services
 from caseapp.errors import AppError, ValidationError
 from caseapp.extensions import db
+from caseapp.ids import parse_id
 from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus
 from caseapp.reminders import queries as reminder_queries
 from caseapp.shifts import queries as shift_queries
@@ -332,7 +333,7 @@ def all_callbacks() -> ResponseReturnValue:
         pool_only=assignee == "pool",
         assignee_id=_int_or_none(assignee),
     ).order_by(Callback.due_at.desc(), Callback.id.desc())
-    page = db.paginate(query, page=args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=args.get("page", 1, type=parse_id), per_page=PER_PAGE, error_out=False)
     _audit_listing(page.items)
     return render_template(
         "callbacks/all.html",

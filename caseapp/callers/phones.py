@@ -58,3 +58,27 @@ def display(e164: str | None) -> str:
     uk = number.country_code == phonenumbers.country_code_for_region(DEFAULT_REGION)
     fmt = phonenumbers.PhoneNumberFormat.NATIONAL if uk else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     return phonenumbers.format_number(number, fmt)
+
+
+#: fewer national digits than this may be a number still being typed (UK numbers have ten, a few have nine)
+_DIGITS_WHEN_COMPLETE = 10
+
+
+def typing_state(raw: str | None) -> str:
+    """What the repeat-caller banner says of a number as typed so far: `withheld`, `valid`, `incomplete` (it may yet
+    become a number) or `invalid` (more digits cannot help, or letters that spell no "withheld")."""
+    if is_withheld(raw):
+        return "withheld"
+    text = (raw or "").strip()
+    if try_normalise(text) is not None:
+        return "valid"
+    if any(ch.isalpha() for ch in text):
+        return "incomplete" if any(word.startswith(text.lower()) for word in WITHHELD if word) else "invalid"
+    try:
+        number = phonenumbers.parse(text, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return "incomplete" if len(text) < 3 else "invalid"
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    too_long = reason in (phonenumbers.ValidationResult.TOO_LONG, phonenumbers.ValidationResult.INVALID_COUNTRY_CODE)
+    national = phonenumbers.national_significant_number(number)
+    return "invalid" if too_long or len(national) >= _DIGITS_WHEN_COMPLETE else "incomplete"

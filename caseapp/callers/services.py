@@ -59,6 +59,7 @@ def find_or_create_caller(e164: str | None, *, actor: User) -> tuple[Caller, boo
     return caller, created
 
 
+CONSENT_FIELDS = ("consent_callback", "consent_voicemail", "consent_sms")
 #: details that may be cleared (set to nothing); the others always have a value
 CLEARABLE_FIELDS = ("name", "preferred_from", "preferred_to", "preferred_times_note", "safe_to_call_notes")
 
@@ -67,19 +68,28 @@ def apply_details(caller: Caller, details: dict[str, Any], *, actor: User, clear
     """Set the given details; None leaves a field unchanged unless the field is named in `clear` (and clearable).
     Returns the names of the fields that changed (audited, values not)."""
     changed = []
+    consents: dict[str, dict[str, bool]] = {}
     for name in DETAIL_FIELDS:
         if name not in details or (details[name] is None and not (name in clear and name in CLEARABLE_FIELDS)):
             continue
         value = details[name]
         if isinstance(value, str):
             value = value.strip() or None
-        if getattr(caller, name) != value:
+        before = getattr(caller, name)
+        if before != value:
             setattr(caller, name, value)
             changed.append(name)
+            if name in CONSENT_FIELDS:
+                consents[name] = {"from": before, "to": value}
     _check_window(caller.preferred_from, caller.preferred_to)
     if changed:
         record_event(
             "caller.updated", actor_id=actor.id, entity_type="caller", entity_id=caller.id, detail={"fields": changed}
+        )
+    if consents:
+        # a consent decides whether we may ring, leave a voicemail or text: each change is its own record
+        record_event(
+            "caller.consent_changed", actor_id=actor.id, entity_type="caller", entity_id=caller.id, detail=consents
         )
     return changed
 

@@ -8,8 +8,9 @@ from marshmallow import fields, validate
 
 from caseapp.api import PageQuery
 from caseapp.callers.schemas import CallerDetailsSchema
+from caseapp.ids import Id, id_or
 from caseapp.reference import CallType, Channel, Direction, ReferralSource
-from caseapp.schemas import AwareDateTime, LabelledEnum
+from caseapp.schemas import AwareDateTime, LabelledEnum, check_input_day, check_input_window
 from caseapp.timeutil import local_day_bounds
 
 
@@ -24,7 +25,7 @@ class CallCreateSchema(CallerDetailsSchema):
         metadata={"description": "Any format; empty or 'withheld' for a withheld number."},
     )
     caller_name = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=120))
-    case_id = fields.Integer(allow_none=True, load_default=None)
+    case_id = Id(allow_none=True, load_default=None)
     direction = LabelledEnum(Direction, load_default=Direction.INBOUND)
     channel = LabelledEnum(Channel, load_default=Channel.PHONE)
     started_at = AwareDateTime(allow_none=True, load_default=None)
@@ -36,7 +37,7 @@ class CallCreateSchema(CallerDetailsSchema):
     tags = fields.List(
         fields.String(validate=validate.Length(min=1, max=40)), load_default=list, validate=validate.Length(max=20)
     )
-    draft_id = fields.Integer(allow_none=True, load_default=None)
+    draft_id = Id(allow_none=True, load_default=None)
 
     class Meta:
         # the caller's name is `caller_name` here (`name` would be ambiguous on a call): refused as unknown
@@ -83,12 +84,15 @@ class LocalDateOrInstant(fields.Field):
         text = str(value)
         try:
             if len(text) == 10:
-                return local_day_bounds(date.fromisoformat(text))[0]
+                day = date.fromisoformat(text)
+                check_input_day(day)
+                return local_day_bounds(day)[0]
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError as exc:
             raise ma.ValidationError("Use a date (YYYY-MM-DD) or an RFC 3339 time with offset.") from exc
-        if parsed.tzinfo is None:
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
             raise ma.ValidationError("Give the time with its offset or Z.")
+        check_input_window(parsed)
         return parsed.astimezone(UTC)
 
 
@@ -109,10 +113,8 @@ class CallListQuery(PageQuery):
             "description": "Calls started before (exclusive): a local date or an RFC 3339 time.",
         },
     )
-    advisor = fields.String(
-        load_default=None, validate=validate.Regexp(r"^(me|\d+)$"), metadata={"description": "`me` or a user id"}
-    )
-    case = fields.Integer(load_default=None)
+    advisor = fields.String(load_default=None, validate=id_or("me"), metadata={"description": "`me` or a user id"})
+    case = Id(load_default=None)
 
 
 class DraftSchema(ma.Schema):

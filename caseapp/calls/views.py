@@ -16,13 +16,15 @@ from caseapp.auth.models import Role
 from caseapp.callbacks import queries as callback_queries
 from caseapp.callers import queries as caller_queries
 from caseapp.callers import services as caller_services
-from caseapp.callers.phones import is_withheld, try_normalise
+from caseapp.callers.models import Caller
+from caseapp.callers.phones import try_normalise, typing_state
 from caseapp.calls import queries, services
 from caseapp.calls.schemas import CallCreateSchema
 from caseapp.cases import queries as case_queries
 from caseapp.errors import AppError
 from caseapp.extensions import db
 from caseapp.forms import form_to_payload, merge_errors
+from caseapp.ids import as_id, parse_id
 from caseapp.timeutil import now_utc, to_local
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
@@ -30,6 +32,34 @@ guard_blueprint(bp, Role.ADVISOR)
 
 LOCAL_DATETIMES = ("started_at", "ended_at")
 NON_DATA_TYPES = [t for t in reference.CallType if t != reference.CallType.DATA]
+
+
+def caller_form_values(caller: Caller) -> dict[str, str]:
+    """A caller's details on record, as the log-a-call form's fields hold them (its starting point for a known
+    caller; also sent with the repeat-caller banner, so the page can fill them in as the number is typed)."""
+    return {
+        "caller_name": caller.name or "",
+        "relationship": caller.relationship.value,
+        "consent_callback": "true" if caller.consent_callback else "false",
+        "consent_voicemail": "true" if caller.consent_voicemail else "false",
+        "consent_sms": "true" if caller.consent_sms else "false",
+        "safe_to_call_notes": caller.safe_to_call_notes or "",
+    }
+
+
+def _known_caller() -> Caller | None:
+    """The caller the page is opened for (`?case_id=` or a `?phone=` on record), audited as a read."""
+    case_id = as_id(request.args.get("case_id"))
+    if case_id is not None:
+        case = case_queries.get_case(case_id)
+        caller_services.record_view(case.caller, actor=current_user)
+        return case.caller
+    e164 = try_normalise(request.args.get("phone"))
+    if e164 is None:
+        return None
+    caller = caller_queries.find_caller_by_phone(e164)
+    caller_services.lookup_phone_audit(caller, actor=current_user)
+    return caller
 
 
 def _initial_values() -> MultiDict[str, Any]:
@@ -44,7 +74,12 @@ def _initial_values() -> MultiDict[str, Any]:
     for key in ("phone", "case_id"):
         if request.args.get(key):
             values[key] = request.args[key]
-    draft_id = request.args.get("draft", type=int)
+    caller = _known_caller()
+    db.session.commit()
+    if caller is not None:
+        for key, value in caller_form_values(caller).items():
+            values[key] = value  # replaces the default (MultiDict.update would add a second value)
+    draft_id = request.args.get("draft", type=parse_id)
     draft = queries.find_draft(draft_id, current_user.id) if draft_id else None
     if draft is not None:
         for key, value in draft.data.items():
@@ -57,8 +92,8 @@ def _initial_values() -> MultiDict[str, Any]:
 
 
 def _render(values: MultiDict[str, Any], errors: dict[str, list[str]], message: str | None = None) -> str:
-    case_id = values.get("case_id")
-    case = case_queries.get_case(int(case_id)) if case_id and str(case_id).isdigit() else None
+    case_id = as_id(values.get("case_id"))
+    case = case_queries.get_case(case_id) if case_id is not None else None
     draft = queries.latest_draft(current_user.id) if not values.get("draft_id") else None
     return render_template(
         "calls/new.html",
@@ -78,8 +113,11 @@ def new() -> ResponseReturnValue:
         return _render(_initial_values(), {})
     payload, errors = form_to_payload(request.form, CallCreateSchema, local_datetimes=LOCAL_DATETIMES)
     payload["tags"] = [tag.strip() for value in payload.get("tags", []) for tag in value.split(",") if tag.strip()]
+    now = now_utc().isoformat()
+    if payload.get("started_at") is None and not errors.get("started_at"):
+        payload["started_at"] = now  # a form without a start time logs a call that starts and ends now
     if payload.get("ended_at") is None and not errors.get("ended_at"):
-        payload["ended_at"] = now_utc().isoformat()  # logged at the end of the call unless told otherwise
+        payload["ended_at"] = now  # logged at the end of the call unless told otherwise
     if request.form.get("quick_type"):  # one-click non-data call: only type, time and (maybe) number matter
         payload = {key: payload.get(key) for key in ("phone", "started_at", "direction", "channel", "draft_id")}
         payload["call_type"] = request.form["quick_type"]
@@ -108,11 +146,9 @@ def new() -> ResponseReturnValue:
 def lookup() -> ResponseReturnValue:
     """The repeat-caller banner for a number as typed (an HTML fragment the log-a-call page fetches)."""
     raw = request.args.get("phone", "")
-    if is_withheld(raw):
-        return render_template("calls/_banner.html", state="withheld")
-    e164 = try_normalise(raw)
+    state, e164 = typing_state(raw), try_normalise(raw)
     if e164 is None:
-        return render_template("calls/_banner.html", state="incomplete")
+        return render_template("calls/_banner.html", state=state)
     caller = caller_queries.find_caller_by_phone(e164)
     caller_services.lookup_phone_audit(caller, actor=current_user)
     db.session.commit()
@@ -123,6 +159,7 @@ def lookup() -> ResponseReturnValue:
         "calls/_banner.html",
         state="known",
         caller=caller,
+        on_record=caller_form_values(caller),
         case=case,
         callbacks=callback_queries.open_callbacks_for_case(case.id) if case else [],
         calls=queries.recent_calls_for_caller(caller.id),

@@ -5,6 +5,7 @@ from marshmallow import fields, validate
 
 from caseapp.api import PageQuery
 from caseapp.callers.schemas import CallerSchema
+from caseapp.ids import Id, Version, id_or
 from caseapp.reference import CaseStatus, CloseReason, RiskLevel
 from caseapp.schemas import AwareDateTime, LabelledEnum
 
@@ -25,17 +26,17 @@ class CaseSchema(ma.Schema):
 
 
 class CasePatchSchema(ma.Schema):
-    version = fields.Integer(required=True, metadata={"description": "The version you read; 409 if it changed."})
+    version = Version(required=True)
     status = LabelledEnum(CaseStatus)
     close_reason = LabelledEnum(CloseReason, allow_none=True)
-    assigned_advisor_id = fields.Integer(allow_none=True)
+    assigned_advisor_id = Id(allow_none=True)
     risk_level = LabelledEnum(RiskLevel)
 
 
 class CaseListQuery(PageQuery):
-    status = fields.List(LabelledEnum(CaseStatus), load_default=list)
-    advisor = fields.String(load_default=None, validate=validate.Regexp(r"^(me|\d+)$"))
-    risk = fields.List(LabelledEnum(RiskLevel), load_default=list)
+    status = fields.List(LabelledEnum(CaseStatus), load_default=list, validate=validate.Length(max=20))
+    advisor = fields.String(load_default=None, validate=id_or("me"))
+    risk = fields.List(LabelledEnum(RiskLevel), load_default=list, validate=validate.Length(max=20))
     open = fields.Boolean(load_default=False)
 
 

@@ -23,9 +23,12 @@ from caseapp.cases import queries, services
 from caseapp.cases.models import Case
 from caseapp.cases.schemas import CasePatchSchema
 from caseapp.cases.timeline import build_timeline
+from caseapp.emergencies import queries as emergency_queries
+from caseapp.emergencies import texts as emergency_texts
 from caseapp.errors import AppError
 from caseapp.extensions import db
 from caseapp.forms import form_to_payload
+from caseapp.ids import parse_id
 
 bp = Blueprint("cases", __name__)
 guard_blueprint(bp, Role.ADVISOR)
@@ -40,6 +43,10 @@ def _render_case(
     values: MultiDict[str, Any] | None = None,
     message: str | None = None,
 ) -> str:
+    """The case page; every rendering shows the caller's details, so every rendering is an audited view (also the
+    re-rendering after a refused change)."""
+    services.record_view(case, actor=current_user)
+    db.session.commit()
     caller = case.caller
     caller_values: MultiDict[str, Any] = MultiDict(
         {
@@ -67,6 +74,7 @@ def _render_case(
         chosen[form] = values
     return render_template(
         "cases/show.html",
+        alert_text=emergency_texts.describe(emergency_queries.find_latest_alert(case.id)),
         callbacks=callback_queries.callbacks_for_case(case.id),
         flags=callback_queries.open_flags_for_case(case.id),
         case=case,
@@ -82,10 +90,7 @@ def _render_case(
 
 @bp.get("/cases/<int:case_id>")
 def show(case_id: int) -> ResponseReturnValue:
-    case = queries.get_case(case_id)
-    services.record_view(case, actor=current_user)
-    db.session.commit()
-    return _render_case(case)
+    return _render_case(queries.get_case(case_id))
 
 
 @bp.post("/cases/<int:case_id>/update")
@@ -144,7 +149,7 @@ def mine() -> ResponseReturnValue:
     query = queries.select_cases(advisor_id=current_user.id, open_only=True).order_by(
         Case.updated_at.desc(), Case.id.desc()
     )
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=request.args.get("page", 1, type=parse_id), per_page=PER_PAGE, error_out=False)
     _audit_listing(page.items)
     return render_template("cases/list.html", page=page, title="My cases", endpoint="cases.mine", filters={})
 
@@ -154,10 +159,10 @@ def mine() -> ResponseReturnValue:
 def all_open() -> ResponseReturnValue:
     statuses = [s for s in reference.CaseStatus if s.value in request.args.getlist("status")]
     risks = [r for r in reference.RiskLevel if r.value in request.args.getlist("risk")]
-    advisor_id = request.args.get("advisor", type=int)
+    advisor_id = request.args.get("advisor", type=parse_id)
     query = queries.select_cases(statuses=statuses, risk_levels=risks, advisor_id=advisor_id, open_only=True)
     query = query.order_by(Case.updated_at.desc(), Case.id.desc())
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=request.args.get("page", 1, type=parse_id), per_page=PER_PAGE, error_out=False)
     _audit_listing(page.items)
     filters = {"status": [s.value for s in statuses], "risk": [r.value for r in risks], "advisor": advisor_id}
     return render_template(
@@ -177,7 +182,7 @@ def search() -> ResponseReturnValue:
     page = None
     if text:
         query = queries.select_case_search(text, try_normalise(text) if any(c.isdigit() for c in text) else None)
-        page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+        page = db.paginate(query, page=request.args.get("page", 1, type=parse_id), per_page=PER_PAGE, error_out=False)
         _audit_listing(page.items, action="case.searched", even_if_empty=True)
     return render_template("cases/search.html", q=text, page=page)
 

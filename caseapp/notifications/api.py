@@ -6,16 +6,19 @@ from typing import Any
 
 import marshmallow as ma
 from flask_login import current_user
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from caseapp.api import PageQuery, api_blueprint, operation, page_of
 from caseapp.extensions import db
+from caseapp.ids import Id
 from caseapp.notifications import queries, services
 from caseapp.notifications.models import Notification
 from caseapp.pagination import keyset_page
 from caseapp.schemas import AwareDateTime
 
 api_bp = api_blueprint("notifications", "/notifications")
+#: notifications one request may mark read
+MAX_IDS = 1000
 
 
 class NotificationSchema(ma.Schema):
@@ -33,7 +36,12 @@ class NotificationQuery(PageQuery):
 
 
 class MarkReadSchema(ma.Schema):
-    ids = fields.List(fields.Integer(), load_default=None, metadata={"description": "Omit to mark all read."})
+    ids = fields.List(
+        Id(),
+        load_default=None,
+        validate=validate.Length(max=MAX_IDS),
+        metadata={"description": "Omit to mark all read."},
+    )
 
 
 class MarkedSchema(ma.Schema):

@@ -11,6 +11,7 @@ from flask_login import current_user
 from caseapp.auth.access import guard_blueprint, safe_next
 from caseapp.auth.models import Role
 from caseapp.extensions import db
+from caseapp.ids import parse_id
 from caseapp.notifications import queries, services
 from caseapp.notifications.models import Notification
 
@@ -21,7 +22,7 @@ guard_blueprint(bp, Role.ADVISOR)
 @bp.get("/")
 def list() -> ResponseReturnValue:  # noqa: A001 - endpoint name notifications.list
     query = queries.select_for_user(current_user.id).order_by(Notification.created_at.desc(), Notification.id.desc())
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    page = db.paginate(query, page=request.args.get("page", 1, type=parse_id), per_page=50, error_out=False)
     return render_template("notifications/list.html", page=page)
 
 

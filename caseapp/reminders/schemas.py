@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from caseapp.api import PageQuery
+from caseapp.ids import Id
 from caseapp.reminders.models import DeliveryChannel, OutboxKind, OutboxStatus
 from caseapp.schemas import AwareDateTime
 
@@ -30,10 +31,22 @@ class DeliverySchema(ma.Schema):
 
 
 class DeliveryListQuery(PageQuery):
-    status = fields.List(fields.String(validate=validate.OneOf([s.value for s in OutboxStatus])), load_default=list)
-    kind = fields.List(fields.String(validate=validate.OneOf([k.value for k in OutboxKind])), load_default=list)
-    channel = fields.List(fields.String(validate=validate.OneOf([c.value for c in DeliveryChannel])), load_default=list)
-    callback = fields.Integer(load_default=None)
+    status = fields.List(
+        fields.String(validate=validate.OneOf([s.value for s in OutboxStatus])),
+        load_default=list,
+        validate=validate.Length(max=20),
+    )
+    kind = fields.List(
+        fields.String(validate=validate.OneOf([k.value for k in OutboxKind])),
+        load_default=list,
+        validate=validate.Length(max=20),
+    )
+    channel = fields.List(
+        fields.String(validate=validate.OneOf([c.value for c in DeliveryChannel])),
+        load_default=list,
+        validate=validate.Length(max=20),
+    )
+    callback = Id(load_default=None)
 
 
 class DeliverySummarySchema(ma.Schema):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from caseapp.calls.schemas import LocalDateOrInstant
+from caseapp.ids import Id
 from caseapp.reference import Channel, Direction, Substance
-from caseapp.reports.params import MAX_BUCKETS, MAX_DAYS, Bucket, Dimension, Filters, Period
-from caseapp.schemas import LabelledEnum
+from caseapp.reports.params import DEFAULT_DAYS, MAX_BUCKETS, MAX_DAYS, Bucket, Dimension, Filters, Period
+from caseapp.schemas import InputDate, LabelledEnum
+from caseapp.timeutil import now_utc, to_local
 
 _DATE_OR_INSTANT = "A local date (Europe/London midnight) or an RFC 3339 instant."
 
@@ -25,7 +27,7 @@ class ReportQuery(ma.Schema):
     to = LocalDateOrInstant(
         load_default=None, metadata={"description": f"{_DATE_OR_INSTANT} Exclusive. Default: the end of today."}
     )
-    advisor = fields.Integer(load_default=None, validate=validate.Range(min=1), metadata={"description": "A user id."})
+    advisor = Id(load_default=None, metadata={"description": "A user id."})
     channel = LabelledEnum(Channel, load_default=None)
     substance = LabelledEnum(Substance, load_default=None, metadata={"description": "Of the case's assessment."})
     direction = LabelledEnum(Direction, load_default=None)
@@ -204,11 +206,11 @@ class TodaySchema(ma.Schema):
 class DashboardQuery(ma.Schema):
     """The dashboard's form: whole local days (`to` is the last day shown, included), bucket, split and filters."""
 
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(load_default=None, metadata={"description": "The last day, included."})
+    from_ = InputDate(data_key="from", load_default=None)
+    to = InputDate(load_default=None, metadata={"description": "The last day, included."})
     bucket = fields.String(load_default=Bucket.DAY.value, validate=_one_of(Bucket))
     by = fields.String(load_default=None, validate=validate.OneOf(["", *(d.value for d in Dimension)]))
-    advisor = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    advisor = Id(load_default=None)
     channel = LabelledEnum(Channel, load_default=None)
     substance = LabelledEnum(Substance, load_default=None)
     direction = LabelledEnum(Direction, load_default=None)
@@ -219,8 +221,14 @@ class DashboardQuery(ma.Schema):
 
     @ma.validates_schema
     def _sane(self, data: dict[str, Any], **_: Any) -> None:
-        first, last = data.get("from_"), data.get("to")
-        if first and last and last < first:
+        first, last = dashboard_days(data.get("from_"), data.get("to"))
+        if last < first:
             raise ma.ValidationError("The last day must not be before the first.", "to")
-        if first and last and (last - first).days >= MAX_DAYS:
+        if (last - first).days >= MAX_DAYS:
             raise ma.ValidationError(f"Choose at most {MAX_DAYS} days.", "from")
+
+
+def dashboard_days(first: date | None, last: date | None) -> tuple[date, date]:
+    """The dashboard's first and last local day: by default the DEFAULT_DAYS days up to today (or up to `last`)."""
+    last = last or to_local(now_utc()).date()
+    return first or last - timedelta(days=DEFAULT_DAYS - 1), last

@@ -13,9 +13,8 @@ from caseapp import reference
 from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
 from caseapp.reports import charts, queries, services
-from caseapp.reports.params import DEFAULT_DAYS, Bucket, Dimension, Filters, Period
-from caseapp.reports.schemas import DashboardQuery
-from caseapp.timeutil import now_utc, to_local
+from caseapp.reports.params import Bucket, Dimension, Filters, Period
+from caseapp.reports.schemas import DashboardQuery, dashboard_days
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 guard_blueprint(bp, Role.MANAGER)
@@ -60,9 +59,7 @@ def _volume_chart(report: services.VolumeReport, names: dict[Any, str]) -> tuple
 @bp.get("/")
 def dashboard() -> ResponseReturnValue:
     args, errors = _parse()
-    today = to_local(now_utc()).date()
-    last: date = args["to"] or today
-    first: date = args["from_"] or last - timedelta(days=DEFAULT_DAYS - 1)
+    first, last = dashboard_days(args["from_"], args["to"])
     period = Period.of_days(first, last)
     bucket = Bucket(args["bucket"])
     if period.bucket_count(bucket) > 13_000:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
+from caseapp.ids import Id
 from caseapp.schemas import AwareDateTime
 
 
@@ -26,6 +27,4 @@ class MyShiftSchema(ma.Schema):
 
 
 class EndShiftQuery(ma.Schema):
-    user_id = fields.Integer(
-        load_default=None, allow_none=True, metadata={"description": "Managers: end this person's shift."}
-    )
+    user_id = Id(load_default=None, allow_none=True, metadata={"description": "Managers: end this person's shift."})

@@ -10,6 +10,7 @@ from caseapp.auth.access import guard_blueprint, safe_next
 from caseapp.auth.models import Role
 from caseapp.errors import AppError
 from caseapp.extensions import db
+from caseapp.ids import parse_id
 from caseapp.shifts import queries, services
 
 bp = Blueprint("shifts", __name__, url_prefix="/shifts")
@@ -49,4 +50,4 @@ def start() -> ResponseReturnValue:
 
 @bp.post("/end")
 def end() -> ResponseReturnValue:
-    return _act("end", request.form.get("user_id", type=int))
+    return _act("end", request.form.get("user_id", type=parse_id))

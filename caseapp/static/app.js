@@ -32,6 +32,53 @@ function phoneLookup() {
   if (input.value.trim()) lookup();
 }
 
+// Log a call: the caller's details start from what is on record. When the banner finds a known caller, the fields
+// the advisor has not touched take the recorded values, and each field's `__was` follows (the server saves only
+// what differs from it). A consent changed from what is on record is spelled out before the call is logged.
+function callerDetails() {
+  const form = document.getElementById("log-call");
+  const slot = document.getElementById("caller-banner");
+  if (!form || !slot || form.querySelector('input[name="case_id"]')) return;
+  const tracked = [...form.querySelectorAll("input[data-was-for]")];
+  const notice = document.getElementById("consent-changes");
+  const control = (name) => form.querySelector(`[name="${name}"]:not([type="hidden"])`);
+  const read = (el) => (el.type === "checkbox" ? String(el.checked) : el.value);
+  const write = (el, value) => {
+    if (el.type === "checkbox") el.checked = value === "true";
+    else el.value = value;
+  };
+  let fromRecord = tracked.some((was) => was.value !== was.dataset.default);
+  const showChanges = () => {
+    if (!notice) return;
+    const changes = tracked
+      .filter((was) => was.dataset.wasFor.startsWith("consent_"))
+      .filter((was) => read(control(was.dataset.wasFor)) !== was.value)
+      .map((was) => {
+        const label = control(was.dataset.wasFor).closest("label").textContent.trim();
+        return `${label}: ${was.value === "true" ? "agreed → not agreed" : "not agreed → agreed"}`;
+      });
+    notice.hidden = !(fromRecord && changes.length);
+    notice.textContent = changes.length ? `Consent changes to be saved: ${changes.join("; ")}.` : "";
+  };
+  const apply = (record) => {
+    fromRecord = record !== null;
+    for (const was of tracked) {
+      const name = was.dataset.wasFor;
+      const el = control(name);
+      const value = record && name in record ? record[name] : was.dataset.default;
+      if (read(el) === was.value) write(el, value); // untouched: follow what is on record
+      was.value = value;
+    }
+    showChanges();
+  };
+  new MutationObserver(() => {
+    const banner = slot.querySelector("[data-caller]");
+    apply(banner ? JSON.parse(banner.dataset.caller) : null);
+  }).observe(slot, { childList: true });
+  form.addEventListener("change", showChanges);
+  showChanges();
+}
+
 // Log a call: save what is typed every few seconds, so a closed browser loses nothing.
 function autosave() {
   const form = document.querySelector("form[data-autosave]");
@@ -85,16 +132,42 @@ function autosave() {
   setInterval(save, 4000);
 }
 
-// Assessment: choosing "Immediate danger" shows the emergency guidance at once.
+// Assessment: choosing "Immediate danger" shows the emergency guidance and alerts the managers on shift at once,
+// as its own request (the rest of the form may not be finished). The box says they were told only once they were.
 function emergencyGuidance() {
   const slot = document.getElementById("emergency-slot");
   if (!slot) return;
+  const status = document.getElementById("alert-status");
+  const button = document.getElementById("raise-alert");
+  let alerted = false;
+  const raise = async () => {
+    alerted = true;
+    status.textContent = "Alerting the managers on shift…";
+    try {
+      const response = await fetch(button.dataset.alertApi, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      status.textContent = (await response.json()).summary;
+    } catch (error) {
+      alerted = false;
+      status.textContent = "The alert could not be sent. Ring your shift manager now, and press the button to try again.";
+    }
+  };
   const update = () => {
     const chosen = document.querySelector('input[name="risk_level"]:checked');
-    slot.hidden = !(chosen && chosen.value === "immediate_danger");
+    const danger = Boolean(chosen && chosen.value === "immediate_danger");
+    slot.hidden = !danger;
+    if (danger && !alerted) raise();
   };
   document.querySelectorAll('input[name="risk_level"]').forEach((radio) => radio.addEventListener("change", update));
-  update();
+  button.addEventListener("click", (event) => {
+    event.preventDefault();
+    raise();
+  });
+  slot.hidden = !document.querySelector('input[name="risk_level"][value="immediate_danger"]:checked');
 }
 
 function printButtons() {
@@ -103,6 +176,7 @@ function printButtons() {
 
 document.addEventListener("DOMContentLoaded", () => {
   focusErrorSummary();
+  callerDetails();
   phoneLookup();
   autosave();
   emergencyGuidance();

@@ -14,6 +14,7 @@ from caseapp.auth.models import Role
 from caseapp.errors import AppError
 from caseapp.extensions import db
 from caseapp.forms import apply_errors
+from caseapp.ids import parse_id
 from caseapp.users import services
 from caseapp.users.forms import ConfirmForm, CreateUserForm, EditUserForm, ResetPasswordForm
 
@@ -23,7 +24,7 @@ guard_blueprint(bp, Role.ADMIN)
 
 @bp.get("/")
 def list() -> str:  # noqa: A001 - endpoint name users.list
-    page = db.paginate(auth_queries.select_users(), page=request.args.get("page", 1, type=int), per_page=50)
+    page = db.paginate(auth_queries.select_users(), page=request.args.get("page", 1, type=parse_id), per_page=50)
     return render_template("users/list.html", page=page, confirm=ConfirmForm())
 
 

@@ -24,7 +24,9 @@ def test_request_log_omits_the_query_string(sqlite_app: Flask, caplog: pytest.Lo
     assert response.status_code == 200
     [line] = [r for r in caplog.records if r.name == "caseapp.requests"]
     assert line.getMessage() == "GET /login 200"
-    assert line.request_id == "req-12345678"  # type: ignore[attr-defined]
+    # the request id is ours (the audit trail stores it); the client's own is logged beside it, for correlation
+    assert line.request_id == response.headers["X-Request-ID"] != "req-12345678"  # type: ignore[attr-defined]
+    assert line.client_request_id == "req-12345678"  # type: ignore[attr-defined]
     assert line.endpoint == "auth.login"  # type: ignore[attr-defined]
     for record in caplog.records:
         formatted = JsonFormatter().format(record)

@@ -97,4 +97,4 @@ def test_no_audit_event_or_log_line_carries_a_phone_number_name_or_notes(
     for record in caplog.records:
         line = f"{record.getMessage()} {json.dumps(vars(record), default=str)}"
         assert not [s for s in secrets if s.lower() in line.lower()], record.getMessage()
-    assert audit_events("assessment.immediate_danger_alerted")  # the loop did reach every branch
+    assert audit_events("case.emergency_alerted")  # the loop did reach every branch

@@ -181,7 +181,7 @@ def test_immediate_danger_alerts_every_active_manager_and_admin_but_no_advisor(a
     recipients = set(db.session.scalars(sa.select(Notification.user_id).where(Notification.case_id == case.id)))
     assert {manager.user_id, admin.user_id} <= recipients
     assert not recipients & {advisor.user_id, colleague.user_id, away.id}
-    [event] = audit_events("assessment.immediate_danger_alerted", entity_id=str(case.id))
+    [event] = audit_events("case.emergency_alerted", entity_id=str(case.id))
     assert event.detail["assessment_id"] == recorded["id"]
     assert event.detail["recipients"] == len(recipients)
 
@@ -207,7 +207,7 @@ def test_assessment_below_immediate_danger_alerts_nobody(api_as: Callable[..., A
     _record(advisor, case, risk_level=risk)
 
     assert db.session.scalar(sa.select(sa.func.count()).where(Notification.case_id == case.id)) == 0
-    assert audit_events("assessment.immediate_danger_alerted", entity_id=str(case.id)) == []
+    assert audit_events("case.emergency_alerted", entity_id=str(case.id)) == []
 
 
 def test_record_assessment_on_a_closed_case_keeps_it_closed(api: Api) -> None:

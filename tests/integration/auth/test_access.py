@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.routing import IntegerConverter
 
 from caseapp.auth.models import Role
 from caseapp.extensions import db
@@ -140,7 +141,7 @@ def test_every_endpoint_refuses_anonymous_requests_unless_listed_as_public(app: 
             continue
         path = rule.rule
         for name, converter in rule._converters.items():
-            path = re.sub(rf"<[^>]*\b{name}>", "1" if type(converter).__name__ == "IntegerConverter" else "x", path)
+            path = re.sub(rf"<[^>]*\b{name}>", "1" if isinstance(converter, IntegerConverter) else "x", path)
         api = path.startswith("/api/")
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             data = None if api or method == "GET" else {"csrf_token": csrf}
