@@ -339,7 +339,7 @@ def all_callbacks() -> ResponseReturnValue:
         page=page,
         ref=reference,
         filters={"status": [s.value for s in statuses], "assignee": assignee},
-        staff=auth_queries.list_active_staff(),
+        staff_choices=[(str(u.id), u.full_name) for u in auth_queries.list_active_staff()],
         failed=reminder_queries.failed_messages(limit=50),
         outbox=reminder_queries.count_by_status(),
         on_shift=shift_queries.on_shift_users(),
