@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
+from caseapp.audit.services import record_event
 from caseapp.auth.models import Role
+from caseapp.extensions import db
+from tests import factories
 from tests.browser.support import CHOICE_BOXES, make_staff, sign_in, tab_to
 
 
@@ -47,3 +50,52 @@ def test_filter_bar_is_a_short_row_of_checkboxes(live_app, live_url, wide_page, 
     page.wait_for_load_state("load")
     assert f"status={first.get_attribute('value')}" in page.url
     assert page.locator("form.filters input[type=checkbox]").first.is_checked()
+
+
+def test_audit_trail_fits_1280_with_timestamps_on_one_line(live_app, live_url, wide_page, screenshot_dir: Path):
+    page = wide_page
+    email = make_staff(live_app, Role.ADMIN, "Ada Audit")
+    with live_app.app_context():
+        actor = factories.make_user(role=Role.MANAGER, full_name="Maximilian Montgomery-Fotheringham")
+        case = factories.make_case(factories.make_caller(consent_callback=True), actor=actor)
+        factories.make_call(case, actor=actor)
+        factories.make_callback(case, actor=actor)
+        wide = [
+            record_event("case.listed", actor_id=actor.id, entity_type="case", detail={"ids": list(range(1, 201))}),
+            record_event(
+                "assessment.immediate_danger_alerted",
+                actor_id=None,
+                entity_type="case",
+                entity_id=case.id,
+                detail={"assessment_id": 123456789012, "recipients": 12},
+            ),
+            record_event(
+                "reminder.failed",
+                actor_id=None,
+                entity_type="callback",
+                entity_id=123456789012345678,
+                detail={"outbox_id": 987654321, "kind": "due_soon", "channel": "email", "error": "x" * 120},
+            ),
+        ]
+        for event in wide:
+            event.ip = "2001:0db8:85a3:0000:0000:8a2e:0370:7334"
+            event.request_id = "0f3c2a9e6b7d4c1a8e5f2b3c4d5e6f70"
+        db.session.commit()
+    sign_in(page, live_url, email)
+
+    page.goto(f"{live_url}/admin/audit/")
+    page.screenshot(path=str(screenshot_dir / "audit-trail.png"))
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    times = page.evaluate(
+        """[...document.querySelectorAll('table.audit td.when')].map((cell) => {
+             const time = cell.querySelector('time').getBoundingClientRect();
+             const box = cell.getBoundingClientRect();
+             return {lines: time.height / parseFloat(getComputedStyle(cell).lineHeight), right: time.right,
+                     cellRight: box.right - parseFloat(getComputedStyle(cell).paddingRight)};
+           })"""
+    )
+    assert len(times) >= 5
+    for time in times:
+        assert time["lines"] < 1.5, time  # one line each (was four)
+        assert time["right"] <= time["cellRight"] + 0.5, time  # and inside its column
