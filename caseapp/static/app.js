@@ -114,6 +114,23 @@ function emergencyGuidance() {
   update();
 }
 
+// The Admin menu in the top bar is a <details>: close it on Escape or a click outside it.
+function navMenus() {
+  const menus = document.querySelectorAll("details.nav-menu");
+  if (!menus.length) return;
+  document.addEventListener("click", (event) => {
+    menus.forEach((menu) => { if (menu.open && !menu.contains(event.target)) menu.open = false; });
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    menus.forEach((menu) => {
+      if (!menu.open) return;
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    });
+  });
+}
+
 function printButtons() {
   document.querySelectorAll("[data-print]").forEach((button) => button.addEventListener("click", () => window.print()));
 }
@@ -124,6 +141,7 @@ document.addEventListener("DOMContentLoaded", () => {
   phoneLookup();
   autosave();
   emergencyGuidance();
+  navMenus();
   printButtons();
 });
 

@@ -99,3 +99,45 @@ def test_audit_trail_fits_1280_with_timestamps_on_one_line(live_app, live_url, w
     for time in times:
         assert time["lines"] < 1.5, time  # one line each (was four)
         assert time["right"] <= time["cellRight"] + 0.5, time  # and inside its column
+
+
+TOP_BAR_ITEMS = "nav > a, nav > details > summary, .quick-search input, .bell, .who a, .who button, .brand"
+NAV_LINE = """(selector) => {
+  const bar = document.querySelector('.topbar');
+  const tops = [...bar.querySelectorAll(selector)].map((el) => Math.round(el.getBoundingClientRect().top));
+  return {height: bar.getBoundingClientRect().height, tops, scrollWidth: document.documentElement.scrollWidth};
+}"""
+
+
+def test_top_bar_is_one_line_at_1280_for_every_role(live_app, live_url, browser, screenshot_dir: Path):
+    heights = {}
+    for role in (Role.ADVISOR, Role.MANAGER, Role.ADMIN):
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
+        page = context.new_page()
+        sign_in(page, live_url, make_staff(live_app, role, "Maximilian Montgomery-Fotheringham"))
+        page.goto(f"{live_url}/cases/mine")
+        page.locator(".topbar").screenshot(path=str(screenshot_dir / f"topbar-{role.value}.png"))
+        line = page.evaluate(NAV_LINE, TOP_BAR_ITEMS)
+        context.close()
+        heights[role] = line["height"]
+        assert line["scrollWidth"] <= 1280, role
+        assert max(line["tops"]) - min(line["tops"]) <= 12, (role, line)  # everything on the same line
+    assert heights[Role.ADMIN] == heights[Role.MANAGER] == heights[Role.ADVISOR]  # the advisor's bar is one line
+    assert heights[Role.ADMIN] < 60
+
+
+def test_admin_menu_opens_and_is_followed_with_the_keyboard(live_app, live_url, wide_page):
+    page = wide_page
+    sign_in(page, live_url, make_staff(live_app, Role.ADMIN, "Kim Keys"))
+    menu = page.locator("details.nav-menu")
+    assert not page.locator(".nav-menu .menu a", has_text="Audit trail").is_visible()
+
+    tab_to(page, "el.tagName === 'SUMMARY'")
+    page.keyboard.press("Enter")
+    assert page.locator(".nav-menu .menu a", has_text="Audit trail").is_visible()
+    page.keyboard.press("Escape")
+    assert menu.get_attribute("open") is None
+    page.keyboard.press("Enter")
+    tab_to(page, "el.textContent.trim() === 'Audit trail'")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_url}/admin/audit/")
