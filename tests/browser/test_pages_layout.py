@@ -1,4 +1,4 @@
-"""Managers' and admins' pages at 1,280 x 800 in real Chromium: the filter bars, the top bar, the audit trail."""
+"""Pages at 1,280 x 800 in real Chromium: the filter bars, the top bar, the audit trail, long notes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from caseapp.audit.services import record_event
 from caseapp.auth.models import Role
+from caseapp.cases.services import add_note
 from caseapp.extensions import db
 from tests import factories
 from tests.browser.support import CHOICE_BOXES, make_staff, sign_in, tab_to
@@ -141,3 +142,32 @@ def test_admin_menu_opens_and_is_followed_with_the_keyboard(live_app, live_url, 
     tab_to(page, "el.textContent.trim() === 'Audit trail'")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_url}/admin/audit/")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
+def test_a_20000_character_note_is_collapsed_until_asked_for(
+    live_app, live_url, browser, screenshot_dir: Path, javascript: bool
+):
+    with live_app.app_context():
+        advisor = factories.make_user(role=Role.ADVISOR, full_name="Nell Notes")
+        email = advisor.email
+        case = factories.make_case(actor=advisor)
+        add_note(case, ("Long note about the week. " * 800)[:20_000], actor=advisor)
+        case_id = case.id
+        db.session.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, java_script_enabled=javascript)
+    page = context.new_page()
+    sign_in(page, live_url, email)
+    page.goto(f"{live_url}/cases/{case_id}#timeline")
+    entry = page.locator(".entry-note").first
+
+    collapsed = entry.bounding_box()["height"]
+    entry.screenshot(path=str(screenshot_dir / f"long-note-collapsed-{'js' if javascript else 'nojs'}.png"))
+    assert collapsed < 260  # the whole note is about 7,000 px tall at this width
+    entry.get_by_text("Show all (20,000 characters)").click()
+    expanded = entry.bounding_box()["height"]
+    assert expanded > 2000
+    assert not entry.locator(".preview").is_visible()  # the preview gives way to the whole text
+    entry.get_by_text("Show less").click()
+    assert entry.bounding_box()["height"] == collapsed
+    context.close()

@@ -3,7 +3,11 @@ the page in plain English, and long notes collapsed on the timeline."""
 
 from __future__ import annotations
 
+import html
+import re
+
 from caseapp.auth.models import Role
+from caseapp.cases import services as case_services
 from caseapp.extensions import db
 from caseapp.reference import Channel
 from tests import factories
@@ -106,3 +110,30 @@ def test_a_note_longer_than_the_limit_is_refused_on_the_page_too(client, login_a
     page = check_error_summary(html)
     assert page.summary_links == [("#f-body", "Add a note")]
     assert "A note can be up to 20,000 characters; this one has 20,001." in html
+
+
+def _timeline(page: str) -> str:
+    return page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+
+
+def test_a_long_note_is_collapsed_to_a_preview_with_the_whole_text_behind_show_all(client, login_as):
+    advisor = login_as(Role.ADVISOR)
+    case = factories.make_case(actor=advisor)
+    body = "<b>Worried</b> about her son. " + ("Talked through detox options at length. " * 600)
+    body = body[:20_000]
+    case_services.add_note(case, body, actor=advisor)
+    factories.make_call(case, actor=advisor, notes="Line\n" * 30)
+    factories.make_call(case, actor=advisor, notes="A short call note.")
+    db.session.commit()
+
+    timeline = _timeline(_case_page(client, case.id))
+
+    escaped = html.escape(body, quote=False)
+    assert timeline.count(escaped) == 1  # the whole note once, inside the <details>
+    previews = [html.unescape(p) for p in re.findall(r'<p class="notes preview">(.*?)…</p>', timeline, flags=re.S)]
+    (note_preview,) = [p for p in previews if body.startswith(p)]
+    assert 500 <= len(note_preview) <= 600
+    assert "Show all (20,000 characters)" in timeline
+    assert "<b>Worried</b>" not in timeline  # escaped as before
+    assert "Line\n" * 9 + "Line" in previews  # a 30-line call note shows its first ten lines
+    assert '<p class="notes">A short call note.</p>' in timeline  # short text as it was
