@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import url_for
 
 from caseapp.audit import actions, queries
 from caseapp.audit.models import AuditEvent
+from caseapp.timeutil import format_local
 
 #: entity type → (what it is called, the endpoint of its page and that endpoint's argument), when it has a page
 ENTITIES: dict[str, tuple[str, str | None, str | None]] = {
@@ -72,7 +74,20 @@ def _entity(event: AuditEvent, references: dict[int, str], names: dict[int, str]
     return Link(text, url)
 
 
+def _instant(text: str) -> datetime | None:
+    """An RFC 3339 instant as services store them in details (due_at), else None."""
+    if len(text) < 16 or "T" not in text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
 def _shown(value: Any) -> str:
+    if isinstance(value, str) and (instant := _instant(value)) is not None:
+        return format_local(instant, "%d %b %Y %H:%M")
     if value is None:
         return "—"
     if isinstance(value, bool):

@@ -18,6 +18,7 @@ from caseapp.audit.models import AuditEvent
 from caseapp.audit.services import record_event
 from caseapp.auth.models import Role, User
 from caseapp.extensions import db
+from caseapp.timeutil import format_local
 from tests import factories
 
 
@@ -91,6 +92,8 @@ def test_trail_shows_names_labels_and_links_to_what_each_event_is_about(client: 
     role_row = next(row for row in rows if "user.role_changed" in row)
     assert f'<a href="/admin/users/{advisor.id}">Avery Advisor</a>' in role_row.split("</td>", 3)[3]  # the subject
     assert "from:</span> advisor" in role_row
+    booked_row = next(row for row in rows if "callback.booked" in row)
+    assert "due at:</span> " + format_local(callback.due_at, "%d %b %Y %H:%M") in booked_row  # UK time, not ISO
 
 
 def test_trail_names_the_system_and_unknown_sign_ins_instead_of_an_id(client: FlaskClient, admin: User) -> None:
