@@ -16,6 +16,7 @@ from caseapp.auth.access import guard_api_blueprint
 from caseapp.auth.models import Role
 from caseapp.errors import AppError, ValidationError
 from caseapp.inbound import JsonTooDeep
+from caseapp.schemas import plain_messages
 
 API_PREFIX = "/api/v1"
 MAX_PAGE_SIZE = 200
@@ -99,10 +100,12 @@ def schema_instance(schema: type[ma.Schema], many: bool = False) -> ma.Schema:
 
 
 def load(schema: type[ma.Schema], data: Any, **schema_kwargs: Any) -> dict[str, Any]:
+    """Validate `data` with `schema`; errors are raised as a ValidationError whose messages are plain English."""
+    instance = schema(**schema_kwargs) if schema_kwargs else schema_instance(schema)
     try:
-        return dict((schema(**schema_kwargs) if schema_kwargs else schema_instance(schema)).load(data))
+        return dict(instance.load(data))
     except ma.ValidationError as exc:
-        fields = flatten_messages(exc.messages)
+        fields = plain_messages(instance, flatten_messages(exc.messages))
         raise ValidationError("Some fields are missing or not valid.", fields=fields) from exc
 
 

@@ -14,6 +14,8 @@ from werkzeug.routing import IntegerConverter, Map
 
 #: the largest value of a PostgreSQL `integer` (and of every id the app hands out)
 MAX_ID = 2**31 - 1
+ID_MESSAGE = f"Give a record's id: a whole number from 1 to {MAX_ID:,}."
+VERSION_MESSAGE = "Give the version you read: a whole number. Reload the page to get it."
 
 
 class IdConverter(IntegerConverter):
@@ -45,10 +47,10 @@ class Id(fields.Integer):
     """A JSON or query-string id field: a whole number from 1 to MAX_ID, as a number or a string of digits (never
     5.5, which a plain Integer field would quietly truncate to 5)."""
 
-    default_error_messages = {"invalid": "Not a valid id."}  # noqa: RUF012
+    default_error_messages = {"invalid": ID_MESSAGE}  # noqa: RUF012
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(validate=validate.Range(1, MAX_ID, error="Not a valid id."), **kwargs)
+        super().__init__(validate=validate.Range(1, MAX_ID, error=ID_MESSAGE), **kwargs)
 
     def _validated(self, value: Any) -> int:
         whole = isinstance(value, int) and not isinstance(value, bool)
@@ -65,7 +67,7 @@ def id_or(*words: str) -> list[Callable[[str], Any]]:
     def in_range(value: str) -> bool:
         # marshmallow runs every validator, so this one also sees what the pattern refused
         if value not in words and value.isascii() and value.isdigit() and int(value) > MAX_ID:
-            raise ValidationError("Not a valid id.")
+            raise ValidationError(ID_MESSAGE)
         return True
 
     message = "Use " + ", ".join(f"`{w}`" for w in words) + " or an id."
@@ -75,6 +77,9 @@ def id_or(*words: str) -> list[Callable[[str], Any]]:
 class Version(Id):
     """The version of a record a client read (optimistic concurrency): a PATCH with an older one gets 409."""
 
+    default_error_messages = {"invalid": VERSION_MESSAGE}  # noqa: RUF012
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {"description": "The version you read; 409 if it changed."})
         super().__init__(**kwargs)
+        self.validators = [validate.Range(1, MAX_ID, error=VERSION_MESSAGE)]

@@ -20,6 +20,15 @@ class Labelled(StrEnum):
         member.label = label or value.replace("_", " ").capitalize()
         return member
 
+    @property
+    def in_sentence(self) -> str:
+        """The label inside a sentence ("risk high", "by SMS"): its first letter in lower case, unless the first word
+        is an abbreviation (SMS, NHS / local authority, GHB/GBL, PTSD), which stays as written."""
+        first_word = self.label.split(" ", 1)[0]
+        if len(first_word) > 1 and first_word[:2].isupper():
+            return self.label
+        return self.label[:1].lower() + self.label[1:]
+
 
 class Relationship(Labelled):
     SELF = "self", "Self"

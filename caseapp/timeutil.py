@@ -121,11 +121,12 @@ def local_to_utc(naive_local: datetime, fold: int | None = None) -> datetime:
 
 
 def format_local(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
-    """For templates: a UTC instant shown in local time with its zone abbreviation."""
+    """For templates: a UTC instant shown in local time with its zone abbreviation (once: a `fmt` that prints the
+    zone itself with %Z gets nothing added)."""
     if value is None:
         return ""
     local = to_local(value)
-    return f"{local.strftime(fmt)} {local.tzname()}"
+    return local.strftime(fmt) if "%Z" in fmt else f"{local.strftime(fmt)} {local.tzname()}"
 
 
 def format_countdown(seconds: int) -> str:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseapp.db import Base, UTCDateTime
+
+if TYPE_CHECKING:
+    from caseapp.auth.models import User
 
 
 class AuditEvent(Base):
@@ -26,6 +29,9 @@ class AuditEvent(Base):
     ip: Mapped[str | None] = mapped_column(sa.String(45))
     #: small JSON of ids and codes; never names, numbers or notes
     detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    #: who, for the trail page; never loaded by accident (`lazy="raise"`): queries eager-load it
+    actor: Mapped[User | None] = relationship(lazy="raise", viewonly=True)
 
     __table_args__ = (sa.Index("ix_audit_events_entity", "entity_type", "entity_id"),)
 

@@ -36,3 +36,8 @@ def record_event(
 def record_listing(action: str, *, actor_id: int, entity_type: str, ids: list[int]) -> AuditEvent:
     """A page or API answer that showed several records: which ones (ids only) is what the audit keeps."""
     return record_event(action, actor_id=actor_id, entity_type=entity_type, detail={"ids": ids})
+
+
+def record_trail_view(*, actor_id: int, filters: dict[str, Any], page: int) -> AuditEvent:
+    """Reading the audit trail is itself audited: who, and with which filters (ids, codes and dates only)."""
+    return record_event("audit.viewed", actor_id=actor_id, detail={**filters, "page": page})

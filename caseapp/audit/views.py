@@ -1,10 +1,12 @@
-"""Admin page: the audit trail, newest first, filterable."""
+"""Admin page: the audit trail, newest first, filtered by staff member, case, action and dates."""
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_login import current_user
 
-from caseapp.audit import queries
+from caseapp.audit import actions, display, forms, queries, services
+from caseapp.auth import queries as auth_queries
 from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
 from caseapp.extensions import db
@@ -12,16 +14,27 @@ from caseapp.ids import parse_id
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 guard_blueprint(bp, Role.ADMIN)
+PER_PAGE = 100
 
 
 @bp.get("/")
 def list() -> str:  # noqa: A001 - endpoint name audit.list
-    args = request.args
-    actor_id = args.get("actor", type=parse_id)
-    action, entity_type, entity_id = (
-        args.get(name, "").strip() or None for name in ("action", "entity_type", "entity_id")
+    asked = forms.parse(request.args)
+    page_number = request.args.get("page", 1, type=parse_id)
+    services.record_trail_view(actor_id=current_user.id, filters=asked.audit_detail(), page=page_number)
+    db.session.commit()
+    page = None
+    if not asked.no_match:
+        page = db.paginate(queries.select_events(asked.filters), page=page_number, per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "audit/list.html",
+        page=page,
+        rows=display.rows(page.items) if page is not None else [],
+        asked=asked,
+        staff_choices=[
+            (str(u.id), u.full_name if u.is_active else f"{u.full_name} (deactivated)")
+            for u in db.session.scalars(auth_queries.select_users())
+        ],
+        action_groups=actions.grouped(),
+        system=forms.SYSTEM,
     )
-    query = queries.select_events(actor_id=actor_id, action=action, entity_type=entity_type, entity_id=entity_id)
-    page = db.paginate(query, page=args.get("page", 1, type=parse_id), per_page=100)
-    filters = {"actor_id": actor_id, "action": action, "entity_type": entity_type, "entity_id": entity_id}
-    return render_template("audit/list.html", page=page, filters=filters)

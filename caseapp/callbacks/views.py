@@ -50,6 +50,18 @@ def due_from_form(form: MultiDict[str, str], prefix: str = "due") -> tuple[datet
         return None, {"fields": fields, "choices": exc.extra.get("choices", [])}
 
 
+#: a service's field names → the fields the callback pages ask for (a time is typed as a date and a time)
+_PAGE_FIELDS = {"due_at": "due_date", "next_due_at": "due_date", "next_window_minutes": "window_minutes"}
+
+
+def _page_errors(error: AppError) -> dict[str, Any]:
+    """A service's errors keyed by the page's own fields, so each shows under the field it is about."""
+    fields: dict[str, list[str]] = {}
+    for name, messages in error.fields.items():
+        fields.setdefault(_PAGE_FIELDS.get(name, name), []).extend(messages)
+    return {"fields": fields, "choices": error.extra.get("choices", [])}
+
+
 def _int_or_none(value: str | None) -> int | None:
     text = (value or "").strip()
     return int(text) if re.fullmatch(r"-?[0-9]{1,9}", text) else None
@@ -168,8 +180,7 @@ def _apply(callback_id: int, form_name: str, action: Any) -> ResponseReturnValue
     except AppError as exc:
         db.session.rollback()
         callback = queries.get_callback(callback_id)
-        errors = {"fields": exc.fields, "choices": exc.extra.get("choices", [])}
-        return _render_callback(callback, form=form_name, errors=errors, message=exc.message), exc.status
+        return _render_callback(callback, form=form_name, errors=_page_errors(exc), message=exc.message), exc.status
     db.session.commit()
     for warning in done or []:
         flash(warning, "warning")
@@ -276,7 +287,7 @@ def book(case_id: int) -> ResponseReturnValue:
                 )
             except AppError as exc:
                 db.session.rollback()
-                errors, message = {"fields": exc.fields, "choices": exc.extra.get("choices", [])}, exc.message
+                errors, message = _page_errors(exc), exc.message
             else:
                 db.session.commit()
                 flash(f"Callback booked for {to_local(booking.callback.due_at):%a %d %b %H:%M %Z}.", "info")
@@ -340,7 +351,7 @@ def all_callbacks() -> ResponseReturnValue:
         page=page,
         ref=reference,
         filters={"status": [s.value for s in statuses], "assignee": assignee},
-        staff=auth_queries.list_active_staff(),
+        staff_choices=[(str(u.id), u.full_name) for u in auth_queries.list_active_staff()],
         failed=reminder_queries.failed_messages(limit=50),
         outbox=reminder_queries.count_by_status(),
         on_shift=shift_queries.on_shift_users(),

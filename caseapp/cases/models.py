@@ -65,6 +65,10 @@ def parse_reference(text: str) -> tuple[int, int] | None:
     return int(parts[1]), int(parts[2])
 
 
+#: the longest note a page or the API accepts (the note form's maxlength too)
+NOTE_MAX_LENGTH = 20_000
+
+
 class CaseNote(CreatedAtMixin, Base):
     """A free-text note on a case's timeline (never logged, never in reports)."""
 

@@ -5,6 +5,7 @@ from marshmallow import fields, validate
 
 from caseapp.api import PageQuery
 from caseapp.callers.schemas import CallerSchema
+from caseapp.cases.models import NOTE_MAX_LENGTH
 from caseapp.ids import Id, Version, id_or
 from caseapp.reference import CaseStatus, CloseReason, RiskLevel
 from caseapp.schemas import AwareDateTime, LabelledEnum
@@ -41,7 +42,7 @@ class CaseListQuery(PageQuery):
 
 
 class NoteCreateSchema(ma.Schema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=NOTE_MAX_LENGTH))
 
 
 class TimelineEntrySchema(ma.Schema):

@@ -7,7 +7,7 @@ from typing import Any
 from caseapp.audit.services import record_event
 from caseapp.auth.models import Role, User
 from caseapp.callers.models import Caller
-from caseapp.cases.models import Case, CaseNote
+from caseapp.cases.models import NOTE_MAX_LENGTH, Case, CaseNote
 from caseapp.errors import Conflict, ValidationError
 from caseapp.extensions import db
 from caseapp.reference import CaseStatus, CloseReason, RiskLevel
@@ -118,6 +118,9 @@ def add_note(case: Case, body: str, *, actor: User) -> CaseNote:
     text = body.strip()
     if not text:
         raise ValidationError("Write something in the note.", fields={"body": ["Write something in the note."]})
+    if len(text) > NOTE_MAX_LENGTH:
+        message = f"A note can be up to {NOTE_MAX_LENGTH:,} characters; this one has {len(text):,}."
+        raise ValidationError(message, fields={"body": [message]})
     note = CaseNote(case_id=case.id, author_id=actor.id, body=text)
     db.session.add(note)
     db.session.flush()

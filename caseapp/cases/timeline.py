@@ -29,7 +29,7 @@ def build_timeline(case_id: int) -> list[TimelineEntry]:
             c.id,
             c.started_at,
             c.advisor_id,
-            f"{c.call_type.label} ({c.direction.label.lower()}, {c.channel.label.lower()})",
+            f"{c.call_type.label} ({c.direction.in_sentence}, {c.channel.in_sentence})",
             c,
         )
         for c in call_queries.calls_for_case(case_id)
@@ -40,8 +40,8 @@ def build_timeline(case_id: int) -> list[TimelineEntry]:
             a.id,
             a.created_at,
             a.advisor_id,
-            f"Assessment r{a.revision}: {a.primary_substance.label}, risk {a.risk_level.label.lower()}, "
-            f"{a.recommended_pathway.label.lower()}",
+            f"Assessment r{a.revision}: {a.primary_substance.label}, risk {a.risk_level.in_sentence}, "
+            f"{a.recommended_pathway.in_sentence}",
             a,
         )
         for a in assessment_queries.assessments_for_case(case_id)
@@ -55,8 +55,8 @@ def build_timeline(case_id: int) -> list[TimelineEntry]:
             cb.id,
             cb.created_at,
             cb.created_by_id,
-            f"Callback for {format_local(cb.due_at, '%d %b %Y %H:%M')} ({cb.priority.label.lower()} priority): "
-            f"{cb.status.label.lower()}",
+            f"Callback for {format_local(cb.due_at, '%d %b %Y %H:%M')} ({cb.priority.in_sentence} priority): "
+            f"{cb.status.in_sentence}",
             cb,
         )
         for cb in callback_queries.callbacks_for_case(case_id)

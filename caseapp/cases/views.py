@@ -172,7 +172,7 @@ def all_open() -> ResponseReturnValue:
         endpoint="cases.all_open",
         filters=filters,
         ref=reference,
-        staff=auth_queries.list_active_staff(),
+        staff_choices=[(u.id, u.full_name) for u in auth_queries.list_active_staff()],
     )
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from caseapp.errors import NotFound
 from caseapp.extensions import db
 from caseapp.notifications.models import Notification
 
@@ -16,3 +17,13 @@ def select_for_user(user_id: int, *, unread_only: bool = False) -> sa.Select[Not
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     return query
+
+
+def get_for_user(notification_id: int, user_id: int) -> Notification:
+    """One of the user's own notifications (raises NotFound for anyone else's: they are not told it exists)."""
+    notification = db.session.scalar(
+        sa.select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
+    )
+    if notification is None:
+        raise NotFound("No such notification.")
+    return notification

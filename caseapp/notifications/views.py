@@ -26,6 +26,15 @@ def list() -> ResponseReturnValue:  # noqa: A001 - endpoint name notifications.l
     return render_template("notifications/list.html", page=page)
 
 
+@bp.get("/<int:notification_id>/open")
+def open_notification(notification_id: int) -> ResponseReturnValue:
+    """Following a notification marks it read, then goes where it points (same-site paths only)."""
+    notification = queries.get_for_user(notification_id, current_user.id)
+    services.mark_read(current_user.id, [notification.id])
+    db.session.commit()
+    return redirect(safe_next(notification.link, "notifications.list"))
+
+
 @bp.post("/read")
 def mark_read() -> ResponseReturnValue:
     ids = [int(v) for v in request.form.getlist("id") if re.fullmatch(r"[0-9]{1,18}", v)] or None

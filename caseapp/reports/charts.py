@@ -8,7 +8,7 @@ with the same numbers under it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 #: series colours (classes .series-0 .. .series-11 in app.css); more keys than this share .series-other, and "none"
@@ -46,15 +46,29 @@ class Chart:
     legend: list[tuple[str, str]] = field(default_factory=list)
 
 
-def nice_max(value: float) -> float:
-    """A round number at or above `value` for the top of an axis (1, 2, 2.5 or 5 x 10^n)."""
-    if value <= 0:
-        return 1
-    magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude  # pragma: no cover - the loop always returns
+#: the most intervals an axis is split into (so at most six labels)
+MAX_INTERVALS = 5
+
+
+def _round_steps() -> Iterator[int]:
+    """1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, ...: the whole numbers an axis may count in."""
+    yield from (1, 2, 5)
+    magnitude = 10
+    while True:
+        yield from (magnitude, 2 * magnitude, 5 * magnitude // 2, 5 * magnitude)
+        magnitude *= 10
+
+
+def axis_ticks(highest: int) -> list[int]:
+    """The y-axis labels for counts up to `highest`: whole numbers from 0, one round step apart (never a fraction,
+    so never the same label twice), the last at or just above `highest`; nothing to show still gets [0, 1]."""
+    target = max(1, highest)
+
+    def intervals(step: int) -> int:
+        return -(-target // step)  # ceiling division, exact for any size of int
+
+    step = next(step for step in _round_steps() if intervals(step) <= MAX_INTERVALS)
+    return [step * i for i in range(intervals(step) + 1)]
 
 
 def series_class(index: int) -> str:
@@ -78,17 +92,17 @@ def columns(
     left, right, top, bottom = 48, 8, 12, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(stack) for stack in stacks]
-    highest = nice_max(max([*totals, *(p or 0 for p in previous), 1]))
+    ticks = axis_ticks(max([*totals, *(p or 0 for p in previous)], default=0))
+    highest = ticks[-1]
     chart = Chart(width, height)
     n = max(1, len(labels))
     slot = plot_w / n
     bar = max(1.0, slot * 0.8)
     every = label_every or max(1, math.ceil(n / 12))
-    for i in range(5):
-        value = highest * i / 4
-        y = top + plot_h - plot_h * i / 4
+    for tick in ticks:
+        y = top + plot_h - plot_h * tick / highest
         chart.gridlines.append(round(y, 1))
-        chart.labels.append(Label(left - 6, y + 4, f"{value:,.0f}", "end"))
+        chart.labels.append(Label(left - 6, round(y + 4, 1), f"{tick:,}", "end"))
     for index, (label, stack) in enumerate(zip(labels, stacks, strict=True)):
         x = left + index * slot + (slot - bar) / 2
         base = float(top + plot_h)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-import marshmallow as ma
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from caseapp import reference
+from caseapp.api import load
 from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
+from caseapp.errors import ValidationError
 from caseapp.reports import charts, queries, services
 from caseapp.reports.params import Bucket, Dimension, Filters, Period
 from caseapp.reports.schemas import DashboardQuery, dashboard_days
@@ -34,10 +35,9 @@ def duration(seconds: int | None) -> str:
 
 def _parse() -> tuple[dict[str, Any], dict[str, list[str]]]:
     try:
-        return dict(DashboardQuery().load(request.args.to_dict())), {}
-    except ma.ValidationError as exc:
-        errors = {key: list(value) for key, value in exc.messages.items()}  # type: ignore[union-attr]
-        return dict(DashboardQuery().load({})), errors
+        return load(DashboardQuery, request.args.to_dict()), {}
+    except ValidationError as exc:
+        return load(DashboardQuery, {}), exc.fields
 
 
 def _volume_chart(report: services.VolumeReport, names: dict[Any, str]) -> tuple[charts.Chart | None, list[Any]]:

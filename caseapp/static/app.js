@@ -8,6 +8,23 @@ function focusErrorSummary() {
   if (summary) summary.focus();
 }
 
+// Error summaries rendered without a label map (data-field-label): name each field by its label on the page, and
+// turn a link to a field the page does not have into plain text.
+function errorSummaryLabels() {
+  document.querySelectorAll(".error-summary a[data-field-label]").forEach((link) => {
+    const target = document.getElementById(link.getAttribute("href").slice(1));
+    const label = target && (document.querySelector(`label[for="${target.id}"]`) || target.querySelector("legend"));
+    if (!target) {
+      const rest = link.nextSibling;
+      if (rest && rest.nodeType === Node.TEXT_NODE) rest.textContent = rest.textContent.replace(/^:\s*/, "");
+      link.remove();
+    } else if (label) {
+      const optional = label.querySelector(".optional");
+      link.textContent = (optional ? label.textContent.replace(optional.textContent, "") : label.textContent).trim();
+    }
+  });
+}
+
 // Log a call: show the repeat-caller banner as the number is typed (server-rendered, escaped fragment).
 function phoneLookup() {
   const input = document.querySelector("input[data-lookup]");
@@ -170,16 +187,35 @@ function emergencyGuidance() {
   slot.hidden = !document.querySelector('input[name="risk_level"][value="immediate_danger"]:checked');
 }
 
+// The Admin menu in the top bar is a <details>: close it on Escape or a click outside it.
+function navMenus() {
+  const menus = document.querySelectorAll("details.nav-menu");
+  if (!menus.length) return;
+  document.addEventListener("click", (event) => {
+    menus.forEach((menu) => { if (menu.open && !menu.contains(event.target)) menu.open = false; });
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    menus.forEach((menu) => {
+      if (!menu.open) return;
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    });
+  });
+}
+
 function printButtons() {
   document.querySelectorAll("[data-print]").forEach((button) => button.addEventListener("click", () => window.print()));
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  errorSummaryLabels();
   focusErrorSummary();
   callerDetails();
   phoneLookup();
   autosave();
   emergencyGuidance();
+  navMenus();
   printButtons();
 });
 

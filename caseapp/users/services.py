@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from caseapp.audit.services import record_event
+from caseapp.audit.services import record_event, record_listing
 from caseapp.auth import queries as auth_queries
 from caseapp.auth import services as auth_services
 from caseapp.auth.models import Role, User
@@ -106,6 +106,15 @@ def reset_password(user: User, new_password: str, *, actor_id: int | None) -> No
     auth_services.check_new_password(new_password, user.email)
     auth_services.set_password(user, new_password)
     record_event("user.password_reset", actor_id=actor_id, entity_type="user", entity_id=user.id)
+
+
+def record_user_listing(user_ids: list[int], *, actor_id: int) -> None:
+    """The users page shows names, emails and roles: which accounts were shown is audited (ids only)."""
+    record_listing("user.listed", actor_id=actor_id, entity_type="user", ids=user_ids)
+
+
+def record_user_view(user: User, *, actor_id: int) -> None:
+    record_event("user.viewed", actor_id=actor_id, entity_type="user", entity_id=user.id)
 
 
 def _ensure_not_last_admin(user: User, losing: str) -> None:

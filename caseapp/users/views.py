@@ -25,6 +25,8 @@ guard_blueprint(bp, Role.ADMIN)
 @bp.get("/")
 def list() -> str:  # noqa: A001 - endpoint name users.list
     page = db.paginate(auth_queries.select_users(), page=request.args.get("page", 1, type=parse_id), per_page=50)
+    services.record_user_listing([user.id for user in page.items], actor_id=current_user.id)
+    db.session.commit()
     return render_template("users/list.html", page=page, confirm=ConfirmForm())
 
 
@@ -56,6 +58,8 @@ def edit(user_id: int) -> ResponseReturnValue:
     form = EditUserForm(obj=user if request.method == "GET" else None)
     if request.method == "GET":
         form.role.data = user.role.value
+        services.record_user_view(user, actor_id=current_user.id)
+        db.session.commit()
     if form.validate_on_submit():
         try:
             services.rename(user, form.full_name.data or "", actor_id=current_user.id)

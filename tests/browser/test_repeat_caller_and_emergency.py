@@ -25,7 +25,11 @@ def test_known_caller_details_fill_in_and_a_consent_change_is_spelled_out(
     with live_app.app_context():
         advisor = factories.make_user(role=Role.ADVISOR)
         caller = factories.make_caller(
-            phone="07811 505 505", name="Jo", relationship=Relationship.PARENT, consent_callback=True, consent_voicemail=True
+            phone="07811 505 505",
+            name="Jo",
+            relationship=Relationship.PARENT,
+            consent_callback=True,
+            consent_voicemail=True,
         )
         factories.make_case(caller)
         db.session.commit()

@@ -87,3 +87,8 @@ def test_format_local_names_the_zone_in_force() -> None:
     assert format_local(datetime(2027, 7, 1, 11, 0, tzinfo=UTC)) == "01 Jul 2027 12:00 BST"
     assert format_local(datetime(2027, 12, 1, 12, 0, tzinfo=UTC)) == "01 Dec 2027 12:00 GMT"
     assert format_local(None) == ""
+
+
+def test_format_local_names_the_zone_once_when_the_format_prints_it() -> None:
+    assert format_local(datetime(2026, 12, 1, 21, 40, tzinfo=UTC), "%a %d %b %H:%M %Z") == "Tue 01 Dec 21:40 GMT"
+    assert format_local(datetime(2027, 7, 1, 11, 0, tzinfo=UTC), "%H:%M %Z on %a") == "12:00 BST on Thu"

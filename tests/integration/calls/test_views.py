@@ -120,4 +120,5 @@ def test_assessment_form_rerenders_with_errors_and_choices_kept(client, login_as
     assert response.status_code == 422
     assert 'value="ketamine" checked' in page
     assert 'id="f-risk_level"' in page
-    assert "Missing data for required field." in page
+    assert "Choose an answer." in page  # a required choice left empty, in plain English
+    assert "Missing data for required field." not in page

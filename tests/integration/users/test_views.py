@@ -257,8 +257,12 @@ def test_reset_password_refuses_a_common_password_with_422(client: FlaskClient, 
 
 def test_audit_page_lists_user_administration_events(client: FlaskClient, admin: User) -> None:
     _post(client, "/admin/users/new", _create_form())
+    user = queries.find_user_by_email("nina.newcomer@example.org")
+    assert user is not None
 
     page = client.get("/admin/audit/?action=user.").get_data(as_text=True)
 
     assert "user.created" in page
-    assert "Nina" not in page  # the trail holds ids, not names
+    assert f'<a href="/admin/users/{user.id}">Nina Newcomer</a>' in page  # the page shows who, by name
+    (event,) = _events("user.created", user.id)
+    assert event.detail == {"role": "manager"}  # the trail itself holds ids and codes, not names

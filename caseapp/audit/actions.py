@@ -1,0 +1,110 @@
+"""Every audit action code and the words the audit trail shows for it, in one place.
+
+A code is `<area>.<verb>` as `record_event()` stores it; tests/unit/test_audit_actions.py checks that every code
+written anywhere in caseapp/ is listed here.
+"""
+
+from __future__ import annotations
+
+#: area (the part before the dot) → how the action filter names the group
+AREAS: dict[str, str] = {
+    "auth": "Sign-in and accounts",
+    "user": "User administration",
+    "audit": "Audit trail",
+    "case": "Cases",
+    "caller": "Callers",
+    "call": "Calls",
+    "assessment": "Assessments",
+    "callback": "Callbacks",
+    "reminder": "Reminders",
+    "shift": "Shifts",
+    "report": "Reports",
+}
+
+ACTIONS: dict[str, str] = {
+    # sign-in and accounts
+    "auth.login_succeeded": "Signed in",
+    "auth.login_failed": "Sign-in failed",
+    "auth.login_refused_locked": "Sign-in refused: account locked",
+    "auth.locked_out": "Account locked after failed sign-ins",
+    "auth.logout": "Signed out",
+    "auth.password_changed": "Changed their password",
+    "auth.token_created": "API token created",
+    "auth.token_revoked": "API token revoked",
+    # user administration
+    "user.created": "User created",
+    "user.role_changed": "User's role changed",
+    "user.renamed": "User renamed",
+    "user.deactivated": "User deactivated",
+    "user.reactivated": "User reactivated",
+    "user.password_reset": "User's password reset",
+    "user.listed": "Viewed the list of users",
+    "user.viewed": "Viewed a user",
+    # the audit trail itself
+    "audit.viewed": "Viewed the audit trail",
+    # cases
+    "case.opened": "Case opened",
+    "case.viewed": "Viewed a case",
+    "case.listed": "Viewed a list of cases",
+    "case.searched": "Searched cases",
+    "case.updated": "Case changed",
+    "case.note_added": "Note added",
+    "case.flagged": "Case flagged",
+    "case.emergency_alerted": "Managers alerted: immediate danger",
+    "case.flag_cleared": "Case flag cleared",
+    # callers
+    "caller.created": "Caller added",
+    "caller.viewed": "Viewed a caller",
+    "caller.updated": "Caller details changed",
+    "caller.consent_changed": "Caller consent changed",
+    "caller.looked_up": "Looked up a phone number",
+    # calls
+    "call.logged": "Call logged",
+    "call.viewed": "Viewed a call",
+    "call.listed": "Viewed a list of calls",
+    # assessments
+    "assessment.recorded": "Assessment recorded",
+    "assessment.viewed": "Viewed an assessment",
+    "assessment.listed": "Viewed a case's assessments",
+    # callbacks
+    "callback.booked": "Callback booked",
+    "callback.viewed": "Viewed a callback",
+    "callback.listed": "Viewed a list of callbacks",
+    "callback.updated": "Callback changed",
+    "callback.rescheduled": "Callback rescheduled",
+    "callback.reassigned": "Callback reassigned",
+    "callback.claimed": "Callback claimed from the pool",
+    "callback.started": "Callback started (ringing)",
+    "callback.attempt_recorded": "Callback attempt recorded",
+    "callback.cancelled": "Callback cancelled",
+    "callback.pooled": "Callback moved to the pool",
+    "callback.escalated": "Overdue callback escalated to managers",
+    "callback.missed": "Callback missed",
+    # reminders
+    "reminder.sent": "Reminder sent",
+    "reminder.failed": "Reminder could not be delivered",
+    "reminder.requeued": "Reminder sent again",
+    # shifts
+    "shift.started": "Shift started",
+    "shift.ended": "Shift ended",
+    # reports
+    "report.exported": "Report downloaded",
+}
+
+
+def label(code: str) -> str:
+    """The words for an action code; an unknown code (an old row) is shown as it is stored."""
+    return ACTIONS.get(code, code)
+
+
+def area_of(code: str) -> str:
+    return code.partition(".")[0]
+
+
+def grouped() -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(area, its name, [(code, label), ...]) for the action filter, areas in AREAS order, actions by label."""
+    groups = []
+    for area, name in AREAS.items():
+        members = sorted(((code, text) for code, text in ACTIONS.items() if area_of(code) == area), key=lambda m: m[1])
+        groups.append((area, name, members))
+    return groups
