@@ -61,6 +61,11 @@ def build_spec() -> dict[str, Any]:
         if op.response is not None:
             schema: Any = {"type": "array", "items": op.response} if op.many else op.response
             responses[str(op.status)] = {"description": "OK", "content": {"application/json": {"schema": schema}}}
+        elif op.media_type is not None:
+            responses[str(op.status)] = {
+                "description": "OK",
+                "content": {op.media_type: {"schema": {"type": "string"}}},
+            }
         else:
             responses[str(op.status)] = {"description": "OK"}
         operation: dict[str, Any] = {
