@@ -18,7 +18,7 @@ from caseapp.reference import (
     Substance,
     WithdrawalSymptom,
 )
-from caseapp.schemas import AwareDateTime, LabelledEnum
+from caseapp.schemas import AwareDateTime, LabelledEnum, WholeNumber
 
 FORM_VERSION = 1
 #: answers kept as columns (reports and rules use them); everything else goes into `answers`
@@ -39,11 +39,11 @@ class AssessmentInputSchema(ma.Schema):
     route = LabelledEnum(Route, load_default=None, allow_none=True)
     frequency = _text(200)
     amount = _text(200)
-    years_of_use = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 90))
+    years_of_use = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(0, 90))
     tolerance_rising = fields.Boolean(load_default=None, allow_none=True)
     last_use_at = AwareDateTime(load_default=None, allow_none=True)
     withdrawal_symptoms = _many(WithdrawalSymptom)
-    withdrawal_onset_hours = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 24 * 14))
+    withdrawal_onset_hours = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(0, 24 * 14))
     contributing_factors = _many(ContributingFactor)
     health_consequences = _many(HealthConsequence)
     overdose_history = fields.Boolean(load_default=None, allow_none=True)
@@ -60,8 +60,8 @@ class AssessmentInputSchema(ma.Schema):
     outcome = _text(1000)
     consent_data_processing = fields.Boolean(required=True)
     notes = _text(5000)
-    call_id = fields.Integer(load_default=None, allow_none=True)
-    supersedes_id = fields.Integer(load_default=None, allow_none=True)
+    call_id = WholeNumber(load_default=None, allow_none=True)
+    supersedes_id = WholeNumber(load_default=None, allow_none=True)
 
     @ma.validates_schema
     def _primary_is_a_substance(self, data: dict[str, Any], **_: Any) -> None:

@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 from caseapp.api import PageQuery
 from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus
 from caseapp.reminders.schemas import DeliverySchema
-from caseapp.schemas import AwareDateTime, LabelledEnum
+from caseapp.schemas import AwareDateTime, LabelledEnum, WholeNumber
 
 _WINDOW = validate.Range(0, 720)
 
@@ -14,10 +14,10 @@ _WINDOW = validate.Range(0, 720)
 class CallbackCreateSchema(ma.Schema):
     """POST /api/v1/callbacks."""
 
-    case_id = fields.Integer(required=True)
+    case_id = WholeNumber(required=True)
     due_at = AwareDateTime(required=True, metadata={"description": "RFC 3339 with offset, e.g. 2026-11-25T19:00Z."})
-    window_minutes = fields.Integer(load_default=None, allow_none=True, validate=_WINDOW)
-    assignee_id = fields.Integer(load_default=None, allow_none=True, metadata={"description": "null = the pool"})
+    window_minutes = WholeNumber(load_default=None, allow_none=True, validate=_WINDOW)
+    assignee_id = WholeNumber(load_default=None, allow_none=True, metadata={"description": "null = the pool"})
     priority = LabelledEnum(
         CallbackPriority, load_default=None, allow_none=True, metadata={"description": "Default: from the risk."}
     )
@@ -73,11 +73,11 @@ class CallbackDetailSchema(CallbackSchema):
 
 
 class CallbackPatchSchema(ma.Schema):
-    version = fields.Integer(required=True, metadata={"description": "The version you read; 409 if it changed."})
+    version = WholeNumber(required=True, metadata={"description": "The version you read; 409 if it changed."})
     due_at = AwareDateTime(metadata={"description": "Reschedule."})
-    window_minutes = fields.Integer(allow_none=True, validate=_WINDOW)
+    window_minutes = WholeNumber(allow_none=True, validate=_WINDOW)
     override_preferred_times = fields.Boolean()
-    assignee_id = fields.Integer(allow_none=True, metadata={"description": "Reassign; null = the pool."})
+    assignee_id = WholeNumber(allow_none=True, metadata={"description": "Reassign; null = the pool."})
     priority = LabelledEnum(CallbackPriority)
     reason = fields.String(allow_none=True, validate=validate.Length(max=500))
     status = LabelledEnum(CallbackStatus, metadata={"description": "in_progress (start it) or cancelled (cancel it)."})
@@ -98,12 +98,12 @@ class CallbackListQuery(PageQuery):
 
 class AttemptCreateSchema(ma.Schema):
     outcome = LabelledEnum(AttemptOutcome, required=True)
-    call_id = fields.Integer(load_default=None, allow_none=True, metadata={"description": "The call log it produced."})
+    call_id = WholeNumber(load_default=None, allow_none=True, metadata={"description": "The call log it produced."})
     notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
     next_due_at = AwareDateTime(
         load_default=None, allow_none=True, metadata={"description": "No answer: reschedule to this time now."}
     )
-    next_window_minutes = fields.Integer(load_default=None, allow_none=True, validate=_WINDOW)
+    next_window_minutes = WholeNumber(load_default=None, allow_none=True, validate=_WINDOW)
     override_preferred_times = fields.Boolean(load_default=False)
 
 

@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 from caseapp.api import PageQuery
 from caseapp.callers.schemas import CallerSchema
 from caseapp.reference import CaseStatus, CloseReason, RiskLevel
-from caseapp.schemas import AwareDateTime, LabelledEnum
+from caseapp.schemas import AwareDateTime, LabelledEnum, WholeNumber
 
 
 class CaseSchema(ma.Schema):
@@ -25,10 +25,10 @@ class CaseSchema(ma.Schema):
 
 
 class CasePatchSchema(ma.Schema):
-    version = fields.Integer(required=True, metadata={"description": "The version you read; 409 if it changed."})
+    version = WholeNumber(required=True, metadata={"description": "The version you read; 409 if it changed."})
     status = LabelledEnum(CaseStatus)
     close_reason = LabelledEnum(CloseReason, allow_none=True)
-    assigned_advisor_id = fields.Integer(allow_none=True)
+    assigned_advisor_id = WholeNumber(allow_none=True)
     risk_level = LabelledEnum(RiskLevel)
 
 

@@ -13,7 +13,7 @@ from caseapp.extensions import db
 from caseapp.notifications import queries, services
 from caseapp.notifications.models import Notification
 from caseapp.pagination import keyset_page
-from caseapp.schemas import AwareDateTime
+from caseapp.schemas import AwareDateTime, WholeNumber
 
 api_bp = api_blueprint("notifications", "/notifications")
 
@@ -33,7 +33,7 @@ class NotificationQuery(PageQuery):
 
 
 class MarkReadSchema(ma.Schema):
-    ids = fields.List(fields.Integer(), load_default=None, metadata={"description": "Omit to mark all read."})
+    ids = fields.List(WholeNumber(), load_default=None, metadata={"description": "Omit to mark all read."})
 
 
 class MarkedSchema(ma.Schema):
