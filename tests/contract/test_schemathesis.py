@@ -10,7 +10,7 @@ parameters, so they skip the coverage phase. The advisor gets MAX_EXAMPLES fuzze
 and three to each manager-only operation (the documented 403). Seeds are fixed: a run repeats the last one.
 
 Path ids are sometimes those of seeded rows (callers, cases, calls, callbacks, drafts, reminder deliveries), so the
-requests reach real rows as well as missing ones; strings and integers sometimes take EDGES values. The figures
+requests reach real rows as well as missing ones; ids, times and free text sometimes take EDGES values. The figures
 (requests per role and phase; each distinct failure with the last, so smallest, request Hypothesis found for it) go
 to test-artifacts/contract-figures.txt.
 
@@ -45,12 +45,17 @@ CHECKS = (
     "ignored_auth",
     "unsupported_method",
 )
-#: values mixed into generated strings and integers (each drawn now and then): times at the edges of what a date
-#: type holds, a NUL in free text, ids past 32 and 64 bits
-EDGES = {
-    "string": ["9999-12-31", "0001-01-01", "9999-12-31T23:59:59-23:00", "0001-01-01T00:00:00+23:00", "a\u0000b"],
-    "integer": [2**31, -(2**31) - 1, 2**63, -(2**63) - 1],
+#: values mixed now and then into generated parameters: times at the edges of what a date type holds, a NUL in free
+#: text (PostgreSQL refuses it), ids past 32 and 64 bits
+EDGES: dict[str, list[str | int]] = {
+    "times": ["9999-12-31", "0001-01-01", "9999-12-31T23:59:59-23:00", "0001-01-01T00:00:00+23:00"],
+    "text": ["a\u0000b"],
+    "ids": [2**31, -(2**31) - 1, 2**63, -(2**63) - 1],
 }
+TIME_PARAMETERS = ["query.from", "query.to", "query.due_before", "query.due_after"] + [
+    f"body.{name}" for name in ("due_at", "started_at", "ended_at", "next_due_at", "last_use_at")
+]
+TEXT_PARAMETERS = [f"body.{name}" for name in ("body", "notes", "reason", "caller_name", "safe_to_call_notes")]
 #: path parameter → the kind of seeded row whose ids it may take
 SEEDED_KIND = {
     "caller_id": "caller",
@@ -74,9 +79,13 @@ def contract_config(role: Role, token: str) -> schemathesis.Config:
             "generation": {
                 "max-examples": MAX_EXAMPLES,
                 "database": "none",
-                "dictionaries": {kind: {"dictionary": f"edge-{kind}", "probability": 0.1} for kind in EDGES},
+                "dictionaries": {"integer": {"dictionary": "ids", "probability": 0.1}},
             },
-            "dictionaries": {f"edge-{kind}": {"values": values} for kind, values in EDGES.items()},
+            "dictionaries": {name: {"values": values} for name, values in EDGES.items()},
+            "parameters": {
+                **{name: {"dictionary": "times", "probability": 0.2} for name in TIME_PARAMETERS},
+                **{name: {"dictionary": "text", "probability": 0.2} for name in TEXT_PARAMETERS},
+            },
             "phases": {
                 "examples": {"enabled": True},
                 "coverage": {"enabled": manager, "generation": {"mode": "negative"}},
