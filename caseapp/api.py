@@ -38,6 +38,8 @@ class Operation:
     response: type[ma.Schema] | None
     status: int
     many: bool
+    #: the body's media type when it is not the JSON of `response` (text/csv)
+    media_type: str | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -151,8 +153,10 @@ def operation(
     response: type[ma.Schema] | None = None,
     status: int = 200,
     many: bool = False,
+    media_type: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register `view` on `bp`: it receives validated `body=`/`query=` and returns data for `response`."""
+    """Register `view` on `bp`: it receives validated `body=`/`query=` and returns data for `response` (or, with
+    `media_type`, a Response of that type, which the document shows as a string body)."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -170,7 +174,7 @@ def operation(
         bp.add_url_rule(rule, view.__name__, wrapped, methods=[method])
         tag = (bp.url_prefix or "").removeprefix(API_PREFIX).strip("/").split("/")[0] or "general"
         OPERATIONS.append(
-            Operation(f"{bp.url_prefix}{rule}", method, summary, tag, body, query, response, status, many)
+            Operation(f"{bp.url_prefix}{rule}", method, summary, tag, body, query, response, status, many, media_type)
         )
         return wrapped
 

@@ -34,6 +34,12 @@ ERROR_SCHEMA = {
     },
 }
 
+#: gunicorn (`caseapp web`) refuses a request line longer than 4094 bytes before the app sees it, with its own page
+URI_TOO_LONG = {
+    "description": "The URL is too long for the server (over 4094 bytes with the method); its own HTML page.",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
+
 
 @cache
 def build_spec() -> dict[str, Any]:
@@ -57,10 +63,16 @@ def build_spec() -> dict[str, Any]:
             params.append({"in": "query", "schema": op.query})
         responses: dict[str, Any] = {
             "4XX": {"description": "Error", "content": {"application/json": {"schema": "Error"}}},
+            "414": URI_TOO_LONG,
         }
         if op.response is not None:
             schema: Any = {"type": "array", "items": op.response} if op.many else op.response
             responses[str(op.status)] = {"description": "OK", "content": {"application/json": {"schema": schema}}}
+        elif op.media_type is not None:
+            responses[str(op.status)] = {
+                "description": "OK",
+                "content": {op.media_type: {"schema": {"type": "string"}}},
+            }
         else:
             responses[str(op.status)] = {"description": "OK"}
         operation: dict[str, Any] = {

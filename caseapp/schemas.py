@@ -61,6 +61,17 @@ class InputDate(fields.Date):
         return day
 
 
+class WholeNumber(fields.Integer):
+    """An integer in a request: 1.5 is refused where marshmallow's Integer would read it as 1 (a JSON 2 or 2.0, or a
+    form's "2", still reads as 2). Its document entry is `integer`, like Integer's."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        result: int = super()._validated(value)
+        return result
+
+
 class LabelledEnum(fields.Field):
     """A reference-list value in, the enum member out; the error lists what is allowed."""
 
@@ -255,3 +266,13 @@ def _field_at(schema: ma.Schema, path: str) -> fields.Field | None:
 def plain_messages(schema: ma.Schema, messages: dict[str, list[str]]) -> dict[str, list[str]]:
     """Flattened error messages ({"field": [...]}) in plain English."""
     return {key: [plain(m, _field_at(schema, key)) for m in texts] for key, texts in messages.items()}
+
+
+class JsonBoolean(fields.Boolean):
+    """A boolean in a JSON body: true or false only (marshmallow's Boolean also takes 1, 0, "yes", "off" …, which
+    the API document does not allow). Query strings keep fields.Boolean ("?open=true")."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value

@@ -37,7 +37,8 @@ passwords.use_hasher(argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAP
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The folder a test lives in is its marker (unit, integration, worker, browser, migrations→integration)."""
+    """The folder a test lives in is its marker (unit, integration, worker, browser, contract,
+    migrations→integration)."""
     for item in items:
         parts = Path(str(item.fspath)).parts
         folder = parts[parts.index("tests") + 1] if "tests" in parts else ""
@@ -46,6 +47,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             "integration": "integration",
             "workers": "worker",
             "browser": "browser",
+            "contract": "contract",
             "migrations": "integration",
         }.get(folder)
         if marker:

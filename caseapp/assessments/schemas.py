@@ -19,7 +19,7 @@ from caseapp.reference import (
     Substance,
     WithdrawalSymptom,
 )
-from caseapp.schemas import AwareDateTime, LabelledEnum
+from caseapp.schemas import AwareDateTime, JsonBoolean, LabelledEnum, WholeNumber
 
 FORM_VERSION = 1
 #: answers kept as columns (reports and rules use them); everything else goes into `answers`
@@ -40,26 +40,26 @@ class AssessmentInputSchema(ma.Schema):
     route = LabelledEnum(Route, load_default=None, allow_none=True)
     frequency = _text(200)
     amount = _text(200)
-    years_of_use = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 90))
-    tolerance_rising = fields.Boolean(load_default=None, allow_none=True)
+    years_of_use = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(0, 90))
+    tolerance_rising = JsonBoolean(load_default=None, allow_none=True)
     last_use_at = AwareDateTime(load_default=None, allow_none=True)
     withdrawal_symptoms = _many(WithdrawalSymptom)
-    withdrawal_onset_hours = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 24 * 14))
+    withdrawal_onset_hours = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(0, 24 * 14))
     contributing_factors = _many(ContributingFactor)
     health_consequences = _many(HealthConsequence)
-    overdose_history = fields.Boolean(load_default=None, allow_none=True)
-    naloxone_held = fields.Boolean(load_default=None, allow_none=True)
+    overdose_history = JsonBoolean(load_default=None, allow_none=True)
+    naloxone_held = JsonBoolean(load_default=None, allow_none=True)
     mental_health_indicators = _many(MentalHealthIndicator)
-    dual_diagnosis = fields.Boolean(load_default=False)
-    safeguarding_children = fields.Boolean(load_default=False)
-    safeguarding_adults = fields.Boolean(load_default=False)
+    dual_diagnosis = JsonBoolean(load_default=False)
+    safeguarding_children = JsonBoolean(load_default=False)
+    safeguarding_adults = JsonBoolean(load_default=False)
     safeguarding_notes = _text(2000)
     previous_treatment = _text(1000)
     funding_route = LabelledEnum(FundingRoute, required=True)
     recommended_pathway = LabelledEnum(Pathway, required=True)
     risk_level = LabelledEnum(RiskLevel, required=True)
     outcome = _text(1000)
-    consent_data_processing = fields.Boolean(required=True)
+    consent_data_processing = JsonBoolean(required=True)
     notes = _text(5000)
     call_id = Id(load_default=None, allow_none=True)
     supersedes_id = Id(load_default=None, allow_none=True)

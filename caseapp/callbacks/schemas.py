@@ -7,7 +7,7 @@ from caseapp.api import PageQuery
 from caseapp.ids import Id, Version, id_or
 from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus
 from caseapp.reminders.schemas import DeliverySchema
-from caseapp.schemas import AwareDateTime, LabelledEnum
+from caseapp.schemas import AwareDateTime, JsonBoolean, LabelledEnum, WholeNumber
 
 _WINDOW = validate.Range(0, 720)
 
@@ -17,13 +17,13 @@ class CallbackCreateSchema(ma.Schema):
 
     case_id = Id(required=True)
     due_at = AwareDateTime(required=True, metadata={"description": "RFC 3339 with offset, e.g. 2026-11-25T19:00Z."})
-    window_minutes = fields.Integer(load_default=None, allow_none=True, validate=_WINDOW)
+    window_minutes = WholeNumber(load_default=None, allow_none=True, validate=_WINDOW)
     assignee_id = Id(load_default=None, allow_none=True, metadata={"description": "null = the pool"})
     priority = LabelledEnum(
         CallbackPriority, load_default=None, allow_none=True, metadata={"description": "Default: from the risk."}
     )
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
-    override_preferred_times = fields.Boolean(
+    override_preferred_times = JsonBoolean(
         load_default=False, metadata={"description": "Book outside the caller's preferred times (they agreed)."}
     )
 
@@ -76,8 +76,8 @@ class CallbackDetailSchema(CallbackSchema):
 class CallbackPatchSchema(ma.Schema):
     version = Version(required=True)
     due_at = AwareDateTime(metadata={"description": "Reschedule."})
-    window_minutes = fields.Integer(allow_none=True, validate=_WINDOW)
-    override_preferred_times = fields.Boolean()
+    window_minutes = WholeNumber(allow_none=True, validate=_WINDOW)
+    override_preferred_times = JsonBoolean()
     assignee_id = Id(allow_none=True, metadata={"description": "Reassign; null = the pool."})
     priority = LabelledEnum(CallbackPriority)
     reason = fields.String(allow_none=True, validate=validate.Length(max=500))
@@ -104,8 +104,8 @@ class AttemptCreateSchema(ma.Schema):
     next_due_at = AwareDateTime(
         load_default=None, allow_none=True, metadata={"description": "No answer: reschedule to this time now."}
     )
-    next_window_minutes = fields.Integer(load_default=None, allow_none=True, validate=_WINDOW)
-    override_preferred_times = fields.Boolean(load_default=False)
+    next_window_minutes = WholeNumber(load_default=None, allow_none=True, validate=_WINDOW)
+    override_preferred_times = JsonBoolean(load_default=False)
 
 
 class AttemptResultSchema(AttemptSchema):

@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 
 from caseapp.callers.phones import display
 from caseapp.reference import CallType, CaseStatus, Channel, Relationship, RiskLevel
-from caseapp.schemas import AwareDateTime, LabelledEnum
+from caseapp.schemas import AwareDateTime, JsonBoolean, LabelledEnum
 
 
 class CallerDetailsSchema(ma.Schema):
@@ -13,9 +13,9 @@ class CallerDetailsSchema(ma.Schema):
 
     name = fields.String(allow_none=True, validate=validate.Length(max=120))
     relationship = LabelledEnum(Relationship, allow_none=True)
-    consent_callback = fields.Boolean(allow_none=True)
-    consent_voicemail = fields.Boolean(allow_none=True)
-    consent_sms = fields.Boolean(allow_none=True)
+    consent_callback = JsonBoolean(allow_none=True)
+    consent_voicemail = JsonBoolean(allow_none=True)
+    consent_sms = JsonBoolean(allow_none=True)
     preferred_from = fields.Time(allow_none=True, metadata={"description": "Local (Europe/London) wall-clock time."})
     preferred_to = fields.Time(allow_none=True)
     preferred_times_note = fields.String(allow_none=True, validate=validate.Length(max=200))

@@ -1,6 +1,6 @@
 """JSON API for the managers' reports under /api/v1/reports (managers and admins; advisors get 403), and the same
 tables as streamed CSV at /api/v1/reports/<report>.csv (with `suppress=true` for small-count suppression). The CSV
-routes are in the OpenAPI document with their parameters; their body is text/csv, which it does not describe."""
+routes are in the OpenAPI document with their parameters and a text/csv body."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from caseapp.reports.schemas import (
 )
 
 api_bp = api_blueprint("reports", "/reports", role=Role.MANAGER)
+CSV = "text/csv"
 
 
 def _plain_json(report: dict[str, Any]) -> Response:
@@ -126,12 +127,14 @@ def _csv(table: CsvTable, period: Period, suppress: bool) -> Response:
     )
     db.session.commit()
     first, last = period.first_day.isoformat(), period.last_day.isoformat()
-    response = Response(stream_with_context(csv_lines(table, suppress_below=below)), mimetype="text/csv")
+    response = Response(stream_with_context(csv_lines(table, suppress_below=below)), mimetype=CSV)
     response.headers["Content-Disposition"] = f'attachment; filename="caseapp-{table.name}-{first}-to-{last}.csv"'
     return response
 
 
-@operation(api_bp, "/volume.csv", summary="The volume report as CSV (text/csv, streamed)", query=VolumeCsvQuery)
+@operation(
+    api_bp, "/volume.csv", summary="The volume report as CSV (text/csv, streamed)", query=VolumeCsvQuery, media_type=CSV
+)
 def volume_csv(query: dict[str, Any]) -> Response:
     report = services.volume(
         query["period"], query["bucket"], query["by"], query["filters"], with_previous=query["previous"]
@@ -139,19 +142,25 @@ def volume_csv(query: dict[str, Any]) -> Response:
     return _csv(services.volume_table(report), query["period"], query["suppress"])
 
 
-@operation(api_bp, "/heatmap.csv", summary="The heatmap as CSV (text/csv, streamed)", query=ReportCsvQuery)
+@operation(
+    api_bp, "/heatmap.csv", summary="The heatmap as CSV (text/csv, streamed)", query=ReportCsvQuery, media_type=CSV
+)
 def heatmap_csv(query: dict[str, Any]) -> Response:
     report = services.heatmap(query["period"], query["filters"])
     return _csv(services.heatmap_table(report), query["period"], query["suppress"])
 
 
-@operation(api_bp, "/breakdown.csv", summary="A breakdown as CSV (text/csv, streamed)", query=BreakdownCsvQuery)
+@operation(
+    api_bp, "/breakdown.csv", summary="A breakdown as CSV (text/csv, streamed)", query=BreakdownCsvQuery, media_type=CSV
+)
 def breakdown_csv(query: dict[str, Any]) -> Response:
     report = services.breakdown(query["period"], query["by"], query["filters"])
     return _csv(services.breakdown_table(report), query["period"], query["suppress"])
 
 
-@operation(api_bp, "/funnel.csv", summary="The funnel as CSV (text/csv, streamed)", query=ReportCsvQuery)
+@operation(
+    api_bp, "/funnel.csv", summary="The funnel as CSV (text/csv, streamed)", query=ReportCsvQuery, media_type=CSV
+)
 def funnel_csv(query: dict[str, Any]) -> Response:
     report = services.funnel(query["period"], query["filters"])
     return _csv(services.funnel_table(report), query["period"], query["suppress"])
@@ -162,6 +171,7 @@ def funnel_csv(query: dict[str, Any]) -> Response:
     "/callbacks.csv",
     summary="The callbacks report by day or advisor (`by`) as CSV (text/csv, streamed)",
     query=CallbacksCsvQuery,
+    media_type=CSV,
 )
 def callbacks_csv(query: dict[str, Any]) -> Response:
     report = services.callbacks(query["period"], query["filters"])

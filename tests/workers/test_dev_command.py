@@ -13,8 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.live import ROOT, wait_for
 from tests.servers import free_port
-from tests.workers.conftest import ROOT, wait_for
 
 CASEAPP = str(Path(sys.executable).parent / "caseapp")
 #: the worker's beat runs every scan this often here, so a quiet window of a few seconds spans several scans

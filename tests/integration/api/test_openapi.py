@@ -3,6 +3,7 @@ the main endpoints validate against them (every Api-client request in the suite 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jsonschema
@@ -157,3 +158,20 @@ def test_response_checker_rejects_a_body_that_breaks_the_document(response_check
         response_checker.validate(case_schema, {"id": 1, "status": "lost"})
     with pytest.raises(AssertionError):
         response_checker.validate(case_schema, {"id": 1, "surprise": True})
+
+
+def test_csv_reports_are_documented_as_text_csv(api_as: Callable[..., Api], openapi_spec: dict[str, Any]) -> None:
+    """The CSV exports answer text/csv; the document says so (it showed a 200 without a body)."""
+    manager = api_as(Role.MANAGER)
+    csv_paths = [path for path in openapi_spec["paths"] if path.endswith(".csv")]
+
+    with manager.client:  # keeps the request context for the streamed body
+        response = manager.get("/api/v1/reports/heatmap.csv")  # checked against the document
+        body = response.get_data(as_text=True)
+
+    assert response.status_code == 200
+    assert body.startswith("weekday,")
+    assert len(csv_paths) == 5
+    for path in csv_paths:
+        content = openapi_spec["paths"][path]["get"]["responses"]["200"]["content"]
+        assert content == {"text/csv": {"schema": {"type": "string"}}}, path
