@@ -73,14 +73,3 @@ def screenshot_dir() -> Path:
     path = ARTIFACTS / "browser"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def sign_in(page: Any, live_url: str, email: str, password: str | None = None) -> None:
-    """Sign in on the login page as a person would, and land on the home page."""
-    from tests.factories import DEFAULT_PASSWORD
-
-    page.goto(f"{live_url}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password or DEFAULT_PASSWORD)
-    page.press("input[name=password]", "Enter")
-    page.wait_for_url(f"{live_url}/")

@@ -9,17 +9,9 @@ from typing import Any
 from caseapp.auth.models import Role
 from caseapp.extensions import db
 from tests import factories
+from tests.browser.support import tab_to
 
 SCRIPT_NOTE = "<script>window.__pwned = 1; alert('x')</script> Worried about her son"
-
-
-def _tab_to(page: Any, predicate: str, limit: int = 60) -> None:
-    """Press Tab until document.activeElement satisfies the JS predicate `predicate` (given `el`)."""
-    for _ in range(limit):
-        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!({predicate}); }})()"):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"could not reach {predicate} with Tab")
 
 
 def test_advisor_logs_a_call_from_a_new_number_with_the_keyboard_only(live_app, live_url, page, screenshot_dir: Path):
@@ -45,18 +37,18 @@ def test_advisor_logs_a_call_from_a_new_number_with_the_keyboard_only(live_app, 
     assert "Hello, Kim" in page.inner_text("main")
     page.screenshot(path=str(screenshot_dir / "02-home.png"), full_page=True)
 
-    _tab_to(page, "el.tagName === 'A' && el.textContent.trim().startsWith('Log a call')")
+    tab_to(page, "el.tagName === 'A' && el.textContent.trim().startsWith('Log a call')")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_url}/calls/new")
     page.keyboard.type("07811 606 606")  # the phone field has autofocus
     page.wait_for_selector("#caller-banner .banner-new")
     page.keyboard.press("Tab")
     page.keyboard.type("Jo")
-    _tab_to(page, "el.name === 'consent_callback'")
+    tab_to(page, "el.name === 'consent_callback'")
     page.keyboard.press("Space")
-    _tab_to(page, "el.name === 'notes'")
+    tab_to(page, "el.name === 'notes'")
     page.keyboard.type(SCRIPT_NOTE)
-    _tab_to(page, "el.name === 'outcome_summary'")
+    tab_to(page, "el.name === 'outcome_summary'")
     page.keyboard.type("Advised on detox options")
     page.screenshot(path=str(screenshot_dir / "03-log-call.png"), full_page=True)
     page.keyboard.press("Enter")  # implicit submission: the first submit button, "Log call"

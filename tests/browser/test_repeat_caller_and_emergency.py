@@ -16,7 +16,7 @@ from caseapp.extensions import db
 from caseapp.notifications.models import Notification
 from caseapp.reference import Relationship
 from tests import factories
-from tests.browser.conftest import sign_in
+from tests.browser.support import sign_in
 
 
 def test_known_caller_details_fill_in_and_a_consent_change_is_spelled_out(
