@@ -16,7 +16,7 @@ from caseapp.auth.access import guard_api_blueprint
 from caseapp.auth.models import Role
 from caseapp.errors import AppError, ValidationError
 from caseapp.inbound import JsonTooDeep
-from caseapp.schemas import plain_messages
+from caseapp.plain_messages import plain_messages
 
 API_PREFIX = "/api/v1"
 MAX_PAGE_SIZE = 200

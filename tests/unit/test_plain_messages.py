@@ -16,7 +16,7 @@ from marshmallow import fields, validate
 
 from caseapp import api
 from caseapp.errors import ValidationError
-from caseapp.schemas import plain
+from caseapp.plain_messages import plain
 
 FEATURES_WITH_API = ("assessments", "callbacks", "callers", "calls", "cases", "notifications", "reminders", "reports")
 for _feature in FEATURES_WITH_API:
