@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask
-from hypothesis.stateful import RuleBasedStateMachine
+from hypothesis import settings
+from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
 from caseapp.audit.models import AuditEvent
 from caseapp.errors import AppError
@@ -73,3 +74,8 @@ def replaying(machine: M) -> Iterator[M]:
         yield machine
     finally:
         machine.teardown()
+
+
+def run_machine(factory: Callable[[], RuleBasedStateMachine], with_settings: settings) -> None:
+    """Run a state machine made by `factory` (a closure over the session's app) as a test."""
+    run_state_machine_as_test(factory, settings=with_settings)  # type: ignore[arg-type]  # the stub says a class

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 from hypothesis import strategies as st
-from hypothesis.stateful import invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import invariant, rule
 
 from caseapp.auth.models import Role
 from caseapp.cases.models import Case
@@ -24,7 +24,7 @@ from caseapp.extensions import db
 from caseapp.reference import CaseStatus, CloseReason, RiskLevel
 from tests import factories
 from tests.hypothesis_profiles import examples
-from tests.integration.properties.machines import Refused, TransactionPerExample, audit_actions, replaying
+from tests.integration.properties.machines import Refused, TransactionPerExample, audit_actions, replaying, run_machine
 
 KEEP = "keep"  # the change leaves the field out
 MISSING_USER_ID = 2_000_000_000
@@ -191,8 +191,7 @@ def _text(value: int | None) -> str | None:
 
 
 def test_update_case_follows_the_workflow_and_audits_every_change(app: Flask) -> None:
-    # any factory will do (the stub says a class)
-    run_state_machine_as_test(lambda: CaseWorkflow(app), settings=examples(20, stateful_step_count=10))  # type: ignore[arg-type]
+    run_machine(lambda: CaseWorkflow(app), examples(20, stateful_step_count=10))
 
 
 # --- examples the machine found (each failed before the fix named) ----------------------------------------------
