@@ -73,8 +73,8 @@ ALLOWED = {
 PEOPLE = ("on_shift", "off_shift", "manager")
 HOLDERS = (None, *PEOPLE, "gone", "missing")
 MINUTES = st.integers(min_value=5, max_value=120)  # due times from now
-#: how far the workers' clock moves on between two of their runs
-LATER = st.integers(min_value=0, max_value=40).map(lambda minutes: timedelta(minutes=minutes))
+#: a few minutes more or less than a moment the workers care about
+SLACK = st.integers(min_value=-2, max_value=5).map(lambda minutes: timedelta(minutes=minutes))
 WINDOWS = st.sampled_from([None, 0, 30, 720, 721])  # 721 is refused
 
 
@@ -159,9 +159,10 @@ def _pick(draw: st.DrawFn) -> tuple[bool, int]:
     return draw(st.integers(0, 4)) > 0, draw(st.integers(0, 1_000))
 
 
-#: which callback a step acts on: mostly an open one (closed ones only ever refuse), sometimes any
+#: which callback a step acts on: mostly an open one, sometimes a closed one (which must refuse and stay as it is)
 picks = _pick()
 has_callbacks = precondition(lambda self: bool(self.models))
+has_open_callbacks = precondition(lambda self: any(model.is_open for model in self.models.values()))
 
 
 class CallbackWorkflow(TransactionPerExample):
@@ -171,6 +172,7 @@ class CallbackWorkflow(TransactionPerExample):
         self.max_failed = int(config["CALLBACK_MAX_FAILED_ATTEMPTS"])
         self.escalate_after = timedelta(seconds=int(config["ESCALATE_AFTER_SECONDS"]))
         self.missed_after = timedelta(seconds=int(config["MISSED_AFTER_SECONDS"]))
+        self.reminder_lead = timedelta(seconds=int(config["REMINDER_LEAD_SECONDS"]))
         self.pool_off_shift = bool(config["POOL_WHEN_OFF_SHIFT"])
         people = {
             "on_shift": factories.make_user(role=Role.ADVISOR),
@@ -216,7 +218,8 @@ class CallbackWorkflow(TransactionPerExample):
         prefer_open, index = pick
         ids = sorted(self.models)
         open_ids = [callback_id for callback_id in ids if self.models[callback_id].is_open]
-        candidates = open_ids if prefer_open and open_ids else ids
+        closed_ids = [callback_id for callback_id in ids if callback_id not in open_ids]
+        candidates = open_ids if (prefer_open or not closed_ids) and open_ids else closed_ids
         return candidates[index % len(candidates)]
 
     def due(self, minutes: int) -> datetime:
@@ -224,7 +227,7 @@ class CallbackWorkflow(TransactionPerExample):
 
     # --- booking -----------------------------------------------------------------------------------------------
 
-    @precondition(lambda self: len(self.models) < 5)
+    @precondition(lambda self: len(self.models) < 6)
     @rule(minutes=MINUTES, holder=st.sampled_from(HOLDERS), actor=st.sampled_from(PEOPLE))
     def book(self, minutes: int, holder: str | None, actor: str) -> None:
         assignee_id, due_at = self.ids[holder], self.due(minutes)
@@ -245,7 +248,7 @@ class CallbackWorkflow(TransactionPerExample):
 
     # --- the advisor's actions ---------------------------------------------------------------------------------
 
-    @has_callbacks
+    @has_open_callbacks
     @rule(pick=picks, actor=st.sampled_from(PEOPLE))
     def claim(self, pick: tuple[bool, int], actor: str) -> None:
         callback_id = self.chosen(pick)
@@ -258,7 +261,7 @@ class CallbackWorkflow(TransactionPerExample):
             expected = model.logged("callback.claimed", assignee_id=me)
         self.run(callback_id, lambda c, user: services.claim_callback(c.id, actor=user), expected, actor)
 
-    @has_callbacks
+    @has_open_callbacks
     @rule(pick=picks, actor=st.sampled_from(PEOPLE))
     def start(self, pick: tuple[bool, int], actor: str) -> None:
         callback_id = self.chosen(pick)
@@ -278,7 +281,7 @@ class CallbackWorkflow(TransactionPerExample):
             "callback.started", status=S.IN_PROGRESS, started=True, assignee_id=self.ids[actor], escalated=frozenset()
         )
 
-    @has_callbacks
+    @has_open_callbacks
     @rule(
         pick=picks,
         actor=st.sampled_from(PEOPLE),
@@ -324,7 +327,7 @@ class CallbackWorkflow(TransactionPerExample):
             return after
         return self.rescheduled(after, next_due, None)
 
-    @has_callbacks
+    @has_open_callbacks
     @rule(pick=picks, actor=st.sampled_from(PEOPLE), minutes=MINUTES | st.just(-10), window=WINDOWS)
     def reschedule(self, pick: tuple[bool, int], actor: str, minutes: int, window: int | None) -> None:
         callback_id = self.chosen(pick)
@@ -354,7 +357,7 @@ class CallbackWorkflow(TransactionPerExample):
             escalated=frozenset(),
         )
 
-    @has_callbacks
+    @has_open_callbacks
     @rule(pick=picks, actor=st.sampled_from(PEOPLE), holder=st.sampled_from(HOLDERS))
     def reassign(self, pick: tuple[bool, int], actor: str, holder: str | None) -> None:
         callback_id = self.chosen(pick)
@@ -369,7 +372,7 @@ class CallbackWorkflow(TransactionPerExample):
             expected = model.logged("callback.reassigned", assignee_id=assignee_id)
         self.run(callback_id, lambda c, user: services.reassign_callback(c, assignee_id, actor=user), expected, actor)
 
-    @has_callbacks
+    @has_open_callbacks
     @rule(pick=picks, actor=st.sampled_from(PEOPLE))
     def cancel(self, pick: tuple[bool, int], actor: str) -> None:
         callback_id = self.chosen(pick)
@@ -386,7 +389,7 @@ class CallbackWorkflow(TransactionPerExample):
             return Conflict
         return model.logged("callback.cancelled", status=S.CANCELLED, escalated=frozenset())
 
-    @has_callbacks
+    @has_open_callbacks
     @rule(
         pick=picks,
         actor=st.sampled_from(PEOPLE),
@@ -431,17 +434,25 @@ class CallbackWorkflow(TransactionPerExample):
 
     # --- the workers -------------------------------------------------------------------------------------------
 
-    @rule(later=LATER)
-    def scan_reminders(self, later: timedelta) -> None:
-        """reminders.scan_due, a while later: reminder messages for scheduled callbacks about to fall due."""
-        self.clock += later
+    def run_workers_at(self, callback_id: int, after_due: timedelta) -> None:
+        """The workers run when a callback's moment comes (its clock never goes back: later if it already has)."""
+        self.clock = max(self.clock, self.models[callback_id].due_at + after_due)
+
+    @has_callbacks
+    @rule(pick=picks, slack=SLACK)
+    def scan_reminders(self, pick: tuple[bool, int], slack: timedelta) -> None:
+        """reminders.scan_due near a callback's reminder time: messages for scheduled callbacks about to fall due."""
+        self.run_workers_at(self.chosen(pick), slack - self.reminder_lead)
         outcome = self.as_edge(lambda: reminders.scan_due(now=self.clock))
         assert not isinstance(outcome, Refused), outcome
 
-    @rule(later=LATER)
-    def escalate(self, later: timedelta) -> None:
-        """callbacks.escalate, a while later: due and off shift → the pool; late → managers told; later → missed."""
-        self.clock += later
+    @has_callbacks
+    @rule(pick=picks, stage=st.sampled_from(["due", "escalate", "missed"]), slack=SLACK)
+    def escalate(self, pick: tuple[bool, int], stage: str, slack: timedelta) -> None:
+        """callbacks.escalate near a callback's due time, escalation time or missed time: due and off shift → the
+        pool; late → managers told; later → missed."""
+        after = {"due": timedelta(0), "escalate": self.escalate_after, "missed": self.missed_after}[stage]
+        self.run_workers_at(self.chosen(pick), after + slack)
         outcome = self.as_edge(lambda: services.escalate_overdue(now=self.clock))
         assert not isinstance(outcome, Refused), outcome
         for callback_id, model in self.models.items():
@@ -539,4 +550,4 @@ class CallbackWorkflow(TransactionPerExample):
 
 
 def test_callback_services_follow_the_workflow(app: Flask) -> None:
-    run_machine(lambda: CallbackWorkflow(app), examples(20, stateful_step_count=25))
+    run_machine(lambda: CallbackWorkflow(app), examples(30, stateful_step_count=25))
