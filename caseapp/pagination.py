@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -29,7 +29,8 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> tuple[Any, ...]:
         if not isinstance(raw, list) or len(raw) != len(kinds):
             raise ValueError("shape")
         return tuple(_decode_value(v, kind) for v, kind in zip(raw, kinds, strict=True))
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+    # RecursionError: JSON nested deeper than the parser goes; OverflowError: an instant outside the years 1-9999 in UTC
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error, json.JSONDecodeError) as exc:
         raise ValidationError(BAD_CURSOR, fields={"cursor": [BAD_CURSOR]}) from exc
 
 
@@ -38,6 +39,7 @@ def _decode_value(value: Any, kind: type) -> Any:
         moment = datetime.fromisoformat(value)
         if moment.utcoffset() is None:
             raise ValueError("naive")  # we only ever encode aware instants; a naive one would be read as server time
+        moment.astimezone(UTC)  # OverflowError for the years 0 and 10000 in UTC: no key we ever wrote
         return moment
     if not isinstance(value, kind) or isinstance(value, bool):
         raise TypeError(type(value).__name__)  # e.g. a float or "1" where we encoded an id

@@ -36,7 +36,8 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def local_hour_starts(first: datetime, hours: int) -> list[str]:
     """`(first + n hours).astimezone(local zone).isoformat()` for n in range(hours), without a conversion per hour
-    (a year of hours takes about a millisecond). `first` is aware.
+    (a year of hours takes about a millisecond). `first` is a UTC instant (in another zone, `first + n hours` is
+    wall-clock arithmetic, which differs from n elapsed hours across that zone's own clock changes).
 
     The zone is asked for the offset a day ahead at a time, and a few times more to find the hour it changes, so at
     most one change in any 24 hours is assumed (true of every zone in use). Between changes a string is the local

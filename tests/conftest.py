@@ -8,6 +8,7 @@ import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from caseapp import create_app  # noqa: E402
 from caseapp.auth import passwords  # noqa: E402
 from caseapp.auth.models import Role, User  # noqa: E402
 from caseapp.extensions import db  # noqa: E402
-from tests import factories, servers  # noqa: E402
+from tests import factories, hypothesis_profiles, servers  # noqa: E402, F401 - hypothesis_profiles loads the profile
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -163,9 +164,10 @@ class JoinedSession(FlaskSQLAlchemySession):
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
 
-@pytest.fixture
-def db_session(app: Flask) -> Iterator[sa.orm.scoped_session[Any]]:
-    """Each test inside one outer transaction; code under test may commit (SAVEPOINTs); all rolled back."""
+@contextmanager
+def rolled_back_session(app: Flask) -> Iterator[sa.orm.scoped_session[Any]]:
+    """An app context whose db.session runs inside one outer transaction; code under test may commit (SAVEPOINTs);
+    all rolled back on the way out. One per test (db_session), or one per Hypothesis example."""
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()
@@ -180,6 +182,13 @@ def db_session(app: Flask) -> Iterator[sa.orm.scoped_session[Any]]:
             db.session = original
             transaction.rollback()
             connection.close()
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[sa.orm.scoped_session[Any]]:
+    """Each test inside one outer transaction; code under test may commit (SAVEPOINTs); all rolled back."""
+    with rolled_back_session(app) as session:
+        yield session
 
 
 @pytest.fixture

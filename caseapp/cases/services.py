@@ -22,6 +22,7 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.ADMITTED: frozenset({CaseStatus.CLOSED}),
     CaseStatus.CLOSED: frozenset({CaseStatus.ASSESSING}),  # reopen
 }
+REASON_ONLY_WHEN_CLOSING = "A close reason goes with status closed."
 
 
 def open_case(caller: Caller, *, actor: User) -> Case:
@@ -47,17 +48,16 @@ def update_case(case: Case, changes: dict[str, Any], *, expected_version: int, a
             current_version=case.version,
         )
     changed: dict[str, Any] = {}
-    if "status" in changes and changes["status"] is not None:
-        _change_status(case, CaseStatus(changes["status"]), changes.get("close_reason"), changed)
-    elif changes.get("close_reason") is not None:
-        raise ValidationError(
-            "A close reason goes with status closed.", fields={"close_reason": ["Only when closing."]}
-        )
-    if "assigned_advisor_id" in changes:
-        _assign(case, changes["assigned_advisor_id"], changed)
-    if changes.get("risk_level") is not None and changes["risk_level"] != case.risk_level:
-        changed["risk_level"] = [case.risk_level, RiskLevel(changes["risk_level"])]
-        case.risk_level = RiskLevel(changes["risk_level"])
+    with db.session.no_autoflush:  # looking up an assignee must not flush half the change (a second version bump)
+        if "status" in changes and changes["status"] is not None:
+            _change_status(case, CaseStatus(changes["status"]), changes.get("close_reason"), changed)
+        elif changes.get("close_reason") is not None:
+            raise ValidationError(REASON_ONLY_WHEN_CLOSING, fields={"close_reason": ["Only when closing."]})
+        if "assigned_advisor_id" in changes:
+            _assign(case, changes["assigned_advisor_id"], changed)
+        if changes.get("risk_level") is not None and changes["risk_level"] != case.risk_level:
+            changed["risk_level"] = [case.risk_level, RiskLevel(changes["risk_level"])]
+            case.risk_level = RiskLevel(changes["risk_level"])
     if changed:
         db.session.flush()  # bumps version; a concurrent writer's flush fails with StaleDataError -> 409
         record_event(
@@ -71,7 +71,12 @@ def update_case(case: Case, changes: dict[str, Any], *, expected_version: int, a
 
 
 def _change_status(case: Case, new: CaseStatus, reason: Any, changed: dict[str, Any]) -> None:
+    if reason and new != CaseStatus.CLOSED:
+        raise ValidationError(REASON_ONLY_WHEN_CLOSING, fields={"close_reason": ["Only when closing."]})
     if new == case.status:
+        if reason and CloseReason(reason) != case.close_reason:  # a closed case's reason corrected
+            changed["close_reason"] = [case.close_reason, CloseReason(reason)]
+            case.close_reason = CloseReason(reason)
         return
     if new not in TRANSITIONS[case.status]:
         allowed = ", ".join(sorted(s.value for s in TRANSITIONS[case.status]))

@@ -1,0 +1,553 @@
+"""The callback workflow as a state machine driving the real services on PostgreSQL: booking, claiming, starting,
+attempts, rescheduling, reassigning, cancelling, PATCH, and the workers' reminder scan and escalation run at later
+and later times.
+
+The model holds each callback's status, holder, due time and attempts, and the rules of callbacks/services.py:
+
+    scheduled ──start──> in_progress ──attempt: answered──> completed
+        │  ^                  │
+        │  └──reschedule──────┴──attempt: no answer / voicemail / call back later──> no_answer
+        │                          (N failed attempts, or a wrong number) ──> unreachable (+ case flagged)
+        ├──cancel──> cancelled              (from any open status)
+        └──not started MISSED_AFTER after due──> missed
+
+After every step: the database agrees with the model; a refused step (a domain error) changed nothing; a closed
+callback never changes again; versions only go up, and only when the callback changed; the attempt counts are the
+attempts table's; unsent reminders exist only for a scheduled callback's current due time and holder (so a callback
+that closes, starts or moves has withdrawn them); and each change wrote its audit event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from hypothesis import strategies as st
+from hypothesis.stateful import initialize, invariant, precondition, rule
+
+from caseapp.audit.models import AuditEvent
+from caseapp.auth.models import Role
+from caseapp.callbacks import services
+from caseapp.callbacks.models import (
+    CLOSED_STATUSES,
+    FAILED_OUTCOMES,
+    OPEN_STATUSES,
+    Callback,
+    CallbackAttempt,
+    CaseFlag,
+)
+from caseapp.errors import Conflict, ValidationError
+from caseapp.extensions import db
+from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus
+from caseapp.reminders import services as reminders
+from caseapp.reminders.models import OutboxKind, OutboxMessage, OutboxStatus
+from caseapp.reminders.queries import database_now
+from tests import factories
+from tests.hypothesis_profiles import examples
+from tests.integration.properties.machines import Refused, TransactionPerExample, run_machine
+
+S = CallbackStatus
+#: the workflow drawn above, as (from, to) pairs; staying put is always allowed
+ALLOWED = {
+    (S.SCHEDULED, S.IN_PROGRESS),
+    (S.SCHEDULED, S.NO_ANSWER),
+    (S.SCHEDULED, S.COMPLETED),
+    (S.SCHEDULED, S.UNREACHABLE),
+    (S.SCHEDULED, S.CANCELLED),
+    (S.SCHEDULED, S.MISSED),
+    (S.IN_PROGRESS, S.SCHEDULED),
+    (S.IN_PROGRESS, S.NO_ANSWER),
+    (S.IN_PROGRESS, S.COMPLETED),
+    (S.IN_PROGRESS, S.UNREACHABLE),
+    (S.IN_PROGRESS, S.CANCELLED),
+    (S.NO_ANSWER, S.SCHEDULED),
+    (S.NO_ANSWER, S.IN_PROGRESS),
+    (S.NO_ANSWER, S.COMPLETED),
+    (S.NO_ANSWER, S.UNREACHABLE),
+    (S.NO_ANSWER, S.CANCELLED),
+}
+#: who acts: two advisors (the first on shift) and a manager on shift; "gone" is deactivated, "missing" never existed
+PEOPLE = ("on_shift", "off_shift", "manager")
+HOLDERS = (None, *PEOPLE, "gone", "missing")
+MINUTES = st.integers(min_value=5, max_value=120)  # due times from now
+#: a few minutes more or less than a moment the workers care about
+SLACK = st.integers(min_value=-2, max_value=5).map(lambda minutes: timedelta(minutes=minutes))
+WINDOWS = st.sampled_from([None, 0, 30, 720, 721])  # 721 is refused
+
+
+@dataclass(frozen=True)
+class Model:
+    """What a callback should be."""
+
+    status: CallbackStatus
+    assignee_id: int | None
+    due_at: datetime
+    window_minutes: int | None
+    priority: CallbackPriority
+    attempts: tuple[AttemptOutcome, ...] = ()
+    started: bool = False
+    #: the due times with an escalation message not withdrawn (the scan escalates a due time once)
+    escalated: frozenset[datetime] = frozenset()
+    audit: tuple[str, ...] = ("callback.booked",)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def failed(self) -> int:
+        return sum(outcome in FAILED_OUTCOMES for outcome in self.attempts)
+
+    def logged(self, *actions: str, **changes: Any) -> Model:
+        return replace(self, audit=self.audit + actions, **changes)
+
+
+@dataclass(frozen=True)
+class Row:
+    """What a callback is, in the database."""
+
+    status: CallbackStatus
+    assignee_id: int | None
+    due_at: datetime
+    window_minutes: int | None
+    priority: CallbackPriority
+    attempt_count: int
+    failed_attempt_count: int
+    started: bool
+    closed_at: datetime | None
+    version: int
+
+
+@dataclass
+class Seen:
+    """What the invariants remember of a callback between steps."""
+
+    row: Row
+    statuses: list[CallbackStatus] = field(default_factory=list)
+
+
+def read_rows(callback_ids: list[int]) -> dict[int, Row]:
+    c = Callback
+    query = sa.select(
+        c.id,
+        c.status,
+        c.assignee_id,
+        c.due_at,
+        c.window_minutes,
+        c.priority,
+        c.attempt_count,
+        c.failed_attempt_count,
+        c.started_at,
+        c.closed_at,
+        c.version,
+    ).where(c.id.in_(callback_ids))
+    return {
+        row.id: Row(*row[1:8], row.started_at is not None, row.closed_at, row.version)
+        for row in db.session.execute(query)
+    }
+
+
+def read_row(callback_id: int) -> Row:
+    return read_rows([callback_id])[callback_id]
+
+
+@st.composite
+def _pick(draw: st.DrawFn) -> tuple[bool, int]:
+    return draw(st.integers(0, 4)) > 0, draw(st.integers(0, 1_000))
+
+
+#: which callback a step acts on: mostly an open one, sometimes a closed one (which must refuse and stay as it is)
+picks = _pick()
+has_callbacks = precondition(lambda self: bool(self.models))
+has_open_callbacks = precondition(lambda self: any(model.is_open for model in self.models.values()))
+
+
+class CallbackWorkflow(TransactionPerExample):
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app)
+        config = app.config
+        self.max_failed = int(config["CALLBACK_MAX_FAILED_ATTEMPTS"])
+        self.escalate_after = timedelta(seconds=int(config["ESCALATE_AFTER_SECONDS"]))
+        self.missed_after = timedelta(seconds=int(config["MISSED_AFTER_SECONDS"]))
+        self.reminder_lead = timedelta(seconds=int(config["REMINDER_LEAD_SECONDS"]))
+        self.pool_off_shift = bool(config["POOL_WHEN_OFF_SHIFT"])
+        people = {
+            "on_shift": factories.make_user(role=Role.ADVISOR),
+            "off_shift": factories.make_user(role=Role.ADVISOR),
+            "manager": factories.make_user(role=Role.MANAGER),
+            "gone": factories.make_user(role=Role.ADVISOR, is_active=False),
+        }
+        factories.make_shift(people["on_shift"])
+        factories.make_shift(people["manager"])
+        self.people = people
+        self.ids: dict[str | None, int | None] = {name: user.id for name, user in people.items()}
+        self.ids.update({None: None, "missing": 2_000_000_000})
+        self.active = {self.ids[name] for name in PEOPLE}
+        self.on_shift = {self.ids["on_shift"], self.ids["manager"]}
+        #: the database clock (PostgreSQL's now() is the transaction's start, the same for the whole example)
+        self.now = database_now()
+        #: the latest time the workers ran at: they only ever run later
+        self.clock = self.now
+        self.models: dict[int, Model] = {}
+        self.seen: dict[int, Seen] = {}
+
+    @initialize(voicemail=st.booleans())
+    def open_case(self, voicemail: bool) -> None:
+        """A case whose caller agreed to callbacks, and perhaps to voicemail."""
+        self.case = factories.make_case(factories.make_caller(consent_callback=True, consent_voicemail=voicemail))
+        self.voicemail = voicemail
+
+    # --- helpers -----------------------------------------------------------------------------------------------
+
+    def run(self, callback_id: int, step: Any, expected: Model | type[Exception], actor: str | None = None) -> None:
+        """Run a service call on a callback as the edge does and hold the outcome against the model's."""
+        callback = db.session.get_one(Callback, callback_id)
+        user = self.people[actor] if actor else None
+        outcome = self.as_edge(lambda: step(callback, user))
+        if isinstance(expected, type):
+            assert isinstance(outcome, Refused), f"expected {expected.__name__}, got {outcome!r}"
+            assert isinstance(outcome.error, expected), outcome
+            return
+        assert not isinstance(outcome, Refused), outcome
+        self.models[callback_id] = expected
+
+    def chosen(self, pick: tuple[bool, int]) -> int:
+        prefer_open, index = pick
+        ids = sorted(self.models)
+        open_ids = [callback_id for callback_id in ids if self.models[callback_id].is_open]
+        closed_ids = [callback_id for callback_id in ids if callback_id not in open_ids]
+        candidates = open_ids if (prefer_open or not closed_ids) and open_ids else closed_ids
+        return candidates[index % len(candidates)]
+
+    def due(self, minutes: int) -> datetime:
+        return self.now + timedelta(minutes=minutes)
+
+    # --- booking -----------------------------------------------------------------------------------------------
+
+    @precondition(lambda self: len(self.models) < 6)
+    @rule(minutes=MINUTES, holder=st.sampled_from(HOLDERS), actor=st.sampled_from(PEOPLE))
+    def book(self, minutes: int, holder: str | None, actor: str) -> None:
+        assignee_id, due_at = self.ids[holder], self.due(minutes)
+        outcome = self.as_edge(
+            lambda: (
+                services.book_callback(
+                    self.case, due_at=due_at, actor=self.people[actor], assignee_id=assignee_id
+                ).callback.id
+            )
+        )
+        if assignee_id is not None and assignee_id not in self.active:
+            assert isinstance(outcome, Refused), outcome
+            assert isinstance(outcome.error, ValidationError)
+            return
+        assert isinstance(outcome, int), outcome
+        self.models[outcome] = Model(S.SCHEDULED, assignee_id, due_at, None, CallbackPriority.NORMAL)
+        self.seen[outcome] = Seen(read_row(outcome), [S.SCHEDULED])
+
+    # --- the advisor's actions ---------------------------------------------------------------------------------
+
+    @has_open_callbacks
+    @rule(pick=picks, actor=st.sampled_from(PEOPLE))
+    def claim(self, pick: tuple[bool, int], actor: str) -> None:
+        callback_id = self.chosen(pick)
+        model, me = self.models[callback_id], self.ids[actor]
+        if not model.is_open or model.assignee_id not in (None, me):
+            expected: Model | type[Exception] = Conflict
+        elif model.assignee_id == me:
+            expected = model
+        else:
+            expected = model.logged("callback.claimed", assignee_id=me)
+        self.run(callback_id, lambda c, user: services.claim_callback(c.id, actor=user), expected, actor)
+
+    @has_open_callbacks
+    @rule(pick=picks, actor=st.sampled_from(PEOPLE))
+    def start(self, pick: tuple[bool, int], actor: str) -> None:
+        callback_id = self.chosen(pick)
+        self.run(
+            callback_id,
+            lambda c, user: services.start_callback(c, actor=user),
+            self.started(self.models[callback_id], actor),
+            actor,
+        )
+
+    def started(self, model: Model, actor: str) -> Model | type[Exception]:
+        if not model.is_open:
+            return Conflict
+        if model.status == S.IN_PROGRESS:
+            return model
+        return model.logged(
+            "callback.started", status=S.IN_PROGRESS, started=True, assignee_id=self.ids[actor], escalated=frozenset()
+        )
+
+    @has_open_callbacks
+    @rule(
+        pick=picks,
+        actor=st.sampled_from(PEOPLE),
+        outcome=st.sampled_from(list(AttemptOutcome)),
+        next_minutes=st.none() | MINUTES | st.just(-10),
+    )
+    def record_attempt(
+        self, pick: tuple[bool, int], actor: str, outcome: AttemptOutcome, next_minutes: int | None
+    ) -> None:
+        callback_id = self.chosen(pick)
+        model = self.models[callback_id]
+        next_due = None if next_minutes is None else self.due(next_minutes)
+        expected = self.attempted(model, actor, outcome, next_due)
+        self.run(
+            callback_id,
+            lambda c, user: services.record_attempt(c, outcome=outcome, actor=user, next_due_at=next_due),
+            expected,
+            actor,
+        )
+
+    def attempted(
+        self, model: Model, actor: str, outcome: AttemptOutcome, next_due: datetime | None
+    ) -> Model | type[Exception]:
+        if not model.is_open:
+            return Conflict
+        if outcome == AttemptOutcome.VOICEMAIL_LEFT and not self.voicemail:
+            return ValidationError
+        if outcome == AttemptOutcome.ANSWERED and next_due is not None:
+            return ValidationError
+        after = model.logged(
+            "callback.attempt_recorded",
+            attempts=(*model.attempts, outcome),
+            started=True,
+            assignee_id=model.assignee_id if model.assignee_id is not None else self.ids[actor],
+            escalated=frozenset(),
+        )
+        if outcome == AttemptOutcome.ANSWERED:
+            return replace(after, status=S.COMPLETED)
+        if outcome == AttemptOutcome.WRONG_NUMBER or after.failed >= self.max_failed:
+            return replace(after, status=S.UNREACHABLE)
+        after = replace(after, status=S.NO_ANSWER)
+        if next_due is None:
+            return after
+        return self.rescheduled(after, next_due, None)
+
+    @has_open_callbacks
+    @rule(pick=picks, actor=st.sampled_from(PEOPLE), minutes=MINUTES | st.just(-10), window=WINDOWS)
+    def reschedule(self, pick: tuple[bool, int], actor: str, minutes: int, window: int | None) -> None:
+        callback_id = self.chosen(pick)
+        due_at = self.due(minutes)
+        self.run(
+            callback_id,
+            lambda c, user: services.reschedule_callback(c, due_at, actor=user, window_minutes=window),
+            self.rescheduled(self.models[callback_id], due_at, window),
+            actor,
+        )
+
+    def rescheduled(self, model: Model, due_at: datetime, window: int | None) -> Model | type[Exception]:
+        if not model.is_open:
+            return Conflict
+        if window is not None and not 0 <= window <= 720:
+            return ValidationError
+        if due_at <= self.now:
+            return ValidationError
+        if (due_at, window, model.status) == (model.due_at, model.window_minutes, S.SCHEDULED):
+            return model
+        return model.logged(
+            "callback.rescheduled",
+            status=S.SCHEDULED,
+            due_at=due_at,
+            window_minutes=window,
+            started=False,
+            escalated=frozenset(),
+        )
+
+    @has_open_callbacks
+    @rule(pick=picks, actor=st.sampled_from(PEOPLE), holder=st.sampled_from(HOLDERS))
+    def reassign(self, pick: tuple[bool, int], actor: str, holder: str | None) -> None:
+        callback_id = self.chosen(pick)
+        model, assignee_id = self.models[callback_id], self.ids[holder]
+        if not model.is_open:
+            expected: Model | type[Exception] = Conflict
+        elif assignee_id == model.assignee_id:
+            expected = model
+        elif assignee_id is not None and assignee_id not in self.active:
+            expected = ValidationError
+        else:
+            expected = model.logged("callback.reassigned", assignee_id=assignee_id)
+        self.run(callback_id, lambda c, user: services.reassign_callback(c, assignee_id, actor=user), expected, actor)
+
+    @has_open_callbacks
+    @rule(pick=picks, actor=st.sampled_from(PEOPLE))
+    def cancel(self, pick: tuple[bool, int], actor: str) -> None:
+        callback_id = self.chosen(pick)
+        self.run(
+            callback_id,
+            lambda c, user: services.cancel_callback(c, actor=user, reason="caller is in treatment"),
+            self.cancelled(self.models[callback_id]),
+            actor,
+        )
+
+    @staticmethod
+    def cancelled(model: Model) -> Model | type[Exception]:
+        if not model.is_open:
+            return Conflict
+        return model.logged("callback.cancelled", status=S.CANCELLED, escalated=frozenset())
+
+    @has_open_callbacks
+    @rule(
+        pick=picks,
+        actor=st.sampled_from(PEOPLE),
+        stale=st.booleans(),
+        status=st.sampled_from([None, S.IN_PROGRESS, S.CANCELLED, S.COMPLETED]),
+        priority=st.none() | st.sampled_from(list(CallbackPriority)),
+    )
+    def patch(
+        self,
+        pick: tuple[bool, int],
+        actor: str,
+        stale: bool,
+        status: CallbackStatus | None,
+        priority: CallbackPriority | None,
+    ) -> None:
+        """PATCH /callbacks/{id}: with the version read; cancel, start, or change the priority."""
+        callback_id = self.chosen(pick)
+        model = self.models[callback_id]
+        changes: dict[str, object] = {"status": status, "priority": priority}
+        expected: Model | type[Exception]
+        if stale:
+            expected = Conflict
+        elif status == S.CANCELLED:
+            expected = self.cancelled(model)
+        elif status not in (None, S.IN_PROGRESS):
+            expected = ValidationError
+        elif not model.is_open:
+            expected = Conflict
+        else:
+            expected = model
+            if priority is not None and priority != model.priority:
+                expected = expected.logged("callback.updated", priority=priority)
+            if status == S.IN_PROGRESS:
+                expected = self.started(expected, actor)
+        version = read_row(callback_id).version - stale
+        self.run(
+            callback_id,
+            lambda c, user: services.update_callback(c, dict(changes), expected_version=version, actor=user),
+            expected,
+            actor,
+        )
+
+    # --- the workers -------------------------------------------------------------------------------------------
+
+    def run_workers_at(self, callback_id: int, after_due: timedelta) -> None:
+        """The workers run when a callback's moment comes (its clock never goes back: later if it already has)."""
+        self.clock = max(self.clock, self.models[callback_id].due_at + after_due)
+
+    @has_callbacks
+    @rule(pick=picks, slack=SLACK)
+    def scan_reminders(self, pick: tuple[bool, int], slack: timedelta) -> None:
+        """reminders.scan_due near a callback's reminder time: messages for scheduled callbacks about to fall due."""
+        self.run_workers_at(self.chosen(pick), slack - self.reminder_lead)
+        outcome = self.as_edge(lambda: reminders.scan_due(now=self.clock))
+        assert not isinstance(outcome, Refused), outcome
+
+    @has_callbacks
+    @rule(pick=picks, stage=st.sampled_from(["due", "escalate", "missed"]), slack=SLACK)
+    def escalate(self, pick: tuple[bool, int], stage: str, slack: timedelta) -> None:
+        """callbacks.escalate near a callback's due time, escalation time or missed time: due and off shift → the
+        pool; late → managers told; later → missed."""
+        after = {"due": timedelta(0), "escalate": self.escalate_after, "missed": self.missed_after}[stage]
+        self.run_workers_at(self.chosen(pick), after + slack)
+        outcome = self.as_edge(lambda: services.escalate_overdue(now=self.clock))
+        assert not isinstance(outcome, Refused), outcome
+        for callback_id, model in self.models.items():
+            if model.status != S.SCHEDULED:
+                continue
+            if self.pool_off_shift and model.due_at <= self.clock and model.assignee_id not in (None, *self.on_shift):
+                model = model.logged("callback.pooled", assignee_id=None)
+            if model.due_at <= self.clock - self.escalate_after and model.due_at not in model.escalated:
+                model = model.logged("callback.escalated", escalated=model.escalated | {model.due_at})
+            if model.due_at <= self.clock - self.missed_after:
+                model = model.logged("callback.missed", status=S.MISSED)
+            self.models[callback_id] = model
+
+    # --- invariants: read the callbacks once per step, then check each claim --------------------------------------
+
+    @invariant()
+    def after_every_step(self) -> None:
+        rows = read_rows(list(self.models))
+        self.check_database_agrees_with_the_model(rows)
+        self.check_closed_callbacks_never_change_and_versions_only_go_up(rows)
+        self.check_attempt_counts_are_the_attempts_table(rows)
+        self.check_unsent_messages_are_only_for_the_current_due_time_and_holder(rows)
+        self.check_an_unreachable_caller_flags_the_case()
+        self.check_every_change_is_audited()
+
+    def check_database_agrees_with_the_model(self, rows: dict[int, Row]) -> None:
+        for callback_id, model in self.models.items():
+            row = rows[callback_id]
+            assert (row.status, row.assignee_id, row.due_at, row.window_minutes, row.priority) == (
+                model.status,
+                model.assignee_id,
+                model.due_at,
+                model.window_minutes,
+                model.priority,
+            ), callback_id
+            assert (row.attempt_count, row.failed_attempt_count) == (len(model.attempts), model.failed)
+            assert (row.closed_at is None) == model.is_open
+            assert row.started == model.started
+            if row.status in (S.SCHEDULED, S.IN_PROGRESS):
+                assert row.started == (row.status == S.IN_PROGRESS)
+
+    def check_closed_callbacks_never_change_and_versions_only_go_up(self, rows: dict[int, Row]) -> None:
+        for callback_id, seen in self.seen.items():
+            row, before = rows[callback_id], seen.row
+            if before.status in CLOSED_STATUSES:
+                assert row == before, "a closed callback changed"
+            assert row.version >= before.version
+            assert (row.version > before.version) == (row != replace(before, version=row.version))
+            if row.status != seen.statuses[-1]:
+                assert (seen.statuses[-1], row.status) in ALLOWED, (seen.statuses[-1], row.status)
+                seen.statuses.append(row.status)
+            seen.row = row
+
+    def check_attempt_counts_are_the_attempts_table(self, rows: dict[int, Row]) -> None:
+        query = sa.select(CallbackAttempt.callback_id, CallbackAttempt.outcome).where(
+            CallbackAttempt.callback_id.in_(list(rows))
+        )
+        outcomes: dict[int, list[AttemptOutcome]] = {callback_id: [] for callback_id in rows}
+        for callback_id, outcome in db.session.execute(query):
+            outcomes[callback_id].append(outcome)
+        for callback_id, row in rows.items():
+            assert row.attempt_count == len(outcomes[callback_id])
+            assert row.failed_attempt_count == sum(outcome in FAILED_OUTCOMES for outcome in outcomes[callback_id])
+
+    def check_unsent_messages_are_only_for_the_current_due_time_and_holder(self, rows: dict[int, Row]) -> None:
+        query = sa.select(
+            OutboxMessage.callback_id, OutboxMessage.kind, OutboxMessage.due_at, OutboxMessage.recipient_id
+        ).where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.callback_id.in_(list(rows)))
+        for callback_id, kind, due_at, recipient_id in db.session.execute(query):
+            row = rows[callback_id]
+            assert due_at == row.due_at, "an unsent message for a due time that has moved"
+            if kind == OutboxKind.REMINDER:
+                assert row.status == S.SCHEDULED, f"an unsent reminder for a {row.status} callback"
+                assert row.assignee_id in (None, recipient_id), "an unsent reminder to someone who no longer holds it"
+            else:
+                assert row.status in (S.SCHEDULED, S.MISSED), f"an unsent escalation for a {row.status} callback"
+
+    def check_an_unreachable_caller_flags_the_case(self) -> None:
+        unreachable = any(model.status == S.UNREACHABLE for model in self.models.values())
+        flags = db.session.scalars(
+            sa.select(CaseFlag.kind).where(CaseFlag.case_id == self.case.id, CaseFlag.cleared_at.is_(None))
+        ).all()
+        assert flags == (["unreachable"] if unreachable else [])
+
+    def check_every_change_is_audited(self) -> None:
+        query = (
+            sa.select(AuditEvent.entity_id, AuditEvent.action)
+            .where(AuditEvent.entity_type == "callback", AuditEvent.entity_id.in_([str(i) for i in self.models]))
+            .order_by(AuditEvent.id)
+        )
+        actions: dict[int, tuple[str, ...]] = dict.fromkeys(self.models, ())
+        for entity_id, action in db.session.execute(query):
+            actions[int(str(entity_id))] += (action,)
+        assert actions == {callback_id: model.audit for callback_id, model in self.models.items()}
+
+
+def test_callback_services_follow_the_workflow(app: Flask) -> None:
+    run_machine(lambda: CallbackWorkflow(app), examples(30, stateful_step_count=25))
