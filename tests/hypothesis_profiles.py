@@ -2,8 +2,8 @@
 
 - `default` (a developer's run): new random examples every run, and failures kept in `.hypothesis/` so the next run
   tries them first.
-- `ci` (`make test`, and so CI): the same examples every run (derandomize) and no example database (a fresh clone has none, and a
-  red build must be red again when re-run), with the blob to reproduce a failure printed.
+- `ci` (`make test`, and so CI): the same examples every run (derandomize) and no example database (a fresh clone
+  has none, and a red build must be red again when re-run), with the blob to reproduce a failure printed.
 - `thorough`: ten times as many examples, for an occasional long exploration
   (`HYPOTHESIS_PROFILE=thorough .venv/bin/pytest tests/unit/properties tests/integration/properties`).
 
