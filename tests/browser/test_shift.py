@@ -239,10 +239,12 @@ def test_a_shift_from_clocking_on_to_the_audit_trail(
 
     # the advisor follows the email's link and completes the callback
     advisor.page.goto(link)
+    assert advisor.page.locator(".case-meta .countdown").count() == 1
     advisor.step("callback")
     steps.complete_callback(advisor, notes="Talked through detox options; will ring us back")
     advisor.step("callback-completed")
     assert "Answered" in advisor.text("ul.timeline")
+    assert advisor.page.locator(".case-meta .countdown").count() == 0  # no "in 2 min" or "5 min overdue" once done
     assert _callback_status(helpline, callback_id) == "completed"
 
     # the same number again, typed another way: the caller is known and their consents come filled in
