@@ -53,7 +53,7 @@ apt_install() {
   "${runner[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# The servers the test suite starts for itself (PostgreSQL, Redis) and the browser it drives (Chromium).
+# The servers the test suite starts for itself (PostgreSQL, Redis), the browser it drives (Chromium) and npm.
 ensure_test_system_packages() {
   local missing=()
   # servers given with CASEAPP_TEST_DATABASE_URL / CASEAPP_TEST_REDIS_URL need no local binaries
@@ -63,5 +63,20 @@ ensure_test_system_packages() {
   fi
   if [ -z "${CASEAPP_TEST_REDIS_URL:-}" ]; then command -v redis-server >/dev/null 2>&1 || missing+=(redis-server); fi
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+  ensure_browser_test_modules
+}
+
+# What the browser tests load into pages (axe-core), from the npm registry as tests/browser/package-lock.json pins
+# it: installed when missing or when the lock file changed since the last install (npm writes
+# node_modules/.package-lock.json at the end of every install).
+ensure_browser_test_modules() {
+  local dir="$ROOT/tests/browser"
+  if [ -f "$dir/node_modules/axe-core/axe.min.js" ] &&
+     [ ! "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    return 0
+  fi
+  say "Installing the browser tests' npm packages (axe-core)"
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
 }

@@ -13,6 +13,7 @@ read it back. Waits are on conditions with deadlines.
 
 from __future__ import annotations
 
+import email.policy
 import os
 import signal
 import subprocess
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email import message_from_bytes
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Self
 
@@ -66,11 +68,13 @@ def record_figures(line: str, artifact: str) -> None:
 
 
 class SmtpSink:
-    """An aiosmtpd handler: accepts mail and records (Message-ID, recipient); 451s the addresses in `refuse`."""
+    """An aiosmtpd handler: accepts mail and records (Message-ID, recipient) and each message as received; 451s the
+    addresses in `refuse`."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._deliveries: list[tuple[str, str]] = []
+        self._messages: list[EmailMessage] = []
         self.refuse: set[str] = set()
         self.refusals = 0
 
@@ -83,14 +87,21 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        message_id = str(message_from_bytes(envelope.content)["Message-ID"])
+        message = message_from_bytes(envelope.content, policy=email.policy.default)
+        message_id = str(message["Message-ID"])
         with self._lock:
             self._deliveries += [(message_id, rcpt.lower()) for rcpt in envelope.rcpt_tos]
+            self._messages.append(message)
         return "250 Message accepted for delivery"
 
     def deliveries(self) -> list[tuple[str, str]]:
         with self._lock:
             return list(self._deliveries)
+
+    def messages(self) -> list[EmailMessage]:
+        """Every message accepted, parsed (headers and body), in the order it came."""
+        with self._lock:
+            return list(self._messages)
 
     def count(self) -> int:
         with self._lock:
@@ -220,9 +231,12 @@ class LiveStack:
         self.processes.append(proc)
         return proc
 
-    def start_web(self, name: str = "web", *, workers: int = 2, env_name: str = "production") -> Proc:
-        """`caseapp web` (gunicorn) on a free loopback port, as production runs it; returns once /healthz answers."""
-        port = servers.free_port()
+    def start_web(
+        self, name: str = "web", *, workers: int = 2, env_name: str = "production", port: int | None = None
+    ) -> Proc:
+        """`caseapp web` (gunicorn) on `port` (a free loopback port unless given), as production runs it; returns once
+        /healthz answers."""
+        port = port or servers.free_port()
         argv = [sys.executable, "-c", "from caseapp.cli import main; main()", "web"]
         proc = self.spawn(
             name,
