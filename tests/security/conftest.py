@@ -25,8 +25,8 @@ from caseapp.timeutil import now_utc
 from tests import factories
 from tests.api_support import Api, ResponseChecker
 from tests.conftest import IsolatedClient, csrf_token_from, joined_session, login, session_cookie
+from tests.html import Form, forms_on
 from tests.security import surface
-from tests.security.pages import Form, forms_on
 
 ROLES = (Role.ADVISOR, Role.MANAGER, Role.ADMIN)
 #: who may ask: nobody signed in, then each role from the lowest
@@ -178,7 +178,7 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
         "token_id": target_token.id,
         "filename": "app.css",
     }
-    extra = {"pooled_callback_id": pooled.id, "case_reference": case.reference}
+    extra = {"pooled_callback_id": pooled.id, "case_reference": case.reference, "caller_phone": caller.phone_e164}
     return World(app, checker, members, ids, drafts, extra)
 
 
@@ -201,20 +201,22 @@ def page_urls(world: World, who: Role | None) -> list[str]:
 
 @pytest.fixture(scope="module")
 def page_forms(app: Flask, world: World, world_connection: sa.Connection) -> dict[str, Form]:
-    """The first form found for each page endpoint that takes a POST, read from every page an admin can open."""
+    """The first form found for each page endpoint that takes a POST, read from every page an admin can open (and
+    the public ones, as nobody)."""
     adapter = app.url_map.bind(app.config["SERVER_NAME"])
     found: dict[str, Form] = {}
     with joined_session(app, world_connection):  # opening pages writes audit events: undone
-        browser = world.browser(Role.ADMIN)
-        for url in page_urls(world, Role.ADMIN):
-            response = browser.get(url)
-            assert response.status_code < 400, (url, response.status_code)
-            if response.mimetype != "text/html":
-                continue
-            for form in forms_on(response.get_data(as_text=True), url):
-                if form.method == "POST":
-                    endpoint, _ = adapter.match(form.path, method="POST")
-                    found.setdefault(endpoint, form)
+        for who in (Role.ADMIN, None):
+            browser = world.browser(who)
+            for url in page_urls(world, who):
+                response = browser.get(url)
+                assert response.status_code < 400, (url, response.status_code)
+                if response.mimetype != "text/html":
+                    continue
+                for form in forms_on(response.get_data(as_text=True), url):
+                    if form.method == "POST":
+                        endpoint, _ = adapter.match(form.path, method="POST")
+                        found.setdefault(endpoint, form)
     return found
 
 

@@ -8,10 +8,12 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+import caseapp
 from caseapp.api import API_PREFIX
 
 #: methods a route answers that are not its own (Flask adds them to every route)
@@ -19,6 +21,7 @@ IMPLICIT_METHODS = {"HEAD", "OPTIONS"}
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 _ARGUMENT = re.compile(r"<(?:[\w]+(?:\([^)]*\))?:)?(\w+)>")
 _OPENAPI_ARGUMENT = re.compile(r"\{(\w+)\}")
+_ARGS_READ = re.compile(r"\bargs\.(?:get|getlist)\(\s*\"(\w+)\"")
 
 
 @cache
@@ -169,3 +172,9 @@ def query_parameters() -> Iterator[tuple[Operation, str]]:
         if op.method == "GET":
             for parameter in op.query_parameters:
                 yield op, parameter["name"]
+
+
+def query_names_read() -> set[str]:
+    """The query-string names the app's code reads by name (`request.args.get("q")`), pages and API alike."""
+    package = Path(caseapp.__file__).parent
+    return {name for path in package.rglob("*.py") for name in _ARGS_READ.findall(path.read_text())}

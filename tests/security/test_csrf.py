@@ -12,9 +12,9 @@ from werkzeug.test import TestResponse
 
 from caseapp.auth.access import required_role
 from caseapp.auth.models import Role
+from tests.html import Form
 from tests.security import surface
 from tests.security.conftest import World, database_state, who_id
-from tests.security.pages import Form
 
 EXPIRED = "The form expired or was sent from elsewhere."
 UNSAFE_PAGES = [r for r in surface.page_routes() if r.is_unsafe]
