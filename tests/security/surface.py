@@ -125,7 +125,8 @@ def operations() -> list[Operation]:
 
 
 def operations_with_body() -> list[Operation]:
-    return [op for op in operations() if op.method in ("POST", "PUT", "PATCH")]
+    """The operations that take a JSON request body."""
+    return [op for op in operations() if op.body_schema is not None]
 
 
 def resolve(schema: dict[str, Any]) -> dict[str, Any]:
