@@ -28,6 +28,9 @@ BLUEPRINT_ROLES: dict[str, Role] = {}
 PUBLIC_BLUEPRINTS: set[str] = set()
 #: Flask's own endpoint for files under caseapp/static
 STATIC_ENDPOINT = "static"
+#: what the sign-in page may say above the form, by the `msg` code in its URL (never text taken from the URL, which
+#: anyone could make say anything on our page)
+SIGN_IN_NOTICES = {"session_ended": "Your session has ended. Please sign in again."}
 
 
 def init_login(app: Flask) -> None:
@@ -67,8 +70,8 @@ def init_login(app: Flask) -> None:
     def unauthorized() -> Response:
         if wants_json():
             raise Unauthorized("Sign in or send a valid API token (Authorization: Bearer …).")
-        message = "Your session has ended. Please sign in again." if g.get("session_expired") else None
-        return redirect(url_for("auth.login", next=request.path if request.method == "GET" else None, msg=message))
+        notice = "session_ended" if g.get("session_expired") else None
+        return redirect(url_for("auth.login", next=request.path if request.method == "GET" else None, msg=notice))
 
     @app.after_request
     def commit_session_touch(response: Response) -> Response:

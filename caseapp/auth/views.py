@@ -8,7 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from caseapp.auth import services
-from caseapp.auth.access import SESSION_KEY, public, require_role, safe_next
+from caseapp.auth.access import SESSION_KEY, SIGN_IN_NOTICES, public, require_role, safe_next
 from caseapp.auth.forms import ChangePasswordForm, LoginForm
 from caseapp.auth.models import Role
 from caseapp.errors import AppError
@@ -43,7 +43,8 @@ def login() -> ResponseReturnValue:
             db.session.commit()
             return redirect(safe_next(request.args.get("next")))
     status = 401 if error else (422 if form.errors else 200)
-    return render_template("auth/login.html", form=form, error=error, notice=request.args.get("msg")), status
+    notice = SIGN_IN_NOTICES.get(request.args.get("msg", ""))
+    return render_template("auth/login.html", form=form, error=error, notice=notice), status
 
 
 @bp.route("/logout", methods=["POST"])

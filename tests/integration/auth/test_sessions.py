@@ -56,7 +56,8 @@ def test_session_survives_activity_and_ends_after_30_minutes_idle(
 
     assert statuses == [200, 200, 200]
     assert _sent_to_login(response)
-    assert "session+has+ended" in response.headers["Location"]
+    assert "msg=session_ended" in response.headers["Location"]
+    assert "Your session has ended" in client.get(response.headers["Location"]).get_data(as_text=True)
     assert [s.revoked_reason for s in _sessions(user.id)] == ["idle"]
 
 
