@@ -29,7 +29,7 @@ from caseapp.auth import passwords  # noqa: E402
 from caseapp.auth.models import Role, User  # noqa: E402
 from caseapp.extensions import db  # noqa: E402
 from tests import factories, servers  # noqa: E402
-from tests.api_support import Api, ResponseChecker  # noqa: E402
+from tests.integration.api_support import Api, ResponseChecker  # noqa: E402
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -40,8 +40,7 @@ passwords.use_hasher(argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAP
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The folder a test lives in is its marker (unit, integration, worker, browser; migrations and security run on
-    the real servers too, so they are integration)."""
+    """The folder a test lives in is its marker (unit, integration, worker, browser, migrations→integration)."""
     for item in items:
         parts = Path(str(item.fspath)).parts
         folder = parts[parts.index("tests") + 1] if "tests" in parts else ""
@@ -51,7 +50,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             "workers": "worker",
             "browser": "browser",
             "migrations": "integration",
-            "security": "integration",
+            "security": "integration",  # every route on the real PostgreSQL and Redis
         }.get(folder)
         if marker:
             item.add_marker(marker)

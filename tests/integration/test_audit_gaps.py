@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from caseapp.auth.models import Role
 from caseapp.extensions import db
 from tests import factories
-from tests.api_support import Api, audit_events
 from tests.html import form_defaults
+from tests.integration.api_support import Api, audit_events
 
 FORGED = "forged-request-0001"
 

@@ -16,8 +16,8 @@ from caseapp.calls.models import Call
 from caseapp.extensions import db
 from caseapp.ids import MAX_ID
 from tests import factories
-from tests.api_support import Api, row_counts
 from tests.conftest import csrf_token_from
+from tests.integration.api_support import Api, row_counts
 
 HUGE = 99999999999999999999
 JUST_OVER = MAX_ID + 1

@@ -23,9 +23,9 @@ from caseapp.notifications.services import notify
 from caseapp.reminders.models import DeliveryChannel, OutboxKind, OutboxMessage, OutboxStatus
 from caseapp.timeutil import now_utc
 from tests import factories
-from tests.api_support import Api, ResponseChecker
 from tests.conftest import IsolatedClient, csrf_token_from, joined_session, login, session_cookie
 from tests.html import Form, forms_on
+from tests.integration.api_support import Api, ResponseChecker
 from tests.security import surface
 
 ROLES = (Role.ADVISOR, Role.MANAGER, Role.ADMIN)

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from caseapp.auth.models import ApiToken, Role, User
 from caseapp.auth.services import revoke_token
 from caseapp.extensions import db
-from tests.api_support import Api
+from tests.integration.api_support import Api
 
 
 @pytest.mark.parametrize("header", ["Bearer not-a-token", "Bearer ", "Basic dXNlcjpwYXNz"])

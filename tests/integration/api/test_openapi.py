@@ -12,7 +12,7 @@ import pytest
 from caseapp.auth.models import Role
 from caseapp.extensions import db
 from tests import factories
-from tests.api_support import Api, ResponseChecker, openapi_to_json_schema
+from tests.integration.api_support import Api, ResponseChecker, openapi_to_json_schema
 
 
 def test_openapi_document_is_public_openapi_3(anonymous_api: Api) -> None:

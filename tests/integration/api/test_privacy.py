@@ -11,7 +11,7 @@ import pytest
 from caseapp.auth.models import Role
 from caseapp.extensions import db
 from tests import factories
-from tests.api_support import Api, audit_events
+from tests.integration.api_support import Api, audit_events
 
 NAME = "Philippa Quarrington"
 NOTES = "Lives above the launderette on Quince Street"

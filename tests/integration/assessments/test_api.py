@@ -16,7 +16,7 @@ from caseapp.extensions import db
 from caseapp.notifications.models import Notification
 from caseapp.reference import CaseStatus, CloseReason, RiskLevel
 from tests import factories
-from tests.api_support import Api, audit_events, row_counts
+from tests.integration.api_support import Api, audit_events, row_counts
 
 
 def _case(**overrides: Any) -> Case:

@@ -14,7 +14,7 @@ from caseapp.extensions import db
 from caseapp.reminders.models import OutboxMessage, OutboxStatus
 from caseapp.timeutil import now_utc
 from tests import factories
-from tests.api_support import Api, audit_events
+from tests.integration.api_support import Api, audit_events
 
 
 def iso(value: datetime) -> str:

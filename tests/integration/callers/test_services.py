@@ -13,7 +13,7 @@ from caseapp.callers.phones import display, normalise_phone, try_normalise
 from caseapp.errors import ValidationError
 from caseapp.extensions import db
 from tests import factories
-from tests.api_support import audit_events
+from tests.integration.api_support import audit_events
 
 
 @pytest.mark.parametrize(

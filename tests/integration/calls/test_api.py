@@ -17,7 +17,7 @@ from caseapp.extensions import db
 from caseapp.reference import CaseStatus, CloseReason
 from caseapp.timeutil import now_utc
 from tests import factories
-from tests.api_support import Api, audit_events, row_counts
+from tests.integration.api_support import Api, audit_events, row_counts
 
 # --- logging a call from a number -------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from caseapp.errors import NotFound, ValidationError
 from caseapp.extensions import db
 from caseapp.reference import CallType
 from tests import factories
-from tests.api_support import audit_events
+from tests.integration.api_support import audit_events
 
 
 @pytest.mark.parametrize(

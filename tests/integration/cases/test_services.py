@@ -14,7 +14,7 @@ from caseapp.errors import Conflict, ValidationError
 from caseapp.extensions import db
 from caseapp.reference import CaseStatus, CloseReason, RiskLevel
 from tests import factories
-from tests.api_support import audit_events
+from tests.integration.api_support import audit_events
 
 
 def test_open_case_numbers_the_reference_by_local_year_and_id(db_session: Any) -> None:

@@ -15,8 +15,8 @@ from caseapp.emergencies.texts import NOT_YET
 from caseapp.extensions import db
 from caseapp.notifications.models import Notification
 from tests import factories
-from tests.api_support import Api, audit_events
 from tests.html import form_defaults
+from tests.integration.api_support import Api, audit_events
 
 ALERTED = "Alert sent at"
 

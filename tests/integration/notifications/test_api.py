@@ -12,7 +12,7 @@ from caseapp.extensions import db
 from caseapp.notifications import services
 from caseapp.notifications.models import Notification
 from caseapp.timeutil import now_utc
-from tests.api_support import Api
+from tests.integration.api_support import Api
 
 
 def _notify(user: User, n: int = 1, kind: str = "immediate_danger") -> list[Notification]:

@@ -17,8 +17,8 @@ from caseapp.auth.models import Role, User
 from caseapp.extensions import db
 from caseapp.reports.seed import SeedPlan, seed
 from tests import factories
-from tests.api_support import Api, ResponseChecker
 from tests.conftest import create_database, drop_database, make_app
+from tests.integration.api_support import Api, ResponseChecker
 from tests.integration.reports import expected
 
 #: "now" while the data is generated and read (after the last clock change the tests cover)

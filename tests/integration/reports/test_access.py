@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from caseapp.auth.models import Role
-from tests.api_support import Api
+from tests.integration.api_support import Api
 
 API = [
     "/api/v1/reports/volume",

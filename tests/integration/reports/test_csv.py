@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from caseapp.extensions import db
-from tests.api_support import Api
+from tests.integration.api_support import Api
 from tests.integration.reports import expected
 from tests.integration.reports.conftest import Seeded
 from tests.integration.reports.expected import CLOCK_CHANGE_DAYS

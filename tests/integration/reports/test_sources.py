@@ -12,7 +12,7 @@ import pytest
 from caseapp.reference import Channel, Substance
 from caseapp.reports import queries
 from caseapp.reports.params import Bucket, Dimension, Filters, Period
-from tests.api_support import Api
+from tests.integration.api_support import Api
 from tests.integration.reports import expected
 from tests.integration.reports.conftest import Seeded
 from tests.integration.reports.expected import CLOCK_CHANGE_DAYS, Filter, midnight

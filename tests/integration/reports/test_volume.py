@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.api_support import Api
+from tests.integration.api_support import Api
 from tests.integration.reports import expected
 from tests.integration.reports.conftest import Seeded
 from tests.integration.reports.expected import CLOCK_CHANGE_DAYS, LONDON, Filter, midnight

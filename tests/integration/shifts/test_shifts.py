@@ -15,7 +15,7 @@ from caseapp.shifts import queries, services
 from caseapp.shifts.models import Shift
 from caseapp.timeutil import now_utc
 from tests import factories
-from tests.api_support import Api, audit_events
+from tests.integration.api_support import Api, audit_events
 
 
 def test_start_then_end_a_shift(db_session: Any) -> None:
