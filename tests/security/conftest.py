@@ -70,13 +70,15 @@ class World:
     app: Flask
     checker: ResponseChecker
     members: dict[Role | None, Member]
-    #: one real row for every <argument> of the URL map (drafts belong to their author: see ids_for)
+    #: one real row for every <argument> of the URL map
     ids: dict[str, Any]
-    drafts: dict[Role, int]
+    #: rows that belong to one person (a draft, a notification), by whose they are: for the ids `ids` does not name
+    own: dict[Role, dict[str, Any]]
     extra: dict[str, Any] = field(default_factory=dict)
 
     def ids_for(self, who: Role | None) -> dict[str, Any]:
-        return {**self.ids, "draft_id": self.drafts[who or Role.ADVISOR]}
+        """The ids to fill a URL with when `who` asks (nobody asks with an advisor's)."""
+        return {**self.own[who or Role.ADVISOR], **self.ids}
 
     def browser(self, who: Role | None) -> FlaskClient:
         """A new browser holding `who`'s session cookie (a copy: what a test does to its cookies stays there)."""
@@ -160,11 +162,10 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
         failed_at=now_utc() - timedelta(minutes=5),
     )
     db.session.add(outbox)
-    drafts = {}
     for role in ROLES:
         author = db.session.get(User, members[role].user_id)
         assert author is not None
-        drafts[role] = save_draft({"phone": "07911 000000"}, actor=author).id
+        save_draft({"phone": "07911 000000"}, actor=author)
         notify([author.id], kind="world", title="Welcome to the world", case_id=case.id)
     db.session.commit()
     ids = {
@@ -178,8 +179,29 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
         "token_id": target_token.id,
         "filename": "app.css",
     }
+    own = {role: _own_rows(members[role].user_id) for role in ROLES}
     extra = {"pooled_callback_id": pooled.id, "case_reference": case.reference, "caller_phone": caller.phone_e164}
-    return World(app, checker, members, ids, drafts, extra)
+    return World(app, checker, members, ids, own, extra)
+
+
+#: columns that say whose a row is
+OWNER_COLUMNS = ("user_id", "advisor_id", "recipient_id")
+
+
+def _own_rows(user_id: int | None) -> dict[str, Any]:
+    """For every <x_id> of the URL map whose table (xs) has an owner column: a row of this person's (the newest), so
+    a new route naming such a row needs no change here, only a row of that kind in the world."""
+    found = {}
+    for argument in {a for route in surface.routes() for a in route.arguments if a.endswith("_id")}:
+        plural = argument.removesuffix("_id") + "s"  # draft_id → call_drafts, notification_id → notifications
+        tables = [t for name, t in db.metadata.tables.items() if name == plural or name.endswith(f"_{plural}")]
+        table = tables[0] if len(tables) == 1 else None
+        owner = next((table.c[name] for name in OWNER_COLUMNS if table is not None and name in table.c), None)
+        if table is not None and owner is not None:
+            row = db.session.execute(sa.select(table.c.id).where(owner == user_id).order_by(table.c.id.desc())).first()
+            if row is not None:
+                found[argument] = row.id
+    return found
 
 
 # --- what the pages hold -------------------------------------------------------------------------------------------
