@@ -1,9 +1,7 @@
-"""Shared fixtures: throwaway servers, the app on a migrated PostgreSQL, rollback per test, signed-in clients and
-JSON API clients whose every response is checked against the OpenAPI document the app serves."""
+"""Shared fixtures: throwaway servers, the app on a migrated PostgreSQL, rollback per test, signed-in clients."""
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import os
 import re
@@ -29,7 +27,6 @@ from caseapp.auth import passwords  # noqa: E402
 from caseapp.auth.models import Role, User  # noqa: E402
 from caseapp.extensions import db  # noqa: E402
 from tests import factories, servers  # noqa: E402
-from tests.integration.api_support import Api, ResponseChecker  # noqa: E402
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -165,41 +162,23 @@ class JoinedSession(FlaskSQLAlchemySession):
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
 
-@contextlib.contextmanager
-def joined_session(app: Flask, connection: sa.Connection, keep: bool = False) -> Iterator[sa.orm.scoped_session[Any]]:
-    """db.session bound to `connection` inside a transaction of its own (a nested one when the connection is already
-    in a transaction); code under test may commit (SAVEPOINTs). At the end it is rolled back, or with `keep` kept in
-    the enclosing transaction (a data set several tests share)."""
-    with app.app_context():
-        transaction = connection.begin_nested() if connection.in_transaction() else connection.begin()
-        original = db.session
-        db.session = db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": JoinedSession}
-        )
-        kept = False
-        try:
-            yield db.session
-            kept = keep
-        finally:
-            db.session.remove()
-            db.session = original
-            if transaction.is_active:
-                if kept:
-                    transaction.commit()
-                else:
-                    transaction.rollback()
-
-
 @pytest.fixture
 def db_session(app: Flask) -> Iterator[sa.orm.scoped_session[Any]]:
     """Each test inside one outer transaction; code under test may commit (SAVEPOINTs); all rolled back."""
     with app.app_context():
         connection = db.engine.connect()
-    try:
-        with joined_session(app, connection) as session:
-            yield session
-    finally:
-        connection.close()
+        transaction = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": JoinedSession}
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            transaction.rollback()
+            connection.close()
 
 
 @pytest.fixture
@@ -278,43 +257,3 @@ def client_with_session_cookie(app: Flask, value: str) -> FlaskClient:
     replay = app.test_client()
     replay.set_cookie(app.config["SESSION_COOKIE_NAME"], value, domain=app.config.get("SERVER_NAME") or "localhost")
     return replay
-
-
-# --- the JSON API ------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def openapi_spec(app: Flask) -> dict[str, Any]:
-    response = app.test_client().get("/api/v1/openapi.json")
-    assert response.status_code == 200
-    spec: dict[str, Any] = response.get_json()
-    return spec
-
-
-@pytest.fixture(scope="session")
-def response_checker(openapi_spec: dict[str, Any]) -> ResponseChecker:
-    return ResponseChecker(openapi_spec)
-
-
-@pytest.fixture
-def api_as(app: Flask, db_session: Any, response_checker: ResponseChecker) -> Callable[..., Api]:
-    """api_as(Role.MANAGER, full_name=...) -> an Api client for a new user of that role (each its own test client)."""
-
-    def _api_as(role: Role = Role.ADVISOR, **overrides: Any) -> Api:
-        user = factories.make_user(role=role, **overrides)
-        _, token = factories.make_token(user)
-        db.session.commit()
-        return Api(app.test_client(), user, token, response_checker)
-
-    return _api_as
-
-
-@pytest.fixture
-def api(api_as: Callable[..., Api]) -> Api:
-    """An advisor's API client."""
-    return api_as(Role.ADVISOR)
-
-
-@pytest.fixture
-def anonymous_api(app: Flask, db_session: Any, response_checker: ResponseChecker) -> Api:
-    return Api(app.test_client(), None, None, response_checker)

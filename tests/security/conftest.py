@@ -6,6 +6,7 @@ committed to the session's database."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -23,10 +24,13 @@ from caseapp.notifications.services import notify
 from caseapp.reminders.models import DeliveryChannel, OutboxKind, OutboxMessage, OutboxStatus
 from caseapp.timeutil import now_utc
 from tests import factories
-from tests.conftest import IsolatedClient, csrf_token_from, joined_session, login, session_cookie
+from tests.api_fixtures import openapi_spec, response_checker
+from tests.conftest import IsolatedClient, JoinedSession, csrf_token_from, login, session_cookie
 from tests.html import Form, forms_on
 from tests.integration.api_support import Api, ResponseChecker
 from tests.security import surface
+
+__all__ = ["openapi_spec", "response_checker"]  # fixtures this folder shares with tests/integration
 
 ROLES = (Role.ADVISOR, Role.MANAGER, Role.ADMIN)
 #: who may ask: nobody signed in, then each role from the lowest
@@ -88,6 +92,28 @@ class World:
         """`who`'s bearer-token client (anonymous: none), responses checked against the OpenAPI document."""
         member = self.members[who]
         return Api(new_client(self.app), None, member.token, self.checker)
+
+
+@contextmanager
+def joined_session(app: Flask, connection: sa.Connection, keep: bool = False) -> Iterator[sa.orm.scoped_session[Any]]:
+    """db.session bound to `connection`, inside a SAVEPOINT of the transaction it is in (tests/conftest.py's
+    recipe, on a connection that outlives one test); code under test may commit (nested SAVEPOINTs). At the end it is
+    rolled back, or with `keep` kept in the enclosing transaction (the module's data set)."""
+    with app.app_context():
+        savepoint = connection.begin_nested()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": JoinedSession}
+        )
+        kept = False
+        try:
+            yield db.session
+            kept = keep
+        finally:
+            db.session.remove()
+            db.session = original
+            if savepoint.is_active:
+                savepoint.commit() if kept else savepoint.rollback()
 
 
 @pytest.fixture(scope="module")

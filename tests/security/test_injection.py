@@ -15,10 +15,9 @@ from werkzeug.test import TestResponse
 
 from caseapp.auth.access import required_role
 from caseapp.auth.models import Role
-from tests.conftest import joined_session
 from tests.html import forms_on
 from tests.security import crawl, surface
-from tests.security.conftest import World
+from tests.security.conftest import World, joined_session
 from tests.security.payloads import NO_MATCH, SQL_INJECTIONS
 
 PAGE_GETS = [r for r in surface.page_routes() if r.method == "GET" and r.endpoint not in crawl.NOT_CRAWLED]

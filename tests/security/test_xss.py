@@ -21,10 +21,9 @@ from werkzeug.test import TestResponse
 
 from caseapp.auth.access import required_role
 from caseapp.auth.models import Role
-from tests.conftest import joined_session
 from tests.html import Form, forms_on
 from tests.security import crawl, surface
-from tests.security.conftest import WHO, World, page_urls, who_id
+from tests.security.conftest import WHO, World, joined_session, page_urls, who_id
 from tests.security.payloads import MARKER_PREFIX, Markup, example_body, markup, unescaped
 
 #: open objects (a draft's fields) keep keys of at most 64 characters
