@@ -9,10 +9,12 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify
 from werkzeug.wrappers import Response
 
+from caseapp.auth.access import public_blueprint
 from caseapp.extensions import db
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
+public_blueprint(bp)
 
 
 @bp.get("/healthz")

@@ -1,5 +1,9 @@
-"""What the app accepts from outside, before any view runs: request size, JSON depth, and no NUL characters.
+"""What the app accepts from outside, before any view runs: request size, UTF-8 text, JSON depth, and no NUL
+characters.
 
+A body larger than MAX_CONTENT_LENGTH is refused (413) whether or not the view would read it. A query string or form
+body that is not UTF-8 once percent-decoded is refused (400, the names it holds listed): Werkzeug answers raw bytes
+with a server error and keeps percent-escapes of bad bytes as literal text (so "%FF" would be saved as typed).
 PostgreSQL cannot store a NUL character in text, and Python's JSON parser gives up on very deep nesting with an
 error that is not a ValueError: both would be server errors. Here they become clear 4xx answers instead. A NUL in a
 page's form or query string is removed (browsers never send one; it cannot be seen or stored); in the JSON API it is
@@ -10,18 +14,26 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from caseapp.errors import NotFound, ValidationError
+from caseapp.errors import AppError, NotFound, ValidationError
 
 #: deeper JSON than this is refused; no request the API documents nests more than four levels
 MAX_JSON_DEPTH = 20
 NUL = "\x00"
 NUL_MESSAGE = "Contains a NUL character, which cannot be stored. Remove it and send again."
 FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+NOT_UTF8_MESSAGE = "Not valid UTF-8 text. Send text encoded as UTF-8."
+
+
+class NotUtf8(AppError):
+    status = 400
+    code = "invalid_encoding"
 
 
 class JsonTooDeep(ValueError):
@@ -75,8 +87,33 @@ def _without_nul(values: MultiDict[str, str]) -> ImmutableMultiDict[str, str]:
     return ImmutableMultiDict([(k.replace(NUL, ""), v.replace(NUL, "")) for k, v in values.items(multi=True)])
 
 
+def not_utf8(raw: bytes) -> list[str]:
+    """The names of the pairs of a query string or form body that are not UTF-8 text once percent-decoded (bytes
+    that are not shown as \\xNN)."""
+    bad = set()
+    for pair in raw.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        try:
+            for part in (name, value):
+                unquote_to_bytes(part.replace(b"+", b" ")).decode()
+        except UnicodeDecodeError:
+            bad.add(unquote_to_bytes(name).decode(errors="backslashreplace") or "_schema")
+    return sorted(bad)
+
+
 def init_inbound(app: Flask, api_prefix: str) -> None:
     app.json = GuardedJSONProvider(app)
+
+    @app.before_request
+    def refuse_oversized_and_not_utf8() -> None:
+        limit = request.max_content_length
+        if limit is not None and request.content_length is not None and request.content_length > limit:
+            raise RequestEntityTooLarge
+        bad = not_utf8(request.query_string)
+        if request.mimetype == FORM_MIMETYPES[0]:
+            bad += not_utf8(request.get_data(cache=True))  # the form is parsed from this copy later
+        if bad:
+            raise NotUtf8(NOT_UTF8_MESSAGE, fields={name: [NOT_UTF8_MESSAGE] for name in sorted(set(bad))})
 
     @app.before_request
     def refuse_nul() -> None:

@@ -10,9 +10,11 @@ from werkzeug.wrappers import Response
 
 from caseapp import reference
 from caseapp.api import API_PREFIX, api_blueprint, operation
+from caseapp.auth.access import public_blueprint
 from caseapp.openapi import build_spec
 
 docs_bp = Blueprint("api_docs", __name__)
+public_blueprint(docs_bp)
 api_bp = api_blueprint("reference", "/reference")
 
 

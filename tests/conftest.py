@@ -50,6 +50,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             "browser": "browser",
             "contract": "contract",
             "migrations": "integration",
+            "security": "integration",  # every route on the real PostgreSQL and Redis
         }.get(folder)
         if marker:
             item.add_marker(marker)

@@ -1,4 +1,8 @@
-"""Who is asking: Flask-Login loaders (session cookie or bearer token) and the role checks."""
+"""Who is asking: Flask-Login loaders (session cookie or bearer token) and the role checks.
+
+Every endpoint declares who may use it, where the check is made: `guard_blueprint`/`guard_api_blueprint` record a
+blueprint's least role, `require_role` marks its view, and `public`/`public_blueprint` opt out. `required_role` reads
+the declaration back, so tests can walk the URL map and hold each endpoint to what it declares."""
 
 from __future__ import annotations
 
@@ -18,6 +22,15 @@ from caseapp.extensions import csrf, db, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_KEY = "sid"
+#: the least role of each guarded blueprint, by blueprint name (filled as the blueprints are guarded)
+BLUEPRINT_ROLES: dict[str, Role] = {}
+#: blueprints anyone may use without signing in
+PUBLIC_BLUEPRINTS: set[str] = set()
+#: Flask's own endpoint for files under caseapp/static
+STATIC_ENDPOINT = "static"
+#: what the sign-in page may say above the form, by the `msg` code in its URL (never text taken from the URL, which
+#: anyone could make say anything on our page)
+SIGN_IN_NOTICES = {"session_ended": "Your session has ended. Please sign in again."}
 
 
 def init_login(app: Flask) -> None:
@@ -57,8 +70,8 @@ def init_login(app: Flask) -> None:
     def unauthorized() -> Response:
         if wants_json():
             raise Unauthorized("Sign in or send a valid API token (Authorization: Bearer …).")
-        message = "Your session has ended. Please sign in again." if g.get("session_expired") else None
-        return redirect(url_for("auth.login", next=request.path if request.method == "GET" else None, msg=message))
+        notice = "session_ended" if g.get("session_expired") else None
+        return redirect(url_for("auth.login", next=request.path if request.method == "GET" else None, msg=notice))
 
     @app.after_request
     def commit_session_touch(response: Response) -> Response:
@@ -108,13 +121,41 @@ def require_role(role: Role) -> Callable[[F], F]:
             _check(role)
             return view(*args, **kwargs)
 
+        wrapped.required_role = role  # type: ignore[attr-defined]  # copied by functools.wraps to outer wrappers
         return wrapped  # type: ignore[return-value]
 
     return decorator
 
 
+def public(view: F) -> F:
+    """View decorator: anyone may use this view without signing in (an explicit opt-out, e.g. the sign-in page)."""
+    view.is_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def public_blueprint(bp: Blueprint) -> None:
+    """Every endpoint of `bp` is open to anyone (health probes, the API document)."""
+    PUBLIC_BLUEPRINTS.add(bp.name)
+
+
+def required_role(app: Flask, endpoint: str) -> Role | None:
+    """The least role `endpoint` admits as declared by its blueprint guard and its view (the higher of the two), or
+    None when it is public. LookupError when it declares neither (every endpoint must say who may use it)."""
+    if endpoint == STATIC_ENDPOINT:
+        return None
+    view = app.view_functions[endpoint]
+    blueprint = endpoint.rpartition(".")[0]
+    if getattr(view, "is_public", False) or blueprint in PUBLIC_BLUEPRINTS:
+        return None
+    declared = [role for role in (BLUEPRINT_ROLES.get(blueprint), getattr(view, "required_role", None)) if role]
+    if not declared:
+        raise LookupError(f"{endpoint} declares no access policy: guard its blueprint, or mark it public")
+    return max(declared, key=lambda role: role.rank)
+
+
 def guard_blueprint(bp: Blueprint, role: Role) -> None:
     """Every endpoint of `bp` needs at least `role` (least privilege by default)."""
+    BLUEPRINT_ROLES[bp.name] = role
 
     @bp.before_request
     def _guard() -> None:
@@ -123,6 +164,7 @@ def guard_blueprint(bp: Blueprint, role: Role) -> None:
 
 def guard_api_blueprint(bp: Blueprint, role: Role) -> None:
     """As guard_blueprint, plus CSRF for cookie-authenticated unsafe requests (bearer tokens need none)."""
+    BLUEPRINT_ROLES[bp.name] = role
     csrf.exempt(bp)
 
     @bp.before_request

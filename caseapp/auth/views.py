@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from caseapp.auth import services
-from caseapp.auth.access import SESSION_KEY, safe_next
+from caseapp.auth.access import SESSION_KEY, SIGN_IN_NOTICES, public, require_role, safe_next
 from caseapp.auth.forms import ChangePasswordForm, LoginForm
+from caseapp.auth.models import Role
 from caseapp.errors import AppError
 from caseapp.extensions import db, limiter
 
@@ -21,6 +22,7 @@ def _login_limit() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 @limiter.limit(_login_limit, methods=["POST"])
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
@@ -41,10 +43,12 @@ def login() -> ResponseReturnValue:
             db.session.commit()
             return redirect(safe_next(request.args.get("next")))
     status = 401 if error else (422 if form.errors else 200)
-    return render_template("auth/login.html", form=form, error=error, notice=request.args.get("msg")), status
+    notice = SIGN_IN_NOTICES.get(request.args.get("msg", ""))
+    return render_template("auth/login.html", form=form, error=error, notice=notice), status
 
 
 @bp.route("/logout", methods=["POST"])
+@public
 def logout() -> Response:
     # current_user is loaded lazily; loading it is what puts this browser's session record in g
     user_session = g.get("user_session") if current_user.is_authenticated else None
@@ -58,7 +62,7 @@ def logout() -> Response:
 
 
 @bp.route("/account", methods=["GET", "POST"])
-@login_required
+@require_role(Role.ADVISOR)
 def account() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():

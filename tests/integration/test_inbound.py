@@ -249,3 +249,44 @@ def test_sign_in_with_a_next_target_holding_control_characters_lands_at_home(cli
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     assert client.get("/").status_code == 200  # signed in
+
+
+# --- text that is not UTF-8, bodies nobody reads ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["phone=\xff\xfe", "phone=%FF%FE"], ids=["raw", "escaped"])
+def test_a_query_string_that_is_not_utf8_is_a_400_naming_the_parameter(api: Api, query: str) -> None:
+    # the defect: raw bytes answered 500 (Werkzeug could not decode the query string); escaped ones were read as the
+    # literal text "%FF%FE"
+    response = api.get("/api/v1/callers", check=False, environ_overrides={"QUERY_STRING": query})
+
+    assert response.status_code == 400
+    assert _error(response)["code"] == "invalid_encoding"
+    assert list(_error(response)["fields"]) == ["phone"]
+
+
+def test_a_page_form_field_that_is_not_utf8_saves_nothing(client: FlaskClient, login_as: Any) -> None:
+    login_as(Role.ADVISOR)
+    case = factories.make_case()
+    db.session.commit()
+    token = csrf_token_from(client.get(f"/cases/{case.id}").get_data(as_text=True))
+    before = row_counts()
+
+    response = client.post(
+        f"/cases/{case.id}/notes",
+        data=f"csrf_token={token}&body=%FF%FE",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 400
+    assert row_counts() == before
+
+
+def test_a_body_over_the_size_limit_is_refused_even_where_nothing_reads_it(api: Api) -> None:
+    # the defect: POST /shifts/start takes no body, so a 2 MB one was accepted without being looked at
+    response = api.post(
+        "/api/v1/shifts/start", data=b"x" * (2 * 1024 * 1024), content_type="application/json", check=False
+    )
+
+    assert response.status_code == 413
+    assert _error(response)["code"] == "request_entity_too_large"
