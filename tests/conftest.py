@@ -172,17 +172,27 @@ def rolled_back_session(app: Flask) -> Iterator[sa.orm.scoped_session[Any]]:
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()
-        original = db.session
-        db.session = db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": JoinedSession}
-        )
         try:
-            yield db.session
+            with session_on(connection) as session:
+                yield session
         finally:
-            db.session.remove()
-            db.session = original
             transaction.rollback()
             connection.close()
+
+
+@contextmanager
+def session_on(connection: sa.Connection) -> Iterator[sa.orm.scoped_session[Any]]:
+    """db.session bound to `connection` (in the app context already pushed), joining the transaction it is in with
+    SAVEPOINTs, so code under test may commit; the previous db.session comes back afterwards."""
+    original = db.session
+    db.session = db._make_scoped_session(
+        {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": JoinedSession}
+    )
+    try:
+        yield db.session
+    finally:
+        db.session.remove()
+        db.session = original
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from caseapp.reminders.models import DeliveryChannel, OutboxKind, OutboxMessage,
 from caseapp.timeutil import now_utc
 from tests import factories
 from tests.api_fixtures import openapi_spec, response_checker
-from tests.conftest import IsolatedClient, JoinedSession, csrf_token_from, login, session_cookie
+from tests.conftest import IsolatedClient, csrf_token_from, login, session_cookie, session_on
 from tests.html import Form, forms_on
 from tests.integration.api_support import Api, ResponseChecker
 from tests.security import surface
@@ -101,17 +101,12 @@ def joined_session(app: Flask, connection: sa.Connection, keep: bool = False) ->
     rolled back, or with `keep` kept in the enclosing transaction (the module's data set)."""
     with app.app_context():
         savepoint = connection.begin_nested()
-        original = db.session
-        db.session = db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": JoinedSession}
-        )
         kept = False
         try:
-            yield db.session
+            with session_on(connection) as session:
+                yield session
             kept = keep
         finally:
-            db.session.remove()
-            db.session = original
             if savepoint.is_active:
                 savepoint.commit() if kept else savepoint.rollback()
 

@@ -6,9 +6,11 @@ server error. A new endpoint is in the matrix as soon as it is routed, and one t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from werkzeug.test import TestResponse
 
 from caseapp.auth.access import required_role
@@ -105,3 +107,33 @@ def test_every_documented_operation_asks_for_a_bearer_token(openapi_spec: dict[s
     ]
 
     assert unsecured == []
+
+
+POLICY_FILE = Path(__file__).with_name("access_policy.txt")
+
+
+def declared_policy(app: Flask) -> list[str]:
+    """`<endpoint> <methods> <least role or public>`, one line per endpoint, sorted."""
+    lines = []
+    for rule in app.url_map.iter_rules():
+        role = required_role(app, rule.endpoint)
+        methods = ",".join(sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
+        lines.append(f"{rule.endpoint} {methods} {role.value if role else 'public'}")
+    return sorted(set(lines))
+
+
+def test_the_declared_access_policy_is_the_reviewed_one(app: Flask) -> None:
+    """The matrix above proves each endpoint does what it declares; this pins what it declares. Widening access
+    (or removing a guard, which removes its declaration too) fails here until access_policy.txt is changed, so every
+    change of who may do what is seen in review. Regenerate with:
+    .venv/bin/python -c "from tests.security.test_access import write_policy; write_policy()"."""
+    expected = POLICY_FILE.read_text().splitlines()
+
+    assert declared_policy(app) == expected
+
+
+def write_policy() -> None:  # pragma: no cover - a maintainer's helper, run by hand
+    from tests.conftest import TEST_SECRET, make_app
+
+    app = make_app("sqlite://", None, SECRET_KEY=TEST_SECRET)
+    POLICY_FILE.write_text("\n".join(declared_policy(app)) + "\n")
