@@ -53,25 +53,35 @@ def defaults(env: str) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # Redis down must not lock advisors out
         "RATELIMIT_ENABLED": True,
-        "BROKER_VISIBILITY_TIMEOUT_SECONDS": 60 * 60,
+        #: Redis gives an unacknowledged task to another worker after this; longer than any task runs or waits
+        #: (no task waits with a countdown longer than 30 s: delivery retries are the outbox's, in the database)
+        "BROKER_VISIBILITY_TIMEOUT_SECONDS": 5 * 60,
         #: reverse proxies in front of caseapp whose X-Forwarded-For/-Proto/-Host to believe (0 = none: the client
         #: address is the connection's). Set it to the number of proxies, or everyone shares one rate-limit bucket
         #: and the audit trail records the proxy's address.
         "TRUSTED_PROXIES": 0,
-        # callbacks, shifts and the reminder pipeline (caseapp/callbacks, caseapp/reminders, workers/schedule.py)
+        # callbacks and their clocks (caseapp/callbacks/due.py, workers/schedule.py)
         "REMINDER_LEAD_SECONDS": 10 * 60,  # a reminder goes out this long before a callback is due
-        "SCAN_INTERVAL_SECONDS": 30,  # how often beat runs reminders.scan_due and callbacks.escalate
+        "SCAN_INTERVAL_SECONDS": 30,  # how often beat runs callbacks.remind_due and callbacks.run_clocks
         "SCAN_BATCH_SIZE": 2000,  # callbacks claimed per scan; the next scan takes the rest
-        "SWEEP_INTERVAL_SECONDS": 60,  # how often beat runs reminders.sweep
-        "OUTBOX_STALE_SECONDS": 5 * 60,  # an outbox row pending/sending this long is re-queued by the sweeper
-        "OUTBOX_MAX_ATTEMPTS": 5,  # delivery attempts before a message is marked failed
-        "DELIVERY_RETRY_BACKOFF_SECONDS": 30,  # first retry within this, doubling (with jitter) each time
-        "DELIVERY_RETRY_BACKOFF_MAX_SECONDS": 10 * 60,
-        "REMINDER_CHANNELS": "email,in_app",  # any of email, in_app, sms
-        "ESCALATION_CHANNELS": "email,in_app",
-        "ESCALATE_AFTER_SECONDS": 15 * 60,  # not started this long after due: the managers on shift are told
-        "MISSED_AFTER_SECONDS": 60 * 60,  # still not started this long after due: marked missed
         "POOL_WHEN_OFF_SHIFT": True,  # at due time, a callback whose assignee is off shift goes to the pool
+        "ESCALATE_AFTER_SECONDS": 15 * 60,  # scheduled, not started this long after due: the managers are told
+        "MISSED_AFTER_SECONDS": 60 * 60,  # still not started this long after due: marked missed
+        "STALLED_NUDGE_SECONDS": 30 * 60,  # in progress with no outcome this long after the start: advisor reminded
+        "STALLED_ALERT_SECONDS": 60 * 60,  # ... this long: the managers are told
+        "RETRY_PROMPT_SECONDS": 15 * 60,  # no answer and no new time this long after the attempt: advisor asked
+        "RETRY_POOL_SECONDS": 60 * 60,  # ... this long: to the pool
+        "RETRY_MISSED_SECONDS": 4 * 60 * 60,  # ... this long: marked missed
+        "REMINDER_CHANNELS": "email,in_app",  # any of email, in_app, sms (also the advisor's nudges and prompts)
+        "ESCALATION_CHANNELS": "email,in_app",
+        # the outbox (caseapp/reminders): delivery, retries and the sweeper
+        "SWEEP_INTERVAL_SECONDS": 10,  # how often beat runs reminders.sweep
+        "OUTBOX_DISPATCH_GRACE_SECONDS": 10,  # a row not handed to the broker this long after it could be: queued
+        "OUTBOX_LOST_SECONDS": 60,  # a row whose task the broker took this long ago and that is still pending: queued
+        "DELIVERY_LEASE_SECONDS": 45,  # a delivery's claim lasts this long (longer than any send: SMTP timeouts)
+        "OUTBOX_MAX_ATTEMPTS": 5,  # delivery attempts before a message is marked failed
+        "DELIVERY_RETRY_BACKOFF_SECONDS": 30,  # next attempt within this after the first failure, doubling, jittered
+        "DELIVERY_RETRY_BACKOFF_MAX_SECONDS": 10 * 60,
         "CALLBACK_MAX_FAILED_ATTEMPTS": 3,  # failed attempts before a callback is closed as unreachable
         "CALLBACK_DEADLINE_HIGH_MINUTES": 120,  # high risk: call back within this
         "CALLBACK_DEADLINE_IMMEDIATE_DANGER_MINUTES": 30,  # immediate danger: call back within this

@@ -11,7 +11,13 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 from caseapp.errors import AppError
-from caseapp.timeutil import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc
+from caseapp.timeutil import (
+    AmbiguousLocalTime,
+    NonexistentLocalTime,
+    local_to_utc,
+    repeated_time_message,
+    skipped_time_message,
+)
 
 
 def apply_errors(form: FlaskForm, error: AppError, default_field: str | None = None) -> None:
@@ -106,9 +112,9 @@ def parse_local_datetime(text: str, fold: str | None = None) -> datetime:
     try:
         return local_to_utc(naive, fold=int(fold) if fold in ("0", "1") else None)
     except NonexistentLocalTime as exc:
-        raise ValueError(f"{exc}. Choose a time before 01:00 or from 02:00.") from exc
+        raise ValueError(skipped_time_message(naive)) from exc
     except AmbiguousLocalTime as exc:
-        raise ValueError(f"{exc}. Choose whether you mean the first (BST) or the second (GMT) {naive:%H:%M}.") from exc
+        raise ValueError(repeated_time_message(naive)) from exc
 
 
 def merge_errors(*sources: dict[str, list[str]]) -> dict[str, list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -27,16 +28,31 @@ class TaskName(StrEnum):
 
     PURGE_EXPIRED_SESSIONS = "sessions.purge_expired"
     PURGE_STALE_DRAFTS = "calls.purge_stale_drafts"
-    SCAN_DUE_REMINDERS = "reminders.scan_due"
+    REMIND_DUE = "callbacks.remind_due"
+    RUN_CLOCKS = "callbacks.run_clocks"
     DELIVER_REMINDER = "reminders.deliver"
     SWEEP_OUTBOX = "reminders.sweep"
-    ESCALATE_CALLBACKS = "callbacks.escalate"
 
 
 class Queue(StrEnum):
     DEFAULT = "default"
     #: beat's periodic scans, apart from the deliveries they queue, so a backlog of deliveries never delays them
     PERIODIC = "periodic"
+
+
+#: task name → what to call with the argument tuples of the tasks of that name the broker accepted
+_ON_DISPATCHED: dict[TaskName, Callable[[list[tuple[Any, ...]]], None]] = {}
+
+
+def on_dispatched(name: TaskName) -> Callable[[Callable[[list[tuple[Any, ...]]], None]], Callable[..., None]]:
+    """Register what to do once the broker has taken tasks of `name` (e.g. the outbox notes each row handed over);
+    it runs after the commit, with the committed batch's argument tuples, and a failure in it is only logged."""
+
+    def register(handler: Callable[[list[tuple[Any, ...]]], None]) -> Callable[..., None]:
+        _ON_DISPATCHED[name] = handler
+        return handler
+
+    return register
 
 
 def dispatch_after_commit(session: Session, name: TaskName, *args: str | int) -> None:
@@ -61,6 +77,19 @@ def _send_pending(session: Session) -> None:
         logger.warning(
             "could not dispatch %s task(s), the first %s", len(pending) - sent, pending[sent][0], exc_info=True
         )
+    _confirm([(name, args) for name, args, _app in pending[:sent]])
+
+
+def _confirm(dispatched: list[tuple[TaskName, tuple[Any, ...]]]) -> None:
+    by_name: dict[TaskName, list[tuple[Any, ...]]] = {}
+    for name, args in dispatched:
+        if name in _ON_DISPATCHED:
+            by_name.setdefault(name, []).append(args)
+    for name, calls in by_name.items():
+        try:
+            _ON_DISPATCHED[name](calls)
+        except Exception:  # the work is done; without the note the sweeper dispatches it once more, harmlessly
+            logger.warning("could not record the dispatch of %s %s task(s)", len(calls), name, exc_info=True)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -121,6 +121,27 @@ def local_to_utc(naive_local: datetime, fold: int | None = None) -> datetime:
     return first.astimezone(UTC)
 
 
+def _place() -> str:
+    key = local_zone().key
+    return "the UK" if key == DEFAULT_TIMEZONE else key
+
+
+def skipped_time_message(naive_local: datetime) -> str:
+    """Why a wall-clock time the March change skips is refused (the one wording, for every form)."""
+    return (
+        f"{naive_local:%H:%M} on {naive_local:%A %d %B %Y} does not exist in {_place()}: the clocks go forward an "
+        "hour that night. Choose a time before 01:00 or from 02:00."
+    )
+
+
+def repeated_time_message(naive_local: datetime) -> str:
+    """Why a wall-clock time the October change repeats needs a choice."""
+    return (
+        f"{naive_local:%H:%M} on {naive_local:%A %d %B %Y} happens twice in {_place()}: the clocks go back an hour "
+        "that night. Choose which one you mean."
+    )
+
+
 def format_local(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
     """For templates: a UTC instant shown in local time with its zone abbreviation (once: a `fmt` that prints the
     zone itself with %Z gets nothing added)."""

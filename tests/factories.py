@@ -129,7 +129,7 @@ def make_callback(case: Case | None = None, actor: User | None = None, **overrid
     consented to callbacks, unless told otherwise (book_callback's keywords; status etc. set afterwards)."""
     from datetime import timedelta
 
-    from caseapp.callbacks.services import book_callback
+    from caseapp.callbacks.booking import book_callback
     from caseapp.timeutil import now_utc
 
     if case is None:

@@ -340,11 +340,11 @@ def seed_call_loop(stack: LiveStack, user_ids: list[int], *, cases: int = 4) -> 
     `user_ids`), reminder deliveries for those callbacks (one failed), and for every user a call draft, a
     notification and an open shift. Returns the ids made, by kind ("caller", "case", "call", ...)."""
     from caseapp.auth.models import User
+    from caseapp.callbacks.due import remind_due
     from caseapp.calls.services import save_draft
     from caseapp.cases.services import add_note
     from caseapp.notifications.services import notify
     from caseapp.reminders.models import OutboxStatus
-    from caseapp.reminders.services import scan_due
     from caseapp.timeutil import now_utc
 
     def seed() -> dict[str, list[int]]:
@@ -362,7 +362,7 @@ def seed_call_loop(stack: LiveStack, user_ids: list[int], *, cases: int = 4) -> 
             add_note(case, "spoke to the GP surgery", actor=actor)
             callback = factories.make_callback(case, actor=actor, assignee_id=None if n == 0 else actor.id)
             ids["callback"].append(callback.id)
-        ids["outbox"] = scan_due(now=now_utc() + timedelta(hours=2))
+        ids["outbox"] = remind_due(now=now_utc() + timedelta(hours=2))
         failed = db.session.get_one(OutboxMessage, ids["outbox"][0])
         failed.status, failed.failed_at, failed.last_error = OutboxStatus.FAILED, now_utc(), "550 mailbox unavailable"
         ids["draft"] = [save_draft({"phone": "07700 900123", "notes": "half typed"}, actor=user).id for user in users]

@@ -20,7 +20,7 @@ if flask_app.config.get("REDIS_URL"):
     celery_app.conf.redbeat_redis_options = {"socket_connect_timeout": 5, "socket_timeout": 5}
 
 # register the tasks
-import workers.escalation  # noqa: E402,F401
+import workers.callbacks  # noqa: E402,F401
 import workers.maintenance  # noqa: E402,F401
 import workers.reminders  # noqa: E402,F401
 

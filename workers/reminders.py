@@ -1,36 +1,38 @@
-"""Reminder tasks: thin bodies over caseapp.reminders.services (load by id → guard → service → commit)."""
+"""Outbox tasks: thin bodies over caseapp/reminders (load by id → guard → step → commit, step by step)."""
 
-import logging
-
-from celery import Task, shared_task
+from celery import shared_task
 
 from caseapp.extensions import db
-from caseapp.reminders import services
+from caseapp.reminders import delivery, sweeper
+from caseapp.reminders.channels import DeliveryError
 from caseapp.tasks import TaskName
-from workers.retry import DELIVERY_RETRY, PERIODIC_RETRY
-
-logger = logging.getLogger(__name__)
+from workers.retry import PERIODIC_RETRY
 
 
-@shared_task(name=str(TaskName.SCAN_DUE_REMINDERS), **PERIODIC_RETRY)
-def scan_due() -> int:
-    """Write outbox rows for callbacks whose reminder time has come; their deliveries are queued on commit."""
-    ids = services.scan_due()
+@shared_task(name=str(TaskName.DELIVER_REMINDER))
+def deliver(outbox_id: int) -> str:
+    """Send one outbox row: claim it (the attempt is recorded), send, mark it sent, committing after each step.
+    A failed send waits for its next attempt in the database (the sweeper queues it when it is due); a worker
+    that dies anywhere here leaves the row for the sweeper. No retry lives in this task."""
+    claimed = delivery.claim(int(outbox_id))
     db.session.commit()
-    return len(ids)
-
-
-@shared_task(bind=True, name=str(TaskName.DELIVER_REMINDER), **DELIVERY_RETRY)
-def deliver(self: Task, outbox_id: int) -> str:
-    """Send one outbox row. The service guards on the row's state and commits the attempt before sending; a
-    transient failure is re-raised for a retry (backoff + jitter), and on the last try it is marked failed."""
-    final_attempt = self.request.retries >= (self.max_retries or 0)
-    return services.deliver(int(outbox_id), final_attempt=final_attempt).value
+    if not isinstance(claimed, delivery.Claimed):
+        return claimed.value
+    try:
+        delivery.send(claimed)
+    except DeliveryError as exc:
+        db.session.rollback()
+        result = delivery.record_failure(int(outbox_id), exc)
+        db.session.commit()
+        return result.value
+    result = delivery.mark_sent(int(outbox_id))
+    db.session.commit()
+    return result.value
 
 
 @shared_task(name=str(TaskName.SWEEP_OUTBOX), **PERIODIC_RETRY)
 def sweep() -> int:
-    """Re-queue outbox rows left pending or sending too long (lost messages, wiped Redis, killed workers)."""
-    ids = services.sweep()
+    """Queue a delivery for each outbox row none will come for (see caseapp/reminders/sweeper.py)."""
+    ids = sweeper.sweep()
     db.session.commit()
     return len(ids)

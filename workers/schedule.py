@@ -12,22 +12,24 @@ def build_schedule(config: Any) -> dict[str, dict[str, Any]]:
     sweep = float(config["SWEEP_INTERVAL_SECONDS"])
     default, periodic = Queue.DEFAULT.value, Queue.PERIODIC.value
     return {
-        # reminders.scan_due -> periodic queue: outbox rows for callbacks whose reminder time (due - lead) has come.
+        # callbacks.remind_due -> periodic queue: outbox rows for callbacks whose reminder time (due - lead) has come.
         # `expires`: a scan queued while the workers were down is dropped; the next one does the same work.
-        "scan-due-reminders": {
-            "task": str(TaskName.SCAN_DUE_REMINDERS),
+        "remind-due-callbacks": {
+            "task": str(TaskName.REMIND_DUE),
             "schedule": timedelta(seconds=scan),
             "options": {"queue": periodic, "expires": scan},
         },
-        # callbacks.escalate -> periodic queue: due + assignee off shift → pool; not started +15 min → managers told;
-        # not started +60 min → missed
-        "escalate-callbacks": {
-            "task": str(TaskName.ESCALATE_CALLBACKS),
+        # callbacks.run_clocks -> periodic queue: every open state's clock (caseapp/callbacks/due.py): scheduled →
+        # pool / managers told / missed; in progress with no outcome → advisor reminded / managers told; no answer
+        # and no new time → advisor asked / pool / missed
+        "run-callback-clocks": {
+            "task": str(TaskName.RUN_CLOCKS),
             "schedule": timedelta(seconds=scan),
             "options": {"queue": periodic, "expires": scan},
         },
-        # reminders.sweep -> periodic queue: re-queue outbox rows left pending/sending longer than
-        # CASEAPP_OUTBOX_STALE_SECONDS (a wiped Redis or a killed worker loses nothing)
+        # reminders.sweep -> periodic queue: queue a delivery for each outbox row none will come for (never handed
+        # to the broker, its task lost, or its delivery abandoned mid-send): a wiped Redis or a killed worker
+        # loses nothing, and recovers within seconds (caseapp/reminders/sweeper.py)
         "sweep-outbox": {
             "task": str(TaskName.SWEEP_OUTBOX),
             "schedule": timedelta(seconds=sweep),

@@ -97,3 +97,19 @@ def user_names(user_ids: Iterable[int]) -> dict[int, str]:
         return {}
     rows = db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(wanted)))
     return {row.id: row.full_name for row in rows}
+
+
+def events_about(entity_type: str, entity_ids: Iterable[int], actions: Iterable[str]) -> list[AuditEvent]:
+    """The events of `actions` about these entities, oldest first (e.g. a case's callbacks' lifecycle steps)."""
+    ids = [str(i) for i in entity_ids]
+    if not ids:
+        return []
+    query = (
+        sa.select(AuditEvent)
+        .options(joinedload(AuditEvent.actor))
+        .where(
+            AuditEvent.entity_type == entity_type, AuditEvent.entity_id.in_(ids), AuditEvent.action.in_(list(actions))
+        )
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    )
+    return list(db.session.scalars(query))

@@ -6,9 +6,8 @@ from typing import Any
 
 from flask_login import current_user
 
-from caseapp.api import api_blueprint, operation, page_of
-from caseapp.audit.services import record_event
-from caseapp.callbacks import queries, services
+from caseapp.api import Extended, api_blueprint, operation, page_of
+from caseapp.callbacks import booking, history, queries, workflow
 from caseapp.callbacks.models import Callback
 from caseapp.callbacks.schemas import (
     AttemptCreateSchema,
@@ -22,6 +21,7 @@ from caseapp.callbacks.schemas import (
 )
 from caseapp.cases import queries as case_queries
 from caseapp.extensions import db
+from caseapp.ids import as_id
 from caseapp.pagination import keyset_page
 from caseapp.reminders import queries as reminder_queries
 
@@ -37,14 +37,12 @@ api_bp = api_blueprint("callbacks", "/callbacks")
     response=BookingSchema,
     status=201,
 )
-def create(body: dict[str, Any]) -> Callback:
+def create(body: dict[str, Any]) -> Extended:
     case = case_queries.get_case(body.pop("case_id"))
-    booking = services.book_callback(case, actor=current_user, **body)
+    booked = booking.book_callback(case, actor=current_user, **body)
     db.session.commit()
-    callback = booking.callback
-    callback.warnings = booking.warnings  # type: ignore[attr-defined]
-    callback.suggested_due_by = booking.suggestion.due_by if booking.suggestion else None  # type: ignore[attr-defined]
-    return callback
+    suggested = booked.suggestion.due_by if booked.suggestion else None
+    return Extended(booked.callback, warnings=booked.warnings, suggested_due_by=suggested)
 
 
 @operation(
@@ -58,9 +56,7 @@ def list_callbacks(query: dict[str, Any]) -> dict[str, Any]:
     assignee = query["assignee"]
     select = queries.select_callbacks(
         statuses=query["status"],
-        assignee_id=current_user.id
-        if assignee == "me"
-        else (int(assignee) if assignee and assignee.isdigit() else None),
+        assignee_id=current_user.id if assignee == "me" else as_id(assignee),
         pool_only=assignee == "pool",
         due_before=query["due_before"],
         due_after=query["due_after"],
@@ -74,9 +70,7 @@ def list_callbacks(query: dict[str, Any]) -> dict[str, Any]:
         limit=query["limit"],
         descending=False,
     )
-    record_event(
-        "callback.listed", actor_id=current_user.id, entity_type="callback", detail={"ids": [c.id for c in items]}
-    )
+    history.record("listed", None, current_user.id, ids=[c.id for c in items])
     db.session.commit()
     return {"items": items, "next": next_cursor}
 
@@ -87,13 +81,15 @@ def list_callbacks(query: dict[str, Any]) -> dict[str, Any]:
     summary="One callback, with its attempts and deliveries",
     response=CallbackDetailSchema,
 )
-def get(callback_id: int) -> Callback:
+def get(callback_id: int) -> Extended:
     callback = queries.get_callback(callback_id)
-    record_event("callback.viewed", actor_id=current_user.id, entity_type="callback", entity_id=callback.id)
+    history.record("viewed", callback.id, current_user.id)
     db.session.commit()
-    callback.attempts = queries.attempts_for_callback(callback.id)  # type: ignore[attr-defined]
-    callback.deliveries = reminder_queries.messages_for_callback(callback.id)  # type: ignore[attr-defined]
-    return callback
+    return Extended(
+        callback,
+        attempts=queries.attempts_for_callback(callback.id),
+        deliveries=reminder_queries.messages_for_callback(callback.id),
+    )
 
 
 @operation(
@@ -104,18 +100,18 @@ def get(callback_id: int) -> Callback:
     body=CallbackPatchSchema,
     response=BookingSchema,
 )
-def update(callback_id: int, body: dict[str, Any]) -> Callback:
-    callback = queries.lock_callback(callback_id)
+def update(callback_id: int, body: dict[str, Any]) -> Extended:
     version = body.pop("version")
-    warnings = services.update_callback(callback, body, expected_version=version, actor=current_user)
+    callback, warnings = workflow.update_callback(
+        callback_id, workflow.CallbackChanges(**body), expected_version=version, actor=current_user
+    )
     db.session.commit()
-    callback.warnings = warnings  # type: ignore[attr-defined]
-    return callback
+    return Extended(callback, warnings=warnings)
 
 
 @operation(api_bp, "/<int:callback_id>/claim", "POST", summary="Take a callback from the pool", response=CallbackSchema)
 def claim(callback_id: int) -> Callback:
-    callback = services.claim_callback(callback_id, actor=current_user)
+    callback = workflow.claim_callback(callback_id, actor=current_user)
     db.session.commit()
     return callback
 
@@ -129,20 +125,9 @@ def claim(callback_id: int) -> Callback:
     response=AttemptResultSchema,
     status=201,
 )
-def record_attempt(callback_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    callback = queries.lock_callback(callback_id)
-    result = services.record_attempt(callback, actor=current_user, **body)
+def record_attempt(callback_id: int, body: dict[str, Any]) -> Extended:
+    result = workflow.record_attempt(callback_id, actor=current_user, **body)
     db.session.commit()
-    attempt = result.attempt
-    return {
-        "id": attempt.id,
-        "callback_id": attempt.callback_id,
-        "outcome": attempt.outcome.value,
-        "call_id": attempt.call_id,
-        "advisor_id": attempt.advisor_id,
-        "attempted_at": attempt.attempted_at,
-        "notes": attempt.notes,
-        "callback": result.callback,
-        "needs_reschedule": result.needs_reschedule,
-        "warnings": result.warnings,
-    }
+    return Extended(
+        result.attempt, callback=result.callback, needs_reschedule=result.needs_reschedule, warnings=result.warnings
+    )

@@ -52,6 +52,9 @@ class Callback(CreatedAtMixin, Base):
     outside_preferred_times: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: when the clock of its current state started (callbacks/due.py): booked or rescheduled, started, an attempt,
+    #: a claim from the pool
+    clock_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: why it was cancelled (staff only)
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(200))
@@ -72,6 +75,13 @@ class Callback(CreatedAtMixin, Base):
             "due_at",
             postgresql_where=sa.text("status IN ('scheduled', 'in_progress', 'no_answer')"),
             sqlite_where=sa.text("status IN ('scheduled', 'in_progress', 'no_answer')"),
+        ),
+        # the clocks of started and unanswered callbacks
+        sa.Index(
+            "ix_callbacks_open_clock",
+            "clock_started_at",
+            postgresql_where=sa.text("status IN ('in_progress', 'no_answer')"),
+            sqlite_where=sa.text("status IN ('in_progress', 'no_answer')"),
         ),
         sa.Index("ix_callbacks_assignee_status_due", "assignee_id", "status", "due_at"),
         sa.Index("ix_callbacks_due_at_id", "due_at", "id"),

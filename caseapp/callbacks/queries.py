@@ -144,12 +144,15 @@ def _claim(query: sa.Select[Callback], limit: int) -> list[Callback]:
     return list(db.session.scalars(query))
 
 
-def _has_message(kind: OutboxKind) -> sa.ColumnElement[bool]:
-    """An outbox row of this kind, not withdrawn, exists for the callback's current due time."""
+def _has_message(
+    kind: OutboxKind, about: sa.orm.InstrumentedAttribute[datetime] | None = None
+) -> sa.ColumnElement[bool]:
+    """An outbox row of this kind, not withdrawn, exists for the moment `about` (by default the due time)."""
+    moment = Callback.due_at if about is None else about
     return sa.exists().where(
         OutboxMessage.callback_id == Callback.id,
         OutboxMessage.kind == kind,
-        OutboxMessage.due_at == Callback.due_at,
+        OutboxMessage.due_at == moment,
         OutboxMessage.status != OutboxStatus.WITHDRAWN,
     )
 
@@ -185,7 +188,47 @@ def lock_callbacks_to_escalate(due_before: datetime, limit: int) -> list[Callbac
     return _claim(query, limit)
 
 
-def lock_callbacks_to_mark_missed(due_before: datetime, limit: int) -> list[Callback]:
-    """Callbacks still not started although they were due before `due_before` (now - 60 min)."""
-    query = sa.select(Callback).where(Callback.status == CallbackStatus.SCHEDULED, Callback.due_at <= due_before)
+def lock_stalled(kind: OutboxKind, started_before: datetime, limit: int, *, held_only: bool = False) -> list[Callback]:
+    """In progress since before `started_before` (and held by someone, if `held_only`), with no message of `kind`
+    yet about that start."""
+    query = sa.select(Callback).where(
+        Callback.status == CallbackStatus.IN_PROGRESS,
+        Callback.clock_started_at <= started_before,
+        ~_has_message(kind, Callback.clock_started_at),
+    )
+    if held_only:
+        query = query.where(Callback.assignee_id.is_not(None))
+    return _claim(query, limit)
+
+
+def lock_unanswered_to_prompt(attempted_before: datetime, limit: int) -> list[Callback]:
+    """No answer, held by someone, no new time since before `attempted_before`, not yet prompted for it."""
+    query = sa.select(Callback).where(
+        Callback.status == CallbackStatus.NO_ANSWER,
+        Callback.assignee_id.is_not(None),
+        Callback.clock_started_at <= attempted_before,
+        ~_has_message(OutboxKind.RETRY_PROMPT, Callback.clock_started_at),
+    )
+    return _claim(query, limit)
+
+
+def lock_unanswered_to_pool(attempted_before: datetime, limit: int) -> list[Callback]:
+    """No answer, still held by someone, and no new time since before `attempted_before`."""
+    query = sa.select(Callback).where(
+        Callback.status == CallbackStatus.NO_ANSWER,
+        Callback.assignee_id.is_not(None),
+        Callback.clock_started_at <= attempted_before,
+    )
+    return _claim(query, limit)
+
+
+def lock_callbacks_to_mark_missed(due_before: datetime, unanswered_before: datetime, limit: int) -> list[Callback]:
+    """Scheduled callbacks still not started although due before `due_before`, and unanswered ones with no new
+    time since before `unanswered_before`."""
+    query = sa.select(Callback).where(
+        sa.or_(
+            sa.and_(Callback.status == CallbackStatus.SCHEDULED, Callback.due_at <= due_before),
+            sa.and_(Callback.status == CallbackStatus.NO_ANSWER, Callback.clock_started_at <= unanswered_before),
+        )
+    )
     return _claim(query, limit)

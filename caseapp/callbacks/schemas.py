@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -7,7 +9,7 @@ from caseapp.api import PageQuery
 from caseapp.ids import Id, Version, id_or
 from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus
 from caseapp.reminders.schemas import DeliverySchema
-from caseapp.schemas import AwareDateTime, JsonBoolean, LabelledEnum, WholeNumber
+from caseapp.schemas import AwareDateTime, InputDate, JsonBoolean, LabelledEnum, WholeNumber
 
 _WINDOW = validate.Range(0, 720)
 
@@ -112,3 +114,45 @@ class AttemptResultSchema(AttemptSchema):
     callback = fields.Nested(CallbackSchema)
     needs_reschedule = fields.Boolean()
     warnings = fields.List(fields.String())
+
+
+# --- the pages' forms (read with caseapp.forms.form_to_payload, like every form) -------------------------------------
+
+
+class DueFieldsForm(ma.Schema):
+    """A time as the pages ask for it: a date and a time in UK time (the October choice when it happens twice), the
+    window, and the preferred-times override. callbacks/wallclock.py turns it into an instant."""
+
+    due_date = InputDate(required=True)
+    due_time = fields.Time(required=True)
+    fold = fields.Integer(load_default=None, allow_none=True, validate=validate.OneOf([0, 1]))
+    window_minutes = WholeNumber(load_default=None, allow_none=True, validate=_WINDOW)
+    override_preferred_times = fields.Boolean(load_default=False)
+
+
+class BookingForm(DueFieldsForm):
+    assignee_id = Id(load_default=None, allow_none=True)
+    priority = LabelledEnum(CallbackPriority, load_default=None, allow_none=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class AttemptForm(DueFieldsForm):
+    """An attempt; the new time is optional (no answer: try again then)."""
+
+    outcome = LabelledEnum(AttemptOutcome, required=True)
+    notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    due_date = InputDate(load_default=None, allow_none=True)
+    due_time = fields.Time(load_default=None, allow_none=True)
+
+    @ma.validates_schema
+    def _both_or_neither(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("due_date") is None) != (data.get("due_time") is None):
+            raise ma.ValidationError("Give both the date and the time of the next try, or neither.", "due_date")
+
+
+class ReassignForm(ma.Schema):
+    assignee_id = Id(load_default=None, allow_none=True)
+
+
+class CancelForm(ma.Schema):
+    cancel_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))

@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
+import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from caseapp import reference
-from caseapp.audit.services import record_event, record_listing
+from caseapp.api import load
+from caseapp.audit.services import record_listing
 from caseapp.auth import queries as auth_queries
 from caseapp.auth.access import guard_blueprint, require_role
 from caseapp.auth.models import Role
-from caseapp.callbacks import queries, services
+from caseapp.callbacks import booking, history, queries, wallclock, workflow
 from caseapp.callbacks.models import Callback
+from caseapp.callbacks.schemas import AttemptForm, BookingForm, CancelForm, DueFieldsForm, ReassignForm
 from caseapp.cases import queries as case_queries
 from caseapp.cases import services as case_services
 from caseapp.errors import AppError, ValidationError
 from caseapp.extensions import db
-from caseapp.ids import parse_id
-from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus
+from caseapp.forms import form_to_payload
+from caseapp.ids import as_id, parse_id
+from caseapp.reference import AttemptOutcome, CallbackStatus
 from caseapp.reminders import queries as reminder_queries
 from caseapp.shifts import queries as shift_queries
 from caseapp.timeutil import local_day_bounds, now_utc, to_local
@@ -31,23 +35,6 @@ from caseapp.timeutil import local_day_bounds, now_utc, to_local
 bp = Blueprint("callbacks", __name__)
 guard_blueprint(bp, Role.ADVISOR)
 PER_PAGE = 50
-
-
-def due_from_form(form: MultiDict[str, str], prefix: str = "due") -> tuple[datetime | None, dict[str, Any]]:
-    """A date + time typed in UK time (and the October fold choice) → UTC; ({}, None) errors are field-keyed."""
-    day_text, time_text = form.get(f"{prefix}_date", "").strip(), form.get(f"{prefix}_time", "").strip()
-    if not day_text or not time_text:
-        return None, {"fields": {f"{prefix}_date": ["Enter the date and the time."]}, "choices": []}
-    try:
-        day, at = date.fromisoformat(day_text), time.fromisoformat(time_text)
-    except ValueError:
-        return None, {"fields": {f"{prefix}_date": ["Enter a real date and time."]}, "choices": []}
-    fold = form.get("fold")
-    try:
-        return services.local_due_at(day, at, int(fold) if fold in ("0", "1") else None), {}
-    except ValidationError as exc:
-        fields = {(f"{prefix}_time" if k == "due_time" else k): v for k, v in exc.fields.items()}
-        return None, {"fields": fields, "choices": exc.extra.get("choices", [])}
 
 
 #: a service's field names → the fields the callback pages ask for (a time is typed as a date and a time)
@@ -62,9 +49,16 @@ def _page_errors(error: AppError) -> dict[str, Any]:
     return {"fields": fields, "choices": error.extra.get("choices", [])}
 
 
-def _int_or_none(value: str | None) -> int | None:
-    text = (value or "").strip()
-    return int(text) if re.fullmatch(r"-?[0-9]{1,9}", text) else None
+def _read(schema: type[ma.Schema]) -> dict[str, Any]:
+    """The submitted form, read as every form is (form_to_payload, then the schema); ValidationError if wrong."""
+    payload, errors = form_to_payload(request.form, schema)
+    if errors:
+        raise ValidationError("Some fields are missing or not valid.", fields=errors)
+    return load(schema, payload)
+
+
+def _due_at(body: dict[str, Any]) -> datetime:
+    return wallclock.local_due_at(body["due_date"], body["due_time"], body["fold"])
 
 
 def _audit_listing(callbacks: list[Callback]) -> None:
@@ -96,7 +90,7 @@ def mine() -> ResponseReturnValue:
 @bp.post("/callbacks/<int:callback_id>/claim")
 def claim(callback_id: int) -> ResponseReturnValue:
     try:
-        services.claim_callback(callback_id, actor=current_user)
+        workflow.claim_callback(callback_id, actor=current_user)
     except AppError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -108,9 +102,8 @@ def claim(callback_id: int) -> ResponseReturnValue:
 
 @bp.post("/callbacks/<int:callback_id>/start")
 def start(callback_id: int) -> ResponseReturnValue:
-    callback = queries.lock_callback(callback_id)
     try:
-        services.start_callback(callback, actor=current_user)
+        workflow.start_callback(callback_id, actor=current_user)
     except AppError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -161,22 +154,15 @@ def _render_callback(
 @bp.get("/callbacks/<int:callback_id>")
 def show(callback_id: int) -> ResponseReturnValue:
     callback = queries.get_callback(callback_id)
-    record_event(
-        "callback.viewed",
-        actor_id=current_user.id,
-        entity_type="callback",
-        entity_id=callback.id,
-        detail={"case_id": callback.case_id, "caller_id": callback.case.caller_id},
-    )
+    history.record("viewed", callback.id, current_user.id, case_id=callback.case_id, caller_id=callback.case.caller_id)
     db.session.commit()
     return _render_callback(callback)
 
 
-def _apply(callback_id: int, form_name: str, action: Any) -> ResponseReturnValue:
-    """Run one change on a locked callback; on a user error re-render the page with what was typed."""
-    callback = queries.lock_callback(callback_id)
+def _apply(callback_id: int, form_name: str, action: Callable[[], list[str] | None]) -> ResponseReturnValue:
+    """Run one change (the service locks the callback); on a user error re-render the page with what was typed."""
     try:
-        done = action(callback)
+        done = action()
     except AppError as exc:
         db.session.rollback()
         callback = queries.get_callback(callback_id)
@@ -189,28 +175,18 @@ def _apply(callback_id: int, form_name: str, action: Any) -> ResponseReturnValue
 
 @bp.post("/callbacks/<int:callback_id>/attempts")
 def record_attempt(callback_id: int) -> ResponseReturnValue:
-    form = request.form
-
-    def act(callback: Callback) -> list[str]:
-        try:
-            outcome = AttemptOutcome(form.get("outcome", ""))
-        except ValueError:
-            raise ValidationError("Choose what happened.", fields={"outcome": ["Choose what happened."]}) from None
-        next_due = None
-        if form.get("due_date") or form.get("due_time"):
-            next_due, problems = due_from_form(form)
-            if problems:
-                raise ValidationError("Check the new time.", fields=problems["fields"], choices=problems["choices"])
-        result = services.record_attempt(
-            callback,
-            outcome=outcome,
+    def act() -> list[str]:
+        body = _read(AttemptForm)
+        result = workflow.record_attempt(
+            callback_id,
+            outcome=body["outcome"],
             actor=current_user,
-            notes=form.get("notes"),
-            next_due_at=next_due,
-            next_window_minutes=_int_or_none(form.get("window_minutes")),
-            override_preferred_times=form.get("override_preferred_times") == "true",
+            notes=body["notes"],
+            next_due_at=_due_at(body) if body["due_date"] is not None else None,
+            next_window_minutes=body["window_minutes"],
+            override_preferred_times=body["override_preferred_times"],
         )
-        notes = [f"Attempt recorded: {outcome.label.lower()}."]
+        notes = [f"Attempt recorded: {body['outcome'].label.lower()}."]
         if result.needs_reschedule:
             notes.append("No answer: choose a new time below (or leave it for later).")
         if result.callback.status == CallbackStatus.UNREACHABLE:
@@ -222,19 +198,14 @@ def record_attempt(callback_id: int) -> ResponseReturnValue:
 
 @bp.post("/callbacks/<int:callback_id>/reschedule")
 def reschedule(callback_id: int) -> ResponseReturnValue:
-    form = request.form
-
-    def act(callback: Callback) -> list[str]:
-        due_at, problems = due_from_form(form)
-        if problems:
-            raise ValidationError("Check the new time.", fields=problems["fields"], choices=problems["choices"])
-        assert due_at is not None  # noqa: S101 - no problems means a time
-        return services.reschedule_callback(
-            callback,
-            due_at,
+    def act() -> list[str]:
+        body = _read(DueFieldsForm)
+        return workflow.reschedule_callback(
+            callback_id,
+            _due_at(body),
             actor=current_user,
-            window_minutes=_int_or_none(form.get("window_minutes")),
-            override_preferred_times=form.get("override_preferred_times") == "true",
+            window_minutes=body["window_minutes"],
+            override_preferred_times=body["override_preferred_times"],
         )
 
     return _apply(callback_id, "reschedule", act)
@@ -242,18 +213,18 @@ def reschedule(callback_id: int) -> ResponseReturnValue:
 
 @bp.post("/callbacks/<int:callback_id>/reassign")
 def reassign(callback_id: int) -> ResponseReturnValue:
-    assignee = _int_or_none(request.form.get("assignee_id"))
-    return _apply(
-        callback_id, "reassign", lambda callback: services.reassign_callback(callback, assignee, actor=current_user)
-    )
+    def act() -> None:
+        workflow.reassign_callback(callback_id, _read(ReassignForm)["assignee_id"], actor=current_user)
+
+    return _apply(callback_id, "reassign", act)
 
 
 @bp.post("/callbacks/<int:callback_id>/cancel")
 def cancel(callback_id: int) -> ResponseReturnValue:
-    reason = request.form.get("cancel_reason")
-    return _apply(
-        callback_id, "cancel", lambda callback: services.cancel_callback(callback, actor=current_user, reason=reason)
-    )
+    def act() -> None:
+        workflow.cancel_callback(callback_id, actor=current_user, reason=_read(CancelForm)["cancel_reason"])
+
+    return _apply(callback_id, "cancel", act)
 
 
 # --- booking ---------------------------------------------------------------------------------------------------
@@ -265,36 +236,32 @@ def book(case_id: int) -> ResponseReturnValue:
     if request.method == "GET":  # the form shows the caller's consents and safe-to-call notes
         case_services.record_view(case, actor=current_user)
         db.session.commit()
-    suggestion = services.suggestion_for(case)
+    suggestion = booking.suggestion_for(case)
     errors: dict[str, Any] = {}
     message = None
     if request.method == "POST":
-        form = request.form
-        due_at, errors = due_from_form(form)
-        if due_at is not None:
-            try:
-                booking = services.book_callback(
-                    case,
-                    due_at=due_at,
-                    actor=current_user,
-                    window_minutes=_int_or_none(form.get("window_minutes")),
-                    assignee_id=_int_or_none(form.get("assignee_id")),
-                    priority=CallbackPriority(form["priority"])
-                    if form.get("priority") in set(CallbackPriority)
-                    else None,
-                    reason=form.get("reason"),
-                    override_preferred_times=form.get("override_preferred_times") == "true",
-                )
-            except AppError as exc:
-                db.session.rollback()
-                errors, message = _page_errors(exc), exc.message
-            else:
-                db.session.commit()
-                flash(f"Callback booked for {to_local(booking.callback.due_at):%a %d %b %H:%M %Z}.", "info")
-                for warning in booking.warnings:
-                    flash(warning, "warning")
-                return redirect(url_for("cases.show", case_id=case.id))
-        values: MultiDict[str, Any] = MultiDict(form)
+        try:
+            body = _read(BookingForm)
+            booked = booking.book_callback(
+                case,
+                due_at=_due_at(body),
+                actor=current_user,
+                window_minutes=body["window_minutes"],
+                assignee_id=body["assignee_id"],
+                priority=body["priority"],
+                reason=body["reason"],
+                override_preferred_times=body["override_preferred_times"],
+            )
+        except AppError as exc:
+            db.session.rollback()
+            errors, message = _page_errors(exc), exc.message
+        else:
+            db.session.commit()
+            flash(f"Callback booked for {to_local(booked.callback.due_at):%a %d %b %H:%M %Z}.", "info")
+            for warning in booked.warnings:
+                flash(warning, "warning")
+            return redirect(url_for("cases.show", case_id=case.id))
+        values: MultiDict[str, Any] = MultiDict(request.form)
         case = case_queries.get_case(case_id)
     else:
         local = to_local(_proposed_time(suggestion.due_by))
@@ -342,7 +309,7 @@ def all_callbacks() -> ResponseReturnValue:
     query = queries.select_callbacks(
         statuses=statuses,
         pool_only=assignee == "pool",
-        assignee_id=_int_or_none(assignee),
+        assignee_id=as_id(assignee),
     ).order_by(Callback.due_at.desc(), Callback.id.desc())
     page = db.paginate(query, page=args.get("page", 1, type=parse_id), per_page=PER_PAGE, error_out=False)
     _audit_listing(page.items)

@@ -1,4 +1,5 @@
-"""A case's timeline: calls, assessments, notes, callbacks and callback attempts, newest first."""
+"""A case's timeline: calls, assessments, notes, callbacks, their attempts and the steps their clocks took (pooled,
+escalated, missed …, from the audit trail), newest first."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from caseapp.assessments import queries as assessment_queries
+from caseapp.audit import queries as audit_queries
+from caseapp.callbacks import history as callback_history
 from caseapp.callbacks import queries as callback_queries
 from caseapp.calls import queries as call_queries
 from caseapp.cases import queries as case_queries
@@ -23,6 +26,7 @@ class TimelineEntry:
 
 
 def build_timeline(case_id: int) -> list[TimelineEntry]:
+    callbacks = callback_queries.callbacks_for_case(case_id)
     entries = [
         TimelineEntry(
             "call",
@@ -59,10 +63,14 @@ def build_timeline(case_id: int) -> list[TimelineEntry]:
             f"{cb.status.in_sentence}",
             cb,
         )
-        for cb in callback_queries.callbacks_for_case(case_id)
+        for cb in callbacks
     ]
     entries += [
         TimelineEntry("callback_attempt", a.id, a.attempted_at, a.advisor_id, f"Callback attempt: {a.outcome.label}", a)
         for a in callback_queries.attempts_for_case(case_id)
+    ]
+    entries += [
+        TimelineEntry("callback_step", e.id, e.occurred_at, e.actor_id, callback_history.TIMELINE_STEPS[e.action], e)
+        for e in audit_queries.events_about("callback", [cb.id for cb in callbacks], callback_history.TIMELINE_STEPS)
     ]
     return sorted(entries, key=lambda e: (e.at, e.kind, e.id), reverse=True)

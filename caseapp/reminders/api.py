@@ -10,7 +10,7 @@ from caseapp.api import api_blueprint, operation, page_of
 from caseapp.auth.models import Role
 from caseapp.extensions import db
 from caseapp.pagination import keyset_page
-from caseapp.reminders import queries, services
+from caseapp.reminders import outbox, queries
 from caseapp.reminders.models import DeliveryChannel, OutboxKind, OutboxMessage, OutboxStatus
 from caseapp.reminders.schemas import DeliveryListQuery, DeliverySchema, DeliverySummarySchema
 
@@ -43,7 +43,7 @@ def list_deliveries(query: dict[str, Any]) -> dict[str, Any]:
 
 @operation(api_bp, "/summary", summary="How many deliveries are in each status", response=DeliverySummarySchema)
 def summary() -> dict[str, Any]:
-    return {"counts": services.summary()}
+    return {"counts": queries.count_by_status()}
 
 
 @operation(
@@ -54,6 +54,6 @@ def summary() -> dict[str, Any]:
     response=DeliverySchema,
 )
 def retry(outbox_id: int) -> OutboxMessage:
-    row = services.requeue_failed(outbox_id, actor=current_user)
+    row = outbox.requeue_failed(outbox_id, actor=current_user)
     db.session.commit()
     return row

@@ -21,6 +21,12 @@ class OutboxKind(StrEnum):
     REMINDER = "reminder"
     #: to the managers on shift, when a callback has not been started some time after it was due
     ESCALATION = "escalation"
+    #: to the advisor, when a callback they started has no outcome after a while
+    STALLED_NUDGE = "stalled_nudge"
+    #: to the managers on shift, when it still has none
+    STALLED_ALERT = "stalled_alert"
+    #: to the advisor, when a callback they could not get through on has no new time
+    RETRY_PROMPT = "retry_prompt"
 
 
 class DeliveryChannel(StrEnum):
@@ -68,9 +74,10 @@ class OutboxMessage(CreatedAtMixin, Base):
     body: Mapped[str] = mapped_column(sa.Text())
     link: Mapped[str | None] = mapped_column(sa.String(200))
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
-    #: when a delivery task was last queued for it (or, after a failed attempt, when its retry is due);
-    #: the sweeper re-queues rows still unsent OUTBOX_STALE_SECONDS after this
-    dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+    #: when it may be tried (next): when it was written, or after a failed attempt its backoff
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+    #: when the broker took its current delivery task; null = not handed over yet (the sweeper sees to it)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: when the current (or last) attempt claimed it
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -80,10 +87,10 @@ class OutboxMessage(CreatedAtMixin, Base):
     __table_args__ = (
         sa.UniqueConstraint("callback_id", "kind", "due_at", "channel", "recipient_id", name="uq_reminder_outbox_key"),
         sa.CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="sent_has_time"),
-        # the sweeper's and the deliverers' working set
+        # the sweeper's working set: only unsent rows are in it
         sa.Index(
             "ix_reminder_outbox_unsent",
-            "dispatched_at",
+            "next_attempt_at",
             postgresql_where=sa.text("status IN ('pending', 'sending')"),
             sqlite_where=sa.text("status IN ('pending', 'sending')"),
         ),

@@ -54,16 +54,23 @@ def lock_message_for_delivery(outbox_id: int) -> tuple[OutboxMessage, User, date
     return None if found is None else (found[0], found[1], found[2])
 
 
-def lock_stale_messages(cutoff: datetime, limit: int) -> list[OutboxMessage]:
-    """Unsent rows nobody has touched since `cutoff`: pending, or claimed by a delivery that never finished."""
+def lock_rows_needing_delivery(
+    *, ready_before: datetime, lost_before: datetime, claimed_before: datetime, limit: int
+) -> list[OutboxMessage]:
+    """The unsent rows no delivery will come for (see caseapp/reminders/sweeper.py), oldest first, skipping rows a
+    delivery has locked right now."""
+    never_handed_over = sa.and_(
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.dispatched_at.is_(None),
+        OutboxMessage.next_attempt_at <= ready_before,
+    )
+    lost = sa.and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.dispatched_at < lost_before)
+    abandoned = sa.and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < claimed_before)
     query = (
         sa.select(OutboxMessage)
-        .where(
-            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
-            OutboxMessage.dispatched_at < cutoff,
-            sa.or_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.claimed_at < cutoff),
-        )
-        .order_by(OutboxMessage.dispatched_at, OutboxMessage.id)
+        .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+        .where(sa.or_(never_handed_over, lost, abandoned))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )

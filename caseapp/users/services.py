@@ -10,7 +10,7 @@ from caseapp.auth import services as auth_services
 from caseapp.auth.models import Role, User
 from caseapp.auth.passwords import hash_password
 from caseapp.callbacks import queries as callback_queries
-from caseapp.callbacks import services as callback_services
+from caseapp.callbacks import workflow as callback_workflow
 from caseapp.errors import Conflict, ValidationError
 from caseapp.extensions import db
 from caseapp.shifts import queries as shift_queries
@@ -90,7 +90,7 @@ def _hand_back_work(user: User, actor_id: int) -> None:
         shift_services.end_shift(actor=actor, user_id=user.id)
     query = callback_queries.select_callbacks(statuses=callback_queries.OPEN_STATUSES, assignee_id=user.id)
     for callback in db.session.scalars(query):
-        callback_services.reassign_callback(callback, None, actor=actor)
+        callback_workflow.reassign_callback(callback.id, None, actor=actor)
 
 
 def reactivate_user(user: User, *, actor_id: int) -> None:

@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from flask_migrate import downgrade, upgrade
 
 from caseapp import MIGRATIONS_DIR
+from caseapp.callbacks import workflow
 from caseapp.extensions import db
 from tests.conftest import create_database, drop_database, make_app
 
@@ -104,7 +105,6 @@ def test_rollup_backfills_on_the_way_up_and_down_give_what_the_raw_rows_say(empt
     import time_machine
 
     from caseapp.auth.models import Role
-    from caseapp.callbacks import services as callbacks
     from caseapp.reference import AttemptOutcome
     from caseapp.reports.seed import SeedPlan, seed
     from tests import factories
@@ -123,7 +123,7 @@ def test_rollup_backfills_on_the_way_up_and_down_give_what_the_raw_rows_say(empt
         factories.make_callback(due_at=datetime(2027, 11, 1, 9, 0, tzinfo=UTC), actor=advisor)
         unstarted = factories.make_callback(due_at=datetime(2027, 11, 1, 10, 0, tzinfo=UTC), actor=advisor)
         clock.move_to(datetime(2027, 10, 30, 23, 30, 2, 500000, tzinfo=UTC))
-        callbacks.record_attempt(callback, outcome=AttemptOutcome.ANSWERED, actor=advisor)
+        workflow.record_attempt(callback.id, outcome=AttemptOutcome.ANSWERED, actor=advisor)
     db.session.execute(sa.text("UPDATE callbacks SET status = 'completed' WHERE id = :id"), {"id": unstarted.id})
     expected.assert_report_tables_agree("the triggers")
     wanted = expected.worked_out_tables()

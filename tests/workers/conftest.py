@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 
 from caseapp.auth.models import Role, User
-from caseapp.callbacks.services import book_callback
+from caseapp.callbacks.booking import book_callback
 from caseapp.extensions import db
 from caseapp.reminders.models import DeliveryChannel, OutboxMessage, OutboxStatus
 from caseapp.timeutil import now_utc
@@ -28,7 +28,10 @@ from tests.live import LiveStack, SmtpSink, record_figures, start_smtp_sink, wai
 FAST_SETTINGS: dict[str, Any] = {
     "SCAN_INTERVAL_SECONDS": 2,
     "SWEEP_INTERVAL_SECONDS": 2,
-    "OUTBOX_STALE_SECONDS": 8,
+    "OUTBOX_DISPATCH_GRACE_SECONDS": 2,
+    "OUTBOX_LOST_SECONDS": 8,
+    "SMTP_TIMEOUT_SECONDS": 3,
+    "DELIVERY_LEASE_SECONDS": 8,
     # callbacks due in 30 minutes are inside the reminder window at once, and never reach their due time
     "REMINDER_LEAD_SECONDS": 3600,
     "DELIVERY_RETRY_BACKOFF_SECONDS": 1,

@@ -41,8 +41,8 @@ def test_1000_callbacks_due_together_send_exactly_1000_reminder_emails(make_stac
     delivered_in = time.monotonic() - started
     wait_for(lambda: stack.outbox_counts().keys() == {"sent"}, 60, "every outbox row to be sent")
     # then two more scans: a repeated scan must not send anything again
-    scans = stack.processes[0].count("reminders.scan_due")
-    wait_for(lambda: stack.processes[0].count("reminders.scan_due") >= scans + 4, 30, "two more scans to run")
+    scans = stack.processes[0].count("callbacks.remind_due")
+    wait_for(lambda: stack.processes[0].count("callbacks.remind_due") >= scans + 4, 30, "two more scans to run")
 
     total, distinct = _check_exactly_once(stack, expected)
     counts = stack.outbox_counts()

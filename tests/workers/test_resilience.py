@@ -12,9 +12,9 @@ import redis
 import sqlalchemy as sa
 
 from caseapp.auth.models import Role
+from caseapp.callbacks import due
 from caseapp.extensions import db
 from caseapp.notifications.models import Notification
-from caseapp.reminders import services as reminders
 from caseapp.tasks import TaskName
 from caseapp.timeutil import now_utc
 from tests import factories
@@ -49,13 +49,13 @@ def test_two_beat_processes_never_send_a_reminder_twice(stack: Stack) -> None:
     wait_for(lambda: stack.smtp.unique() >= count, 120, f"{count} reminder emails")
     wait_for(lambda: _all_sent(stack), 60, "every outbox row (email and in-app) to be sent")
     # and as if the beat lock had failed: ten scans at once, on top of the schedule
-    before = worker.count("reminders.scan_due")
+    before = worker.count("callbacks.remind_due")
     celery = stack.app.extensions["celery"]
     for _ in range(10):
-        celery.send_task(str(TaskName.SCAN_DUE_REMINDERS))
-    wait_for(lambda: worker.count("reminders.scan_due") >= before + 20, 60, "the extra scans to run")
+        celery.send_task(str(TaskName.REMIND_DUE))
+    wait_for(lambda: worker.count("callbacks.remind_due") >= before + 20, 60, "the extra scans to run")
 
-    fired = sorted(beat.count("Sending due task scan-due-reminders") for beat in beats)
+    fired = sorted(beat.count("Sending due task remind-due-callbacks") for beat in beats)
     received = stack.smtp.deliveries()
     assert fired[0] == 0, "both beats fired the scan"
     assert fired[1] > 0
@@ -170,7 +170,7 @@ def test_redis_flushall_with_reminders_queued_still_delivers_each_once_via_the_s
     count = 100
     seed_callbacks(stack.app, count, advisors=10)
     with stack.app.app_context():
-        queued_ids = reminders.scan_due()
+        queued_ids = due.remind_due()
         db.session.commit()  # the deliveries go to Redis now, with no worker running
         db.session.remove()
     broker = redis.Redis.from_url(stack.redis.url)

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from caseapp.auth.models import Role
+from caseapp.callbacks import due
 from caseapp.cases.models import Case
 from caseapp.extensions import db
 from caseapp.reminders.models import OutboxMessage, OutboxStatus
@@ -236,9 +237,8 @@ def test_callbacks_appear_on_the_case_timeline(api: Api, case: Case) -> None:
 def test_failed_deliveries_are_visible_to_managers_only(api_as: Callable[..., Api], case: Case) -> None:
     manager, advisor = api_as(Role.MANAGER), api_as(Role.ADVISOR)
     booked = book(advisor, case, assignee_id=advisor.user.id if advisor.user else None, due_at=soon(minutes=5))
-    from caseapp.reminders import services as reminders
 
-    reminders.scan_due()
+    due.remind_due()
     rows = list(db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.callback_id == booked["id"])))
     rows[0].status, rows[0].last_error, rows[0].failed_at = OutboxStatus.FAILED, "SMTP 451: try later", now_utc()
     db.session.commit()

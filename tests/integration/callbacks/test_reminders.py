@@ -14,18 +14,18 @@ from flask import Flask
 
 from caseapp.audit.models import AuditEvent
 from caseapp.auth.models import Role, User
-from caseapp.callbacks import services as callback_services
+from caseapp.callbacks import booking, due
 from caseapp.cases.models import Case
 from caseapp.extensions import db
 from caseapp.notifications.models import Notification
-from caseapp.reminders import channels
+from caseapp.reminders import channels, delivery, outbox, sweeper
 from caseapp.reminders import queries as reminder_queries
-from caseapp.reminders import services as reminders
 from caseapp.reminders.models import DeliveryChannel, OutboxMessage, OutboxStatus
 from caseapp.timeutil import now_utc
 from tests import factories
+from tests import outbox as outbox_support
 
-Result = reminders.DeliveryResult
+Result = delivery.DeliveryResult
 
 
 @pytest.fixture
@@ -39,14 +39,14 @@ def mail_dir(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 def queued(case: Case, advisor: User, dispatched: list[Any]) -> dict[DeliveryChannel, OutboxMessage]:
     """A callback due in five minutes whose reminder rows have just been written (email and in-app)."""
     case.caller.phone_e164 = "+447700900123"
-    callback = callback_services.book_callback(
+    callback = booking.book_callback(
         case,
         due_at=now_utc() + timedelta(minutes=5),
         actor=advisor,
         assignee_id=advisor.id,
         reason="relapse after detox; partner must not know",
     ).callback
-    reminders.scan_due()
+    due.remind_due()
     db.session.commit()
     rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.callback_id == callback.id))
     return {row.channel: row for row in rows}
@@ -57,7 +57,7 @@ def test_in_app_delivery_makes_one_notification_however_often_it_runs(
 ) -> None:
     row = queued[DeliveryChannel.IN_APP]
 
-    results = [reminders.deliver(row.id) for _ in range(3)]
+    results = [outbox_support.deliver(row.id) for _ in range(3)]
 
     notes = list(db.session.scalars(sa.select(Notification).where(Notification.user_id == advisor.id)))
     assert results == [Result.SENT, Result.ALREADY_DONE, Result.ALREADY_DONE]
@@ -72,7 +72,7 @@ def test_email_delivery_writes_one_eml_named_by_its_message_id_and_audits_it(
 ) -> None:
     row = queued[DeliveryChannel.EMAIL]
 
-    result = reminders.deliver(row.id)
+    result = outbox_support.deliver(row.id)
 
     files = list(mail_dir.glob("*.eml"))
     email = message_from_bytes(files[0].read_bytes())
@@ -104,14 +104,21 @@ def test_a_transient_failure_goes_back_to_pending_then_fails_for_good_at_the_att
     db.session.commit()
     row = queued[DeliveryChannel.EMAIL]
 
-    with pytest.raises(channels.TransientDeliveryError):
-        reminders.deliver(row.id)
-    after_first = (row.status, row.attempts, row.last_error)
-    final = reminders.deliver(row.id)
+    first = outbox_support.deliver(row.id)
+    after_first = (row.status, row.attempts, row.last_error, row.dispatched_at)
+    waits = row.next_attempt_at - reminder_queries.database_now()
+    too_early = outbox_support.deliver(row.id)  # a duplicate task before the retry's time does nothing
+    row.next_attempt_at = reminder_queries.database_now()  # the backoff has passed
+    db.session.commit()
+    final = outbox_support.deliver(row.id)
 
+    assert first == Result.RETRY
     assert after_first[0] == OutboxStatus.PENDING
     assert after_first[1] == 1
     assert "ConnectionRefusedError" in (after_first[2] or "")
+    assert after_first[3] is None  # its next task is queued by the sweeper when the retry is due
+    assert timedelta(seconds=14) < waits <= timedelta(seconds=30)  # DELIVERY_RETRY_BACKOFF_SECONDS, jittered
+    assert too_early == Result.NOT_YET
     assert final == Result.FAILED
     assert (row.status, row.attempts, row.sent_at) == (OutboxStatus.FAILED, 2, None)
     assert reminder_queries.failed_messages() == [row]
@@ -128,7 +135,7 @@ def test_a_permanent_refusal_fails_at_once(
     monkeypatch.setattr(channels.MailDirChannel, "send", refuse)
     row = queued[DeliveryChannel.EMAIL]
 
-    assert reminders.deliver(row.id) == Result.FAILED
+    assert outbox_support.deliver(row.id) == Result.FAILED
     assert (row.attempts, row.last_error) == (1, "SMTP 550: mailbox unavailable")
 
 
@@ -137,7 +144,7 @@ def test_a_row_claimed_moments_ago_is_left_to_its_delivery(queued: dict[Delivery
     row.status, row.attempts, row.claimed_at = OutboxStatus.SENDING, 1, reminder_queries.database_now()
     db.session.commit()
 
-    assert reminders.deliver(row.id) == Result.IN_FLIGHT
+    assert outbox_support.deliver(row.id) == Result.IN_FLIGHT
     assert row.attempts == 1
 
 
@@ -150,9 +157,9 @@ def test_a_row_left_sending_by_a_crashed_delivery_is_swept_and_sent_with_the_sam
     db.session.commit()
     dispatched.clear()
 
-    swept = reminders.sweep()
+    swept = sweeper.sweep()
     db.session.commit()
-    result = reminders.deliver(row.id)
+    result = outbox_support.deliver(row.id)
 
     assert row.id in swept
     assert ("reminders.deliver", [row.id]) in dispatched
@@ -164,7 +171,7 @@ def test_a_row_left_sending_by_a_crashed_delivery_is_swept_and_sent_with_the_sam
 def test_sweep_leaves_fresh_rows_alone(queued: dict[DeliveryChannel, OutboxMessage], dispatched: list[Any]) -> None:
     dispatched.clear()
 
-    assert reminders.sweep() == []
+    assert sweeper.sweep() == []
     assert dispatched == []
 
 
@@ -174,7 +181,7 @@ def test_a_deactivated_recipient_is_not_sent_to(
     advisor.is_active = False
     db.session.commit()
 
-    assert reminders.deliver(queued[DeliveryChannel.EMAIL].id) == Result.WITHDRAWN
+    assert outbox_support.deliver(queued[DeliveryChannel.EMAIL].id) == Result.WITHDRAWN
     assert not mail_dir.exists() or list(mail_dir.iterdir()) == []
 
 
@@ -187,12 +194,12 @@ def test_manager_can_send_a_failed_message_again(
     db.session.commit()
     dispatched.clear()
 
-    reminders.requeue_failed(row.id, actor=manager)
+    outbox.requeue_failed(row.id, actor=manager)
     db.session.commit()
 
     assert (row.status, row.attempts) == (OutboxStatus.PENDING, 0)
     assert dispatched == [("reminders.deliver", [row.id])]
-    assert reminders.deliver(row.id) == Result.SENT
+    assert outbox_support.deliver(row.id) == Result.SENT
 
 
 def test_smtp_url_parsing() -> None:
@@ -211,13 +218,11 @@ def test_sms_channel_goes_through_its_provider_with_ids_only(
     sent: list[dict[str, Any]] = []
     monkeypatch.setitem(app.config, "REMINDER_CHANNELS", "sms")
     monkeypatch.setattr(channels.LoggingSmsProvider, "send_sms", lambda self, **kwargs: sent.append(kwargs))
-    callback_services.book_callback(
-        case, due_at=now_utc() + timedelta(minutes=5), actor=advisor, assignee_id=advisor.id
-    )
-    [outbox_id] = reminders.scan_due()
+    booking.book_callback(case, due_at=now_utc() + timedelta(minutes=5), actor=advisor, assignee_id=advisor.id)
+    [outbox_id] = due.remind_due()
     db.session.commit()
 
-    assert reminders.deliver(outbox_id) == Result.SENT
+    assert outbox_support.deliver(outbox_id) == Result.SENT
     assert len(sent) == 1
     assert sent[0]["recipient_id"] == advisor.id
     assert sent[0]["text"].startswith("Callback due")

@@ -11,17 +11,18 @@ import sqlalchemy as sa
 
 from caseapp.audit.models import AuditEvent
 from caseapp.auth.models import Role, User
-from caseapp.callbacks import queries, services
+from caseapp.callbacks import booking, due, queries, wallclock, workflow
 from caseapp.callbacks.models import Callback
 from caseapp.cases.models import Case
 from caseapp.errors import Conflict, ValidationError
 from caseapp.extensions import db
 from caseapp.notifications.models import Notification
 from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus, RiskLevel
-from caseapp.reminders import services as reminders
+from caseapp.reminders import delivery
 from caseapp.reminders.models import DeliveryChannel, OutboxKind, OutboxMessage, OutboxStatus
 from caseapp.timeutil import now_utc
 from tests import factories
+from tests import outbox as outbox_support
 
 LEAD = timedelta(minutes=10)
 
@@ -43,7 +44,7 @@ def actions(entity_id: int) -> list[str]:
 
 
 def book(case: Case, advisor: User, due_at: datetime, **kwargs: Any) -> Callback:
-    return services.book_callback(case, due_at=due_at, actor=advisor, assignee_id=advisor.id, **kwargs).callback
+    return booking.book_callback(case, due_at=due_at, actor=advisor, assignee_id=advisor.id, **kwargs).callback
 
 
 # --- booking ----------------------------------------------------------------------------------------------------
@@ -59,7 +60,7 @@ def test_book_callback_rejects_time_in_the_past(case: Case, advisor: User) -> No
 def test_book_callback_refuses_caller_without_callback_consent(advisor: User) -> None:
     case = factories.make_case(factories.make_caller(consent_callback=False))
 
-    with pytest.raises(services.ConsentRequired) as error:
+    with pytest.raises(booking.ConsentRequired) as error:
         book(case, advisor, now_utc() + timedelta(hours=1))
 
     assert error.value.code == "no_callback_consent"
@@ -73,7 +74,7 @@ def test_book_callback_outside_preferred_times_needs_explicit_override(advisor: 
     # 1 July 2027 is in BST: 18:30 local is 17:30 UTC (inside); 20:30 UTC is 21:30 local (outside)
     inside = book(case, advisor, utc(2027, 7, 1, 17, 30), window_minutes=30)
 
-    with pytest.raises(services.OutsidePreferredTimes) as error:
+    with pytest.raises(booking.OutsidePreferredTimes) as error:
         book(case, advisor, utc(2027, 7, 1, 20, 30))
     overridden = book(case, advisor, utc(2027, 7, 1, 20, 30), override_preferred_times=True)
 
@@ -88,7 +89,7 @@ def test_book_callback_window_must_fit_inside_preferred_times(advisor: User) -> 
     caller = factories.make_caller(consent_callback=True, preferred_from=time(18, 0), preferred_to=time(20, 0))
     case = factories.make_case(caller)
 
-    with pytest.raises(services.OutsidePreferredTimes):
+    with pytest.raises(booking.OutsidePreferredTimes):
         book(case, advisor, utc(2027, 7, 1, 18, 45), window_minutes=30)  # 19:45-20:15 local
 
 
@@ -107,15 +108,15 @@ def test_preferred_window_that_crosses_midnight_is_compared_in_uk_local_time(
 ) -> None:
     caller = factories.make_caller(consent_callback=True, preferred_from=time(22, 0), preferred_to=time(7, 0))
 
-    assert services.within_preferred_times(caller, due_at, due_at) is allowed
+    assert wallclock.within_preferred_times(caller, due_at, due_at) is allowed
 
 
 def test_high_risk_suggests_a_callback_within_two_hours_and_warns_when_later(case: Case, advisor: User) -> None:
     case.risk_level = RiskLevel.HIGH
-    suggestion = services.suggestion_for(case)
+    suggestion = booking.suggestion_for(case)
 
-    late = services.book_callback(case, due_at=now_utc() + timedelta(hours=3), actor=advisor)
-    on_time = services.book_callback(case, due_at=now_utc() + timedelta(minutes=90), actor=advisor)
+    late = booking.book_callback(case, due_at=now_utc() + timedelta(hours=3), actor=advisor)
+    on_time = booking.book_callback(case, due_at=now_utc() + timedelta(minutes=90), actor=advisor)
 
     assert suggestion.due_by is not None
     assert abs((suggestion.due_by - now_utc()) - timedelta(hours=2)) < timedelta(seconds=5)
@@ -129,23 +130,23 @@ def test_high_risk_suggests_a_callback_within_two_hours_and_warns_when_later(cas
 def test_immediate_danger_suggests_thirty_minutes_and_urgent_priority(case: Case, advisor: User) -> None:
     case.risk_level = RiskLevel.IMMEDIATE_DANGER
 
-    booking = services.book_callback(case, due_at=now_utc() + timedelta(minutes=45), actor=advisor)
+    booked = booking.book_callback(case, due_at=now_utc() + timedelta(minutes=45), actor=advisor)
 
-    assert booking.callback.priority == CallbackPriority.URGENT
-    assert "within 30 minutes" in booking.warnings[0]
+    assert booked.callback.priority == CallbackPriority.URGENT
+    assert "within 30 minutes" in booked.warnings[0]
 
 
 def test_risk_deadlines_are_configurable(app: Any, case: Case, advisor: User, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(app.config, "CALLBACK_DEADLINE_HIGH_MINUTES", 45)
     case.risk_level = RiskLevel.HIGH
 
-    booking = services.book_callback(case, due_at=now_utc() + timedelta(minutes=60), actor=advisor)
+    booked = booking.book_callback(case, due_at=now_utc() + timedelta(minutes=60), actor=advisor)
 
-    assert "within 45 minutes" in booking.warnings[0]
+    assert "within 45 minutes" in booked.warnings[0]
 
 
 def test_book_callback_to_the_pool_and_audits_it(case: Case, advisor: User) -> None:
-    callback = services.book_callback(case, due_at=now_utc() + timedelta(hours=1), actor=advisor).callback
+    callback = booking.book_callback(case, due_at=now_utc() + timedelta(hours=1), actor=advisor).callback
 
     assert callback.assignee_id is None
     assert callback.status == CallbackStatus.SCHEDULED
@@ -157,7 +158,7 @@ def test_book_callback_to_the_pool_and_audits_it(case: Case, advisor: User) -> N
 
 def test_local_time_skipped_in_march_is_refused_with_a_clear_message() -> None:
     with pytest.raises(ValidationError) as error:
-        services.local_due_at(date(2027, 3, 28), time(1, 30))
+        wallclock.local_due_at(date(2027, 3, 28), time(1, 30))
 
     message = error.value.fields["due_time"][0]
     assert message.startswith("01:30 on Sunday 28 March 2027 does not exist in the UK")
@@ -166,7 +167,7 @@ def test_local_time_skipped_in_march_is_refused_with_a_clear_message() -> None:
 
 def test_local_time_repeated_in_october_asks_which_one() -> None:
     with pytest.raises(ValidationError) as error:
-        services.local_due_at(date(2027, 10, 31), time(1, 30))
+        wallclock.local_due_at(date(2027, 10, 31), time(1, 30))
 
     assert "happens twice" in error.value.fields["fold"][0]
     choices = error.value.extra["choices"]
@@ -182,12 +183,12 @@ def test_local_time_repeated_in_october_asks_which_one() -> None:
 def test_october_0130_booking_with_fold_choice_reminds_at_the_right_utc_instant(
     case: Case, advisor: User, dispatched: list[Any], fold: int, due_utc: datetime
 ) -> None:
-    due_at = services.local_due_at(date(2027, 10, 31), time(1, 30), fold=fold)
+    due_at = wallclock.local_due_at(date(2027, 10, 31), time(1, 30), fold=fold)
     callback = book(case, advisor, due_at)
     db.session.commit()
 
-    early = reminders.scan_due(now=due_utc - LEAD - timedelta(seconds=1))
-    on_time = reminders.scan_due(now=due_utc - LEAD)
+    early = due.remind_due(now=due_utc - LEAD - timedelta(seconds=1))
+    on_time = due.remind_due(now=due_utc - LEAD)
 
     assert callback.due_at == due_utc
     assert early == []
@@ -201,11 +202,11 @@ def test_october_0130_booking_with_fold_choice_reminds_at_the_right_utc_instant(
 def test_march_booking_just_after_the_gap_reminds_at_the_right_utc_instant(
     case: Case, advisor: User, dispatched: list[Any]
 ) -> None:
-    due_at = services.local_due_at(date(2027, 3, 28), time(2, 30))  # BST: 01:30 UTC
+    due_at = wallclock.local_due_at(date(2027, 3, 28), time(2, 30))  # BST: 01:30 UTC
     callback = book(case, advisor, due_at)
 
-    assert reminders.scan_due(now=utc(2027, 3, 28, 1, 19, 59)) == []
-    assert len(reminders.scan_due(now=utc(2027, 3, 28, 1, 20))) == 2
+    assert due.remind_due(now=utc(2027, 3, 28, 1, 19, 59)) == []
+    assert len(due.remind_due(now=utc(2027, 3, 28, 1, 20))) == 2
     assert callback.due_at == utc(2027, 3, 28, 1, 30)
 
 
@@ -218,9 +219,9 @@ def test_scan_due_writes_one_row_per_channel_and_is_idempotent(
     callback = book(case, advisor, now_utc() + timedelta(hours=1))
     at = callback.due_at - LEAD
 
-    first = reminders.scan_due(now=at)
+    first = due.remind_due(now=at)
     db.session.commit()
-    second = reminders.scan_due(now=at + timedelta(minutes=1))
+    second = due.remind_due(now=at + timedelta(minutes=1))
     db.session.commit()
 
     assert len(first) == 2
@@ -235,10 +236,10 @@ def test_reschedule_before_the_reminder_time_means_no_reminder_for_the_old_time(
     case: Case, advisor: User, dispatched: list[Any]
 ) -> None:
     callback = book(case, advisor, utc(2027, 5, 1, 18, 0))
-    services.reschedule_callback(callback, utc(2027, 5, 1, 19, 0), actor=advisor)
+    workflow.reschedule_callback(callback.id, utc(2027, 5, 1, 19, 0), actor=advisor)
 
-    at_old_time = reminders.scan_due(now=utc(2027, 5, 1, 17, 50))
-    at_new_time = reminders.scan_due(now=utc(2027, 5, 1, 18, 50))
+    at_old_time = due.remind_due(now=utc(2027, 5, 1, 17, 50))
+    at_new_time = due.remind_due(now=utc(2027, 5, 1, 18, 50))
 
     assert at_old_time == []
     assert {m.due_at for m in outbox(callback)} == {utc(2027, 5, 1, 19, 0)}
@@ -248,43 +249,43 @@ def test_reschedule_before_the_reminder_time_means_no_reminder_for_the_old_time(
 
 def test_cancel_before_the_reminder_time_means_no_reminder(case: Case, advisor: User, dispatched: list[Any]) -> None:
     callback = book(case, advisor, utc(2027, 5, 1, 18, 0))
-    services.cancel_callback(callback, actor=advisor, reason="caller rang in")
+    workflow.cancel_callback(callback.id, actor=advisor, reason="caller rang in")
 
-    assert reminders.scan_due(now=utc(2027, 5, 1, 17, 55)) == []
+    assert due.remind_due(now=utc(2027, 5, 1, 17, 55)) == []
     assert callback.status == CallbackStatus.CANCELLED
     assert outbox(callback) == []
 
 
 def test_complete_before_the_reminder_time_means_no_reminder(case: Case, advisor: User, dispatched: list[Any]) -> None:
     callback = book(case, advisor, utc(2027, 5, 1, 18, 0))
-    services.record_attempt(callback, outcome=AttemptOutcome.ANSWERED, actor=advisor)
+    workflow.record_attempt(callback.id, outcome=AttemptOutcome.ANSWERED, actor=advisor)
 
-    assert reminders.scan_due(now=utc(2027, 5, 1, 17, 55)) == []
+    assert due.remind_due(now=utc(2027, 5, 1, 17, 55)) == []
     assert callback.status == CallbackStatus.COMPLETED
 
 
 def test_cancel_after_the_scan_withdraws_unsent_reminders(case: Case, advisor: User, dispatched: list[Any]) -> None:
     callback = book(case, advisor, utc(2027, 5, 1, 18, 0))
-    ids = reminders.scan_due(now=utc(2027, 5, 1, 17, 50))
+    ids = due.remind_due(now=utc(2027, 5, 1, 17, 50))
     db.session.commit()
 
-    services.cancel_callback(callback, actor=advisor)
+    workflow.cancel_callback(callback.id, actor=advisor)
     db.session.commit()
-    results = [reminders.deliver(i) for i in ids]
+    results = [outbox_support.deliver(i) for i in ids]
 
     assert {m.status for m in outbox(callback)} == {OutboxStatus.WITHDRAWN}
-    assert results == [reminders.DeliveryResult.ALREADY_DONE] * 2
+    assert results == [delivery.DeliveryResult.ALREADY_DONE] * 2
 
 
 def test_reschedule_back_to_the_old_time_revives_the_withdrawn_reminders(
     case: Case, advisor: User, dispatched: list[Any]
 ) -> None:
     callback = book(case, advisor, utc(2027, 5, 1, 18, 0))
-    first = reminders.scan_due(now=utc(2027, 5, 1, 17, 50))
-    services.reschedule_callback(callback, utc(2027, 5, 1, 19, 0), actor=advisor)
-    services.reschedule_callback(callback, utc(2027, 5, 1, 18, 0), actor=advisor)
+    first = due.remind_due(now=utc(2027, 5, 1, 17, 50))
+    workflow.reschedule_callback(callback.id, utc(2027, 5, 1, 19, 0), actor=advisor)
+    workflow.reschedule_callback(callback.id, utc(2027, 5, 1, 18, 0), actor=advisor)
 
-    again = reminders.scan_due(now=utc(2027, 5, 1, 17, 52))
+    again = due.remind_due(now=utc(2027, 5, 1, 17, 52))
 
     assert sorted(again) == sorted(first)
     assert {m.status for m in outbox(callback)} == {OutboxStatus.PENDING}
@@ -295,9 +296,9 @@ def test_reassign_after_the_reminder_time_reminds_the_new_assignee_instead(
 ) -> None:
     other = factories.make_user(role=Role.ADVISOR)
     callback = book(case, advisor, now_utc() + timedelta(minutes=5))
-    reminders.scan_due(now=now_utc())
+    due.remind_due(now=now_utc())
 
-    services.reassign_callback(callback, other.id, actor=advisor)
+    workflow.reassign_callback(callback.id, other.id, actor=advisor)
 
     by_recipient = {(m.recipient_id, m.status) for m in outbox(callback)}
     assert by_recipient == {(advisor.id, OutboxStatus.WITHDRAWN), (other.id, OutboxStatus.PENDING)}
@@ -306,9 +307,9 @@ def test_reassign_after_the_reminder_time_reminds_the_new_assignee_instead(
 def test_pooled_callback_reminds_everyone_on_shift_in_app_only(case: Case, dispatched: list[Any]) -> None:
     on_shift = [factories.make_shift().user for _ in range(2)]
     factories.make_user()  # off shift: not reminded
-    callback = services.book_callback(case, due_at=utc(2027, 5, 1, 18, 0), actor=on_shift[0]).callback
+    callback = booking.book_callback(case, due_at=utc(2027, 5, 1, 18, 0), actor=on_shift[0]).callback
 
-    reminders.scan_due(now=utc(2027, 5, 1, 17, 50))
+    due.remind_due(now=utc(2027, 5, 1, 17, 50))
 
     rows = outbox(callback)
     assert {(r.recipient_id, r.channel) for r in rows} == {(u.id, DeliveryChannel.IN_APP) for u in on_shift}
@@ -322,9 +323,9 @@ def test_voicemail_only_when_the_caller_allowed_it(case: Case, advisor: User) ->
     callback = book(case, advisor, now_utc() + timedelta(hours=1))
 
     with pytest.raises(ValidationError) as error:
-        services.record_attempt(callback, outcome=AttemptOutcome.VOICEMAIL_LEFT, actor=advisor)
+        workflow.record_attempt(callback.id, outcome=AttemptOutcome.VOICEMAIL_LEFT, actor=advisor)
     case.caller.consent_voicemail = True
-    result = services.record_attempt(callback, outcome=AttemptOutcome.VOICEMAIL_LEFT, actor=advisor)
+    result = workflow.record_attempt(callback.id, outcome=AttemptOutcome.VOICEMAIL_LEFT, actor=advisor)
 
     assert "not agreed to voicemail" in error.value.fields["outcome"][0]
     assert result.callback.status == CallbackStatus.NO_ANSWER
@@ -335,8 +336,8 @@ def test_no_answer_with_a_new_time_reschedules_at_once(case: Case, advisor: User
     callback = book(case, advisor, now_utc() + timedelta(hours=1))
     call = factories.make_call(case, actor=advisor)
 
-    result = services.record_attempt(
-        callback,
+    result = workflow.record_attempt(
+        callback.id,
         outcome=AttemptOutcome.NO_ANSWER,
         actor=advisor,
         call_id=call.id,
@@ -355,7 +356,7 @@ def test_attempt_refuses_a_call_from_another_case(case: Case, advisor: User) -> 
     other_call = factories.make_call(actor=advisor)
 
     with pytest.raises(ValidationError) as error:
-        services.record_attempt(callback, outcome=AttemptOutcome.ANSWERED, actor=advisor, call_id=other_call.id)
+        workflow.record_attempt(callback.id, outcome=AttemptOutcome.ANSWERED, actor=advisor, call_id=other_call.id)
 
     assert "call_id" in error.value.fields
 
@@ -365,10 +366,10 @@ def test_three_failed_attempts_close_it_unreachable_and_flag_the_case(case: Case
     callback = book(case, advisor, now_utc() + timedelta(hours=1))
 
     for hours in (2, 3):
-        services.record_attempt(
-            callback, outcome=AttemptOutcome.NO_ANSWER, actor=advisor, next_due_at=now_utc() + timedelta(hours=hours)
+        workflow.record_attempt(
+            callback.id, outcome=AttemptOutcome.NO_ANSWER, actor=advisor, next_due_at=now_utc() + timedelta(hours=hours)
         )
-    result = services.record_attempt(callback, outcome=AttemptOutcome.NO_ANSWER, actor=advisor)
+    result = workflow.record_attempt(callback.id, outcome=AttemptOutcome.NO_ANSWER, actor=advisor)
 
     assert result.callback.status == CallbackStatus.UNREACHABLE
     assert result.callback.closed_at is not None
@@ -376,13 +377,13 @@ def test_three_failed_attempts_close_it_unreachable_and_flag_the_case(case: Case
     flagged = db.session.scalars(sa.select(Notification).where(Notification.kind == "case_flagged_unreachable"))
     assert len(list(flagged)) >= 1
     with pytest.raises(Conflict):
-        services.record_attempt(callback, outcome=AttemptOutcome.ANSWERED, actor=advisor)
+        workflow.record_attempt(callback.id, outcome=AttemptOutcome.ANSWERED, actor=advisor)
 
 
 def test_call_back_later_does_not_count_as_a_failed_attempt(case: Case, advisor: User) -> None:
     callback = book(case, advisor, now_utc() + timedelta(hours=1))
 
-    result = services.record_attempt(callback, outcome=AttemptOutcome.CALL_BACK_LATER, actor=advisor)
+    result = workflow.record_attempt(callback.id, outcome=AttemptOutcome.CALL_BACK_LATER, actor=advisor)
 
     assert result.callback.status == CallbackStatus.NO_ANSWER
     assert callback.failed_attempt_count == 0
@@ -391,7 +392,7 @@ def test_call_back_later_does_not_count_as_a_failed_attempt(case: Case, advisor:
 def test_wrong_number_closes_it_unreachable_at_once(case: Case, advisor: User) -> None:
     callback = book(case, advisor, now_utc() + timedelta(hours=1))
 
-    services.record_attempt(callback, outcome=AttemptOutcome.WRONG_NUMBER, actor=advisor)
+    workflow.record_attempt(callback.id, outcome=AttemptOutcome.WRONG_NUMBER, actor=advisor)
 
     assert callback.status == CallbackStatus.UNREACHABLE
     assert queries.find_open_flag(case.id, "unreachable") is not None
@@ -402,11 +403,11 @@ def test_wrong_number_closes_it_unreachable_at_once(case: Case, advisor: User) -
 
 def test_claim_from_the_pool_then_a_second_claim_is_refused(case: Case, advisor: User) -> None:
     other = factories.make_user()
-    callback = services.book_callback(case, due_at=now_utc() + timedelta(hours=1), actor=advisor).callback
+    callback = booking.book_callback(case, due_at=now_utc() + timedelta(hours=1), actor=advisor).callback
 
-    services.claim_callback(callback.id, actor=advisor)
+    workflow.claim_callback(callback.id, actor=advisor)
     with pytest.raises(Conflict):
-        services.claim_callback(callback.id, actor=other)
+        workflow.claim_callback(callback.id, actor=other)
 
     assert callback.assignee_id == advisor.id
     assert "callback.claimed" in actions(callback.id)
@@ -415,9 +416,9 @@ def test_claim_from_the_pool_then_a_second_claim_is_refused(case: Case, advisor:
 def test_start_takes_it_over_and_withdraws_pending_reminders(case: Case, advisor: User, dispatched: list[Any]) -> None:
     other = factories.make_user()
     callback = book(case, advisor, now_utc() + timedelta(minutes=5))
-    reminders.scan_due(now=now_utc())
+    due.remind_due(now=now_utc())
 
-    services.start_callback(callback, actor=other)
+    workflow.start_callback(callback.id, actor=other)
 
     assert callback.status == CallbackStatus.IN_PROGRESS
     assert callback.assignee_id == other.id
@@ -447,11 +448,11 @@ def test_due_callback_of_an_off_shift_advisor_moves_to_the_pool_and_the_shift_is
     on_shift = factories.make_shift().user
     callback = book(case, advisor, utc(2027, 5, 1, 18, 0))
 
-    not_yet = services.escalate_overdue(now=utc(2027, 5, 1, 17, 59))
-    due = services.escalate_overdue(now=utc(2027, 5, 1, 18, 0))
+    not_yet = due.run_clocks(now=utc(2027, 5, 1, 17, 59))
+    fell_due = due.run_clocks(now=utc(2027, 5, 1, 18, 0))
 
     assert not_yet.pooled == []
-    assert due.pooled == [callback.id]
+    assert fell_due.pooled == [callback.id]
     assert callback.assignee_id is None
     notes = list(db.session.scalars(sa.select(Notification).where(Notification.kind == "callback_pooled")))
     assert [n.user_id for n in notes] == [on_shift.id]
@@ -462,7 +463,7 @@ def test_due_callback_of_an_on_shift_advisor_stays_theirs(case: Case, advisor: U
     factories.make_shift(advisor)
     callback = book(case, advisor, utc(2027, 5, 1, 18, 0))
 
-    services.escalate_overdue(now=utc(2027, 5, 1, 18, 5))
+    due.run_clocks(now=utc(2027, 5, 1, 18, 5))
 
     assert callback.assignee_id == advisor.id
 
@@ -475,10 +476,10 @@ def test_not_started_fifteen_minutes_after_due_escalates_to_managers_on_shift_th
     factories.make_user(role=Role.MANAGER)  # off shift: not told while someone is on
     callback = book(case, advisor, utc(2027, 5, 1, 18, 0))
 
-    at_14 = services.escalate_overdue(now=utc(2027, 5, 1, 18, 14))
-    at_15 = services.escalate_overdue(now=utc(2027, 5, 1, 18, 15))
-    at_16 = services.escalate_overdue(now=utc(2027, 5, 1, 18, 16))
-    at_60 = services.escalate_overdue(now=utc(2027, 5, 1, 19, 0))
+    at_14 = due.run_clocks(now=utc(2027, 5, 1, 18, 14))
+    at_15 = due.run_clocks(now=utc(2027, 5, 1, 18, 15))
+    at_16 = due.run_clocks(now=utc(2027, 5, 1, 18, 16))
+    at_60 = due.run_clocks(now=utc(2027, 5, 1, 19, 0))
 
     assert at_14.escalated == []
     assert at_15.escalated == [callback.id]
@@ -494,9 +495,9 @@ def test_not_started_fifteen_minutes_after_due_escalates_to_managers_on_shift_th
 
 def test_started_callback_is_neither_escalated_nor_missed(case: Case, advisor: User, dispatched: list[Any]) -> None:
     callback = book(case, advisor, now_utc() + timedelta(minutes=5))
-    services.start_callback(callback, actor=advisor)
+    workflow.start_callback(callback.id, actor=advisor)
 
-    result = services.escalate_overdue(now=now_utc() + timedelta(hours=2))
+    result = due.run_clocks(now=now_utc() + timedelta(hours=2))
 
     assert (result.escalated, result.missed) == ([], [])
     assert callback.status == CallbackStatus.IN_PROGRESS
@@ -508,6 +509,6 @@ def test_escalation_goes_to_every_manager_when_none_is_on_shift(
     managers = {factories.make_user(role=Role.MANAGER).id, factories.make_user(role=Role.ADMIN).id}
     callback = book(case, advisor, utc(2027, 5, 1, 18, 0))
 
-    services.escalate_overdue(now=utc(2027, 5, 1, 18, 20))
+    due.run_clocks(now=utc(2027, 5, 1, 18, 20))
 
     assert {m.recipient_id for m in outbox(callback, OutboxKind.ESCALATION)} >= managers

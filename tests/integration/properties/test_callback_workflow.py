@@ -1,8 +1,9 @@
 """The callback workflow as a state machine driving the real services on PostgreSQL: booking, claiming, starting,
-attempts, rescheduling, reassigning, cancelling, PATCH, and the workers' reminder scan and escalation run at later
-and later times.
+attempts, rescheduling, reassigning, cancelling, PATCH, and the workers' reminder scan and clocks run at later and
+later times.
 
-The model holds each callback's status, holder, due time and attempts, and the rules of callbacks/services.py:
+The model holds each callback's status, holder, due time, attempts and which of its clocks' messages went out, and
+the rules of callbacks/workflow.py and callbacks/due.py:
 
     scheduled ──start──> in_progress ──attempt: answered──> completed
         │  ^                  │
@@ -10,11 +11,19 @@ The model holds each callback's status, holder, due time and attempts, and the r
         │                          (N failed attempts, or a wrong number) ──> unreachable (+ case flagged)
         ├──cancel──> cancelled              (from any open status)
         └──not started MISSED_AFTER after due──> missed
+    in_progress: no outcome STALLED_NUDGE after the start → the holder nudged; STALLED_ALERT after → managers told
+    no_answer:   no new time RETRY_PROMPT after the attempt → the holder prompted; RETRY_POOL after → the pool;
+                 RETRY_MISSED after → missed
+
+Every step happens at the database's "now" (one transaction per example), and the workers run at whole minutes
+after it; so a clock started by a step (a start, an attempt, a claim from the pool) is modelled as half a minute
+after "now", and the real clock is checked to lie within that minute.
 
 After every step: the database agrees with the model; a refused step (a domain error) changed nothing; a closed
 callback never changes again; versions only go up, and only when the callback changed; the attempt counts are the
 attempts table's; unsent reminders exist only for a scheduled callback's current due time and holder (so a callback
-that closes, starts or moves has withdrawn them); and each change wrote its audit event.
+that closes, starts or moves has withdrawn them), nudges and prompts only for its current clock and holder; and
+each change wrote its audit event.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from caseapp.audit.models import AuditEvent
 from caseapp.auth.models import Role
-from caseapp.callbacks import services
+from caseapp.callbacks import booking, due, workflow
 from caseapp.callbacks.models import (
     CLOSED_STATUSES,
     FAILED_OUTCOMES,
@@ -42,7 +51,6 @@ from caseapp.callbacks.models import (
 from caseapp.errors import Conflict, ValidationError
 from caseapp.extensions import db
 from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus
-from caseapp.reminders import services as reminders
 from caseapp.reminders.models import OutboxKind, OutboxMessage, OutboxStatus
 from caseapp.reminders.queries import database_now
 from tests import factories
@@ -68,6 +76,7 @@ ALLOWED = {
     (S.NO_ANSWER, S.COMPLETED),
     (S.NO_ANSWER, S.UNREACHABLE),
     (S.NO_ANSWER, S.CANCELLED),
+    (S.NO_ANSWER, S.MISSED),
 }
 #: who acts: two advisors (the first on shift) and a manager on shift; "gone" is deactivated, "missing" never existed
 PEOPLE = ("on_shift", "off_shift", "manager")
@@ -91,6 +100,12 @@ class Model:
     started: bool = False
     #: the due times with an escalation message not withdrawn (the scan escalates a due time once)
     escalated: frozenset[datetime] = frozenset()
+    #: when the current state's clock started (see the module's docstring)
+    clock_at: datetime | None = None
+    #: the current clock's messages, sent and not withdrawn: stalled nudge and alert, the retry prompt
+    nudged: bool = False
+    alerted: bool = False
+    prompted: bool = False
     audit: tuple[str, ...] = ("callback.booked",)
 
     @property
@@ -103,6 +118,14 @@ class Model:
 
     def logged(self, *actions: str, **changes: Any) -> Model:
         return replace(self, audit=self.audit + actions, **changes)
+
+    def clock_restarted(self, at: datetime, *actions: str, **changes: Any) -> Model:
+        """A new state (or holder of a "no answer"): a new clock, none of its messages sent yet."""
+        return self.logged(*actions, clock_at=at, nudged=False, alerted=False, prompted=False, **changes)
+
+    def changed_hands(self, *actions: str, **changes: Any) -> Model:
+        """The holder's unsent nudges and prompts are withdrawn (the new holder gets their own)."""
+        return self.logged(*actions, nudged=False, prompted=False, **changes)
 
 
 @dataclass(frozen=True)
@@ -118,6 +141,7 @@ class Row:
     failed_attempt_count: int
     started: bool
     closed_at: datetime | None
+    clock_started_at: datetime
     version: int
 
 
@@ -142,10 +166,11 @@ def read_rows(callback_ids: list[int]) -> dict[int, Row]:
         c.failed_attempt_count,
         c.started_at,
         c.closed_at,
+        c.clock_started_at,
         c.version,
     ).where(c.id.in_(callback_ids))
     return {
-        row.id: Row(*row[1:8], row.started_at is not None, row.closed_at, row.version)
+        row.id: Row(*row[1:8], row.started_at is not None, row.closed_at, row.clock_started_at, row.version)
         for row in db.session.execute(query)
     }
 
@@ -173,6 +198,16 @@ class CallbackWorkflow(TransactionPerExample):
         self.escalate_after = timedelta(seconds=int(config["ESCALATE_AFTER_SECONDS"]))
         self.missed_after = timedelta(seconds=int(config["MISSED_AFTER_SECONDS"]))
         self.reminder_lead = timedelta(seconds=int(config["REMINDER_LEAD_SECONDS"]))
+        self.after_start = {
+            stage: timedelta(seconds=int(config[setting]))
+            for stage, setting in {
+                "nudge": "STALLED_NUDGE_SECONDS",
+                "alert": "STALLED_ALERT_SECONDS",
+                "prompt": "RETRY_PROMPT_SECONDS",
+                "pool": "RETRY_POOL_SECONDS",
+                "missed": "RETRY_MISSED_SECONDS",
+            }.items()
+        }
         self.pool_off_shift = bool(config["POOL_WHEN_OFF_SHIFT"])
         people = {
             "on_shift": factories.make_user(role=Role.ADVISOR),
@@ -189,6 +224,8 @@ class CallbackWorkflow(TransactionPerExample):
         self.on_shift = {self.ids["on_shift"], self.ids["manager"]}
         #: the database clock (PostgreSQL's now() is the transaction's start, the same for the whole example)
         self.now = database_now()
+        #: when a clock started by a step started, as the model sees it (see the module's docstring)
+        self.step_time = self.now + timedelta(seconds=30)
         #: the latest time the workers ran at: they only ever run later
         self.clock = self.now
         self.models: dict[int, Model] = {}
@@ -233,7 +270,7 @@ class CallbackWorkflow(TransactionPerExample):
         assignee_id, due_at = self.ids[holder], self.due(minutes)
         outcome = self.as_edge(
             lambda: (
-                services.book_callback(
+                booking.book_callback(
                     self.case, due_at=due_at, actor=self.people[actor], assignee_id=assignee_id
                 ).callback.id
             )
@@ -243,7 +280,9 @@ class CallbackWorkflow(TransactionPerExample):
             assert isinstance(outcome.error, ValidationError)
             return
         assert isinstance(outcome, int), outcome
-        self.models[outcome] = Model(S.SCHEDULED, assignee_id, due_at, None, CallbackPriority.NORMAL)
+        self.models[outcome] = Model(
+            S.SCHEDULED, assignee_id, due_at, None, CallbackPriority.NORMAL, clock_at=self.step_time
+        )
         self.seen[outcome] = Seen(read_row(outcome), [S.SCHEDULED])
 
     # --- the advisor's actions ---------------------------------------------------------------------------------
@@ -257,9 +296,11 @@ class CallbackWorkflow(TransactionPerExample):
             expected: Model | type[Exception] = Conflict
         elif model.assignee_id == me:
             expected = model
+        elif model.status == S.NO_ANSWER:
+            expected = model.clock_restarted(self.step_time, "callback.claimed", assignee_id=me)
         else:
             expected = model.logged("callback.claimed", assignee_id=me)
-        self.run(callback_id, lambda c, user: services.claim_callback(c.id, actor=user), expected, actor)
+        self.run(callback_id, lambda c, user: workflow.claim_callback(c.id, actor=user), expected, actor)
 
     @has_open_callbacks
     @rule(pick=picks, actor=st.sampled_from(PEOPLE))
@@ -267,7 +308,7 @@ class CallbackWorkflow(TransactionPerExample):
         callback_id = self.chosen(pick)
         self.run(
             callback_id,
-            lambda c, user: services.start_callback(c, actor=user),
+            lambda c, user: workflow.start_callback(c.id, actor=user),
             self.started(self.models[callback_id], actor),
             actor,
         )
@@ -277,8 +318,13 @@ class CallbackWorkflow(TransactionPerExample):
             return Conflict
         if model.status == S.IN_PROGRESS:
             return model
-        return model.logged(
-            "callback.started", status=S.IN_PROGRESS, started=True, assignee_id=self.ids[actor], escalated=frozenset()
+        return model.clock_restarted(
+            self.step_time,
+            "callback.started",
+            status=S.IN_PROGRESS,
+            started=True,
+            assignee_id=self.ids[actor],
+            escalated=frozenset(),
         )
 
     @has_open_callbacks
@@ -297,7 +343,7 @@ class CallbackWorkflow(TransactionPerExample):
         expected = self.attempted(model, actor, outcome, next_due)
         self.run(
             callback_id,
-            lambda c, user: services.record_attempt(c, outcome=outcome, actor=user, next_due_at=next_due),
+            lambda c, user: workflow.record_attempt(c.id, outcome=outcome, actor=user, next_due_at=next_due),
             expected,
             actor,
         )
@@ -311,7 +357,8 @@ class CallbackWorkflow(TransactionPerExample):
             return ValidationError
         if outcome == AttemptOutcome.ANSWERED and next_due is not None:
             return ValidationError
-        after = model.logged(
+        after = model.clock_restarted(
+            self.step_time,
             "callback.attempt_recorded",
             attempts=(*model.attempts, outcome),
             started=True,
@@ -334,7 +381,7 @@ class CallbackWorkflow(TransactionPerExample):
         due_at = self.due(minutes)
         self.run(
             callback_id,
-            lambda c, user: services.reschedule_callback(c, due_at, actor=user, window_minutes=window),
+            lambda c, user: workflow.reschedule_callback(c.id, due_at, actor=user, window_minutes=window),
             self.rescheduled(self.models[callback_id], due_at, window),
             actor,
         )
@@ -348,7 +395,8 @@ class CallbackWorkflow(TransactionPerExample):
             return ValidationError
         if (due_at, window, model.status) == (model.due_at, model.window_minutes, S.SCHEDULED):
             return model
-        return model.logged(
+        return model.clock_restarted(
+            self.step_time,
             "callback.rescheduled",
             status=S.SCHEDULED,
             due_at=due_at,
@@ -369,8 +417,10 @@ class CallbackWorkflow(TransactionPerExample):
         elif assignee_id is not None and assignee_id not in self.active:
             expected = ValidationError
         else:
-            expected = model.logged("callback.reassigned", assignee_id=assignee_id)
-        self.run(callback_id, lambda c, user: services.reassign_callback(c, assignee_id, actor=user), expected, actor)
+            expected = model.changed_hands("callback.reassigned", assignee_id=assignee_id)
+        self.run(
+            callback_id, lambda c, user: workflow.reassign_callback(c.id, assignee_id, actor=user), expected, actor
+        )
 
     @has_open_callbacks
     @rule(pick=picks, actor=st.sampled_from(PEOPLE))
@@ -378,7 +428,7 @@ class CallbackWorkflow(TransactionPerExample):
         callback_id = self.chosen(pick)
         self.run(
             callback_id,
-            lambda c, user: services.cancel_callback(c, actor=user, reason="caller is in treatment"),
+            lambda c, user: workflow.cancel_callback(c.id, actor=user, reason="caller is in treatment"),
             self.cancelled(self.models[callback_id]),
             actor,
         )
@@ -408,7 +458,7 @@ class CallbackWorkflow(TransactionPerExample):
         """PATCH /callbacks/{id}: with the version read; cancel, start, or change the priority."""
         callback_id = self.chosen(pick)
         model = self.models[callback_id]
-        changes: dict[str, object] = {"status": status, "priority": priority}
+        changes: dict[str, Any] = {"status": status, "priority": priority}
         expected: Model | type[Exception]
         if stale:
             expected = Conflict
@@ -427,7 +477,9 @@ class CallbackWorkflow(TransactionPerExample):
         version = read_row(callback_id).version - stale
         self.run(
             callback_id,
-            lambda c, user: services.update_callback(c, dict(changes), expected_version=version, actor=user),
+            lambda c, user: workflow.update_callback(
+                c.id, workflow.CallbackChanges(**changes), expected_version=version, actor=user
+            ),
             expected,
             actor,
         )
@@ -441,30 +493,67 @@ class CallbackWorkflow(TransactionPerExample):
     @has_callbacks
     @rule(pick=picks, slack=SLACK)
     def scan_reminders(self, pick: tuple[bool, int], slack: timedelta) -> None:
-        """reminders.scan_due near a callback's reminder time: messages for scheduled callbacks about to fall due."""
+        """due.remind_due near a callback's reminder time: messages for scheduled callbacks about to fall due."""
         self.run_workers_at(self.chosen(pick), slack - self.reminder_lead)
-        outcome = self.as_edge(lambda: reminders.scan_due(now=self.clock))
+        outcome = self.as_edge(lambda: due.remind_due(now=self.clock))
         assert not isinstance(outcome, Refused), outcome
 
     @has_callbacks
     @rule(pick=picks, stage=st.sampled_from(["due", "escalate", "missed"]), slack=SLACK)
-    def escalate(self, pick: tuple[bool, int], stage: str, slack: timedelta) -> None:
-        """callbacks.escalate near a callback's due time, escalation time or missed time: due and off shift → the
-        pool; late → managers told; later → missed."""
+    def clocks_near_due(self, pick: tuple[bool, int], stage: str, slack: timedelta) -> None:
+        """callbacks.run_clocks near a callback's due time, escalation time or missed time."""
         after = {"due": timedelta(0), "escalate": self.escalate_after, "missed": self.missed_after}[stage]
         self.run_workers_at(self.chosen(pick), after + slack)
-        outcome = self.as_edge(lambda: services.escalate_overdue(now=self.clock))
+        self.run_clocks()
+
+    @has_callbacks
+    @rule(stage=st.sampled_from(["nudge", "alert", "prompt", "pool", "missed"]), slack=SLACK)
+    def clocks_after_a_step(self, stage: str, slack: timedelta) -> None:
+        """callbacks.run_clocks near a moment after a start or an attempt: a stalled call's nudge or alert, an
+        unanswered one's prompt, pool or missed."""
+        self.clock = max(self.clock, self.now + self.after_start[stage] + slack)
+        self.run_clocks()
+
+    def run_clocks(self) -> None:
+        outcome = self.as_edge(lambda: due.run_clocks(now=self.clock))
         assert not isinstance(outcome, Refused), outcome
         for callback_id, model in self.models.items():
-            if model.status != S.SCHEDULED:
-                continue
-            if self.pool_off_shift and model.due_at <= self.clock and model.assignee_id not in (None, *self.on_shift):
-                model = model.logged("callback.pooled", assignee_id=None)
-            if model.due_at <= self.clock - self.escalate_after and model.due_at not in model.escalated:
-                model = model.logged("callback.escalated", escalated=model.escalated | {model.due_at})
-            if model.due_at <= self.clock - self.missed_after:
-                model = model.logged("callback.missed", status=S.MISSED)
-            self.models[callback_id] = model
+            self.models[callback_id] = self.clocks_ran(model)
+
+    def clocks_ran(self, model: Model) -> Model:
+        """What callbacks/due.py's steps, in their order, do to a callback at self.clock."""
+        step = {S.SCHEDULED: self.scheduled_clock, S.IN_PROGRESS: self.stalled_clock, S.NO_ANSWER: self.retry_clock}
+        return step[model.status](model) if model.status in step else model
+
+    def waited(self, model: Model, stage: str) -> bool:
+        assert model.clock_at is not None
+        return model.clock_at <= self.clock - self.after_start[stage]
+
+    def scheduled_clock(self, model: Model) -> Model:
+        clock = self.clock
+        if self.pool_off_shift and model.due_at <= clock and model.assignee_id not in (None, *self.on_shift):
+            model = model.changed_hands("callback.pooled", assignee_id=None)
+        if model.due_at <= clock - self.escalate_after and model.due_at not in model.escalated:
+            model = model.logged("callback.escalated", escalated=model.escalated | {model.due_at})
+        if model.due_at <= clock - self.missed_after:
+            model = model.logged("callback.missed", status=S.MISSED)
+        return model
+
+    def stalled_clock(self, model: Model) -> Model:
+        if model.assignee_id is not None and not model.nudged and self.waited(model, "nudge"):
+            model = model.logged("callback.stalled_nudged", nudged=True)
+        if not model.alerted and self.waited(model, "alert"):
+            model = model.logged("callback.stalled_escalated", alerted=True)
+        return model
+
+    def retry_clock(self, model: Model) -> Model:
+        if model.assignee_id is not None and not model.prompted and self.waited(model, "prompt"):
+            model = model.logged("callback.retry_prompted", prompted=True)
+        if model.assignee_id is not None and self.waited(model, "pool"):
+            model = model.changed_hands("callback.pooled", assignee_id=None)
+        if self.waited(model, "missed"):
+            model = model.logged("callback.missed", status=S.MISSED)
+        return model
 
     # --- invariants: read the callbacks once per step, then check each claim --------------------------------------
 
@@ -491,6 +580,8 @@ class CallbackWorkflow(TransactionPerExample):
             assert (row.attempt_count, row.failed_attempt_count) == (len(model.attempts), model.failed)
             assert (row.closed_at is None) == model.is_open
             assert row.started == model.started
+            if model.is_open:
+                assert self.now < row.clock_started_at < self.step_time + timedelta(seconds=30), "a step took a minute"
             if row.status in (S.SCHEDULED, S.IN_PROGRESS):
                 assert row.started == (row.status == S.IN_PROGRESS)
 
@@ -521,9 +612,20 @@ class CallbackWorkflow(TransactionPerExample):
         query = sa.select(
             OutboxMessage.callback_id, OutboxMessage.kind, OutboxMessage.due_at, OutboxMessage.recipient_id
         ).where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.callback_id.in_(list(rows)))
-        for callback_id, kind, due_at, recipient_id in db.session.execute(query):
+        clock_kinds = {
+            OutboxKind.STALLED_NUDGE: S.IN_PROGRESS,
+            OutboxKind.STALLED_ALERT: S.IN_PROGRESS,
+            OutboxKind.RETRY_PROMPT: S.NO_ANSWER,
+        }
+        for callback_id, kind, about, recipient_id in db.session.execute(query):
             row = rows[callback_id]
-            assert due_at == row.due_at, "an unsent message for a due time that has moved"
+            if kind in clock_kinds:
+                assert row.status == clock_kinds[kind], f"an unsent {kind} for a {row.status} callback"
+                assert about == row.clock_started_at, f"an unsent {kind} for a clock that has restarted"
+                if kind != OutboxKind.STALLED_ALERT:
+                    assert row.assignee_id == recipient_id, f"an unsent {kind} to someone who no longer holds it"
+                continue
+            assert about == row.due_at, "an unsent message for a due time that has moved"
             if kind == OutboxKind.REMINDER:
                 assert row.status == S.SCHEDULED, f"an unsent reminder for a {row.status} callback"
                 assert row.assignee_id in (None, recipient_id), "an unsent reminder to someone who no longer holds it"

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import time_machine
 
 from caseapp.auth.models import Role, User
-from caseapp.callbacks import services as callbacks
+from caseapp.callbacks import booking, due, wallclock, workflow
 from caseapp.callbacks.models import Callback
 from caseapp.cases import services as cases
 from caseapp.cases.models import Case
@@ -152,9 +152,9 @@ def test_callback_rollup_follows_every_step_of_a_callback(db_session: Any) -> No
         first, second, leaver = (factories.make_user(role=Role.ADVISOR) for _ in range(3))
         case = factories.make_case(factories.make_caller(consent_callback=True), actor=first)
 
-        def book(day: date, at: time, **booking: Any) -> Callback:
-            due_at = callbacks.local_due_at(day, at)
-            return callbacks.book_callback(case, due_at=due_at, actor=manager, **booking).callback
+        def book(day: date, at: time, **details: Any) -> Callback:
+            due_at = wallclock.local_due_at(day, at)
+            return booking.book_callback(case, due_at=due_at, actor=manager, **details).callback
 
         # due 00:30 BST on the night the clocks go back, with a 90-minute window: the window ends 90 real minutes
         # later, at 01:00 GMT (02:00 by wall-clock arithmetic)
@@ -167,22 +167,22 @@ def test_callback_rollup_follows_every_step_of_a_callback(db_session: Any) -> No
         orphaned = book(date(2027, 11, 2), time(10, 0), assignee_id=leaver.id)
         check("booking")
 
-        callbacks.reassign_callback(moved, second.id, actor=manager)
+        workflow.reassign_callback(moved.id, second.id, actor=manager)
         check("reassigning")
-        callbacks.reschedule_callback(
-            moved, callbacks.local_due_at(date(2027, 11, 2), time(14, 0)), window_minutes=30, actor=manager
+        workflow.reschedule_callback(
+            moved.id, wallclock.local_due_at(date(2027, 11, 2), time(14, 0)), window_minutes=30, actor=manager
         )
         check("rescheduling to another day")
         _run_sql("UPDATE callbacks SET assignee_id = :first WHERE id = :id", first=first.id, id=moved.id)
         check("UPDATE callbacks SET assignee_id")
-        callbacks.cancel_callback(cancelled, actor=manager, reason="the caller rang us")
+        workflow.cancel_callback(cancelled.id, actor=manager, reason="the caller rang us")
         check("cancelling")
 
         clock.move_to(datetime(2027, 10, 31, 1, 20, 0, 750000, tzinfo=UTC))  # 01:20:00.75 GMT, the second 01:20
-        callbacks.start_callback(late, actor=first)
+        workflow.start_callback(late.id, actor=first)
         check("starting")
         clock.move_to(datetime(2027, 10, 31, 1, 32, tzinfo=UTC))
-        callbacks.record_attempt(late, outcome=AttemptOutcome.ANSWERED, actor=first)
+        workflow.record_attempt(late.id, outcome=AttemptOutcome.ANSWERED, actor=first)
         check("completing late across the clock change")
         # 20 minutes and 0.75 s after the window closed: 1201 whole seconds late, on the local day it was due
         assert expected.kept_tables()["late_callbacks"][(late.id,)] == (NIGHT, first.id, 1201)
@@ -191,33 +191,33 @@ def test_callback_rollup_follows_every_step_of_a_callback(db_session: Any) -> No
         _run_sql("UPDATE callbacks SET assignee_id = :first WHERE id = :id", first=first.id, id=late.id)
 
         clock.move_to(datetime(2027, 10, 31, 11, 30, tzinfo=UTC))
-        callbacks.escalate_overdue(now=datetime(2027, 10, 31, 11, 30, tzinfo=UTC))
+        due.run_clocks(now=datetime(2027, 10, 31, 11, 30, tzinfo=UTC))
         assert pooled.status == CallbackStatus.MISSED
         check("marking a pooled callback missed")
 
         clock.move_to(datetime(2027, 11, 1, 15, 5, tzinfo=UTC))
-        callbacks.record_attempt(wrong, outcome=AttemptOutcome.WRONG_NUMBER, actor=second)
+        workflow.record_attempt(wrong.id, outcome=AttemptOutcome.WRONG_NUMBER, actor=second)
         assert wrong.status == CallbackStatus.UNREACHABLE
         check("a wrong number")
 
         clock.move_to(datetime(2027, 11, 2, 10, 5, tzinfo=UTC))
-        callbacks.escalate_overdue(now=datetime(2027, 11, 2, 10, 5, tzinfo=UTC))  # its assignee is off shift
+        due.run_clocks(now=datetime(2027, 11, 2, 10, 5, tzinfo=UTC))  # its assignee is off shift
         assert orphaned.assignee_id is None
         check("moving to the pool")
-        callbacks.claim_callback(orphaned.id, actor=leaver)
+        workflow.claim_callback(orphaned.id, actor=leaver)
         check("claiming from the pool")
 
         clock.move_to(datetime(2027, 11, 2, 14, 10, tzinfo=UTC))
-        callbacks.record_attempt(moved, outcome=AttemptOutcome.NO_ANSWER, actor=first)
+        workflow.record_attempt(moved.id, outcome=AttemptOutcome.NO_ANSWER, actor=first)
         assert moved.status == CallbackStatus.NO_ANSWER
         check("no answer")
-        callbacks.reschedule_callback(
-            moved, callbacks.local_due_at(date(2027, 11, 3), time(9, 0)), window_minutes=30, actor=first
+        workflow.reschedule_callback(
+            moved.id, wallclock.local_due_at(date(2027, 11, 3), time(9, 0)), window_minutes=30, actor=first
         )
         check("rescheduling after no answer")
         clock.move_to(datetime(2027, 11, 3, 9, 29, 59, tzinfo=UTC))
-        callbacks.start_callback(moved, actor=first)
-        callbacks.record_attempt(moved, outcome=AttemptOutcome.ANSWERED, actor=first)
+        workflow.start_callback(moved.id, actor=first)
+        workflow.record_attempt(moved.id, outcome=AttemptOutcome.ANSWERED, actor=first)
         check("completing on time")
 
         _run_sql("DELETE FROM users WHERE id = :id", id=leaver.id)  # the foreign key puts its callback in the pool
@@ -242,7 +242,7 @@ def test_callback_report_rounds_lateness_the_same_from_the_rollup_and_the_callba
             due_at=datetime(2027, 10, 31, 9, 0, tzinfo=UTC), assignee_id=advisor.id, actor=advisor
         )
         clock.move_to(datetime(2027, 10, 31, 9, 0, 2, 500000, tzinfo=UTC))  # 2.5 s late
-        callbacks.record_attempt(callback, outcome=AttemptOutcome.ANSWERED, actor=advisor)
+        workflow.record_attempt(callback.id, outcome=AttemptOutcome.ANSWERED, actor=advisor)
     expected.assert_report_tables_agree()
 
     checks.assert_callback_reports_agree(Period.of_days(NIGHT, NIGHT), Filters())
