@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from caseapp.audit.actions import ACTIONS
 from caseapp.audit.services import record_event
 
-#: the steps shown on the case timeline, with how they read there
+#: the steps shown on the case timeline, labelled as in the audit trail
 TIMELINE_STEPS: dict[str, str] = {
-    "callback.pooled": "Callback moved to the pool",
-    "callback.escalated": "Callback not started: managers told",
-    "callback.stalled_nudged": "Callback in progress with no outcome: advisor reminded",
-    "callback.stalled_escalated": "Callback in progress with no outcome: managers told",
-    "callback.retry_prompted": "No answer and no new time: advisor asked to reschedule",
-    "callback.missed": "Callback missed",
-    "callback.handed_over": "Callback handed over",
-    "callback.handover_accepted": "Handover accepted",
-    "callback.handover_returned": "Handover not accepted: back to the pool",
+    code: ACTIONS[code]
+    for code in (
+        "callback.pooled",
+        "callback.escalated",
+        "callback.stalled_nudged",
+        "callback.stalled_escalated",
+        "callback.retry_prompted",
+        "callback.missed",
+        "callback.handed_over",
+        "callback.handover_accepted",
+        "callback.handover_returned",
+    )
 }
 
 

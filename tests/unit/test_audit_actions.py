@@ -9,6 +9,8 @@ from caseapp.audit import actions
 
 CASEAPP = Path(__file__).resolve().parents[2] / "caseapp"
 WRITERS = {"record_event", "record_listing", "_audit_listing"}
+#: a feature's history helper that writes `<prefix><its first argument>` (callbacks/history.py: record("pooled", …))
+PREFIXED_WRITERS = {("history", "record"): "callback."}
 
 
 def _called_name(node: ast.Call) -> str | None:
@@ -19,15 +21,41 @@ def _called_name(node: ast.Call) -> str | None:
     return None
 
 
+def _prefixed(node: ast.Call) -> str | None:
+    func = node.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        return PREFIXED_WRITERS.get((func.value.id, func.attr))
+    return None
+
+
+def _is_prefix_plus_action(value: ast.expr) -> bool:
+    """f"callback.{action}": a helper's own call, whose callers the scan reads instead."""
+    return (
+        isinstance(value, ast.JoinedStr)
+        and len(value.values) == 2
+        and isinstance(value.values[0], ast.Constant)
+        and isinstance(value.values[1], ast.FormattedValue)
+        and isinstance(value.values[1].value, ast.Name)
+        and value.values[1].value.id == "action"
+    )
+
+
 def _written_codes() -> dict[str, str]:
     """code → where it is written: the first argument of record_event()/record_listing(), an `action=` keyword
-    given to them or to a feature's listing helper, and the default of a helper's `action` parameter. A first
+    given to them or to a feature's listing helper, the default of a helper's `action` parameter, and the first
+    argument of a feature's history helper with its prefix (PREFIXED_WRITERS). A first
     argument that is neither a string nor a parameter named `action` fails the scan (it could hide a code)."""
     found: dict[str, str] = {}
     for path in sorted(CASEAPP.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         where = str(path.relative_to(CASEAPP.parent))
         for node in ast.walk(tree):
+            prefix = _prefixed(node) if isinstance(node, ast.Call) else None
+            if isinstance(node, ast.Call) and prefix is not None:
+                first = node.args[0] if node.args else None
+                assert isinstance(first, ast.Constant), f"{where}:{node.lineno}"
+                assert isinstance(first.value, str), f"{where}:{node.lineno}"
+                found.setdefault(prefix + first.value, f"{where}:{node.lineno}")
             if isinstance(node, ast.Call) and _called_name(node) in WRITERS:
                 candidates = [kw.value for kw in node.keywords if kw.arg == "action"]
                 if _called_name(node) != "_audit_listing" and node.args:
@@ -35,7 +63,7 @@ def _written_codes() -> dict[str, str]:
                 for value in candidates:
                     if isinstance(value, ast.Constant) and isinstance(value.value, str):
                         found.setdefault(value.value, f"{where}:{node.lineno}")
-                    else:
+                    elif not _is_prefix_plus_action(value):
                         assert isinstance(value, ast.Name), f"{where}:{node.lineno}"
                         assert value.id == "action", f"{where}:{node.lineno}"
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):

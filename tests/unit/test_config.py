@@ -83,7 +83,10 @@ def test_environment_variables_override_defaults(monkeypatch: pytest.MonkeyPatch
     assert settings["RATELIMIT_STORAGE_URI"] == REDIS
     assert settings["CELERY"]["broker_url"] == REDIS
     assert settings["CELERY"]["beat_scheduler"] == "redbeat.RedBeatScheduler"
-    assert settings["CELERY"]["broker_transport_options"]["visibility_timeout"] >= 60 * 60
+    visibility = settings["CELERY"]["broker_transport_options"]["visibility_timeout"]
+    assert visibility == settings["BROKER_VISIBILITY_TIMEOUT_SECONDS"]
+    # Redis hands a task to a second worker only well after the first one's claim on the row has run out
+    assert visibility > 2 * settings["DELIVERY_LEASE_SECONDS"]
 
 
 def test_load_refuses_an_unknown_environment_name(monkeypatch: pytest.MonkeyPatch) -> None:

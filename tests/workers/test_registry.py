@@ -56,4 +56,5 @@ def test_worker_celery_settings_are_json_only_and_ack_late(workers_app: ModuleTy
     assert conf.task_reject_on_worker_lost is True
     assert conf.task_ignore_result is True
     assert conf.task_always_eager is False
-    assert conf.broker_transport_options["visibility_timeout"] >= 60 * 60
+    visibility = conf.broker_transport_options["visibility_timeout"]
+    assert visibility > 2 * int(workers_app.flask_app.config["DELIVERY_LEASE_SECONDS"])
