@@ -229,3 +229,18 @@ def test_each_clock_step_is_on_the_case_timeline(callback: Callback, advisor: Us
         "Callback in progress with no outcome: managers told",
         "Callback in progress with no outcome: advisor reminded",
     ]
+
+
+def test_the_case_page_shows_the_clock_steps(
+    client: Any, login_as: Any, case: Case, frozen: Any, dispatched: list[Any]
+) -> None:
+    manager = login_as(Role.MANAGER)
+    factories.make_shift(manager)
+    callback = booking.book_callback(case, due_at=at(5), actor=manager, assignee_id=manager.id).callback
+    workflow.record_attempt(callback.id, outcome=AttemptOutcome.NO_ANSWER, actor=manager)
+    run_at(15)
+    db.session.commit()
+
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+
+    assert "No answer and no new time: advisor asked to reschedule" in page
