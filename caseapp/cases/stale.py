@@ -12,8 +12,8 @@ The rule, in one place:
   progress or no answer: somebody is already due to ring, even if late, and the callback clocks deal with that).
 
 Each case keeps its last successful contact (`cases.last_contact_at`): `record_contact` moves it on as calls and
-answered attempts are written, `recount_contact` works it out again when an attempt says its call did not reach the
-caller. Working it out on every read means a probe of the calls and attempts of every open case (a year of data:
+answered attempts are written, `recount_contact` works it out again when an attempt not answered names the call
+logged for it. Working it out on every read means a probe of the calls and attempts of every open case (a year of data:
 167,000 open cases, 2.4 s to count and 5.4 s for a page); kept on the case, the list is a range of one partial index
 (`ix_cases_open_contact_clock`) in the order the page shows, and a page of it is one statement.
 
