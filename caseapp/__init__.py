@@ -67,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.calls.api import api_bp as calls_api
     from caseapp.calls.views import bp as calls_bp
     from caseapp.cases.api import api_bp as cases_api
+    from caseapp.cases.api import stale_api_bp as stale_cases_api
     from caseapp.cases.views import bp as cases_bp
     from caseapp.emergencies.api import api_bp as emergencies_api
     from caseapp.emergencies.views import bp as emergencies_bp
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
         calls_api,
         callers_api,
         cases_api,
+        stale_cases_api,
         assessments_api,
         emergencies_api,
         notifications_api,

@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import Flask
 
+from caseapp.timeutil import parse_time_of_day
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CASEAPP_VAR_DIR", PROJECT_ROOT / "var"))
 TEMPLATE_FOLDER = PROJECT_ROOT / "templates"
@@ -88,6 +90,9 @@ def defaults(env: str) -> dict[str, Any]:
         "SMTP_TIMEOUT_SECONDS": 10,
         "SMS_PROVIDER": "logging",  # the only provider so far writes a log line (ids only)
         "MESSAGE_ID_DOMAIN": None,  # right-hand side of generated Message-IDs; defaults to MAIL_FROM's domain
+        # stale cases (caseapp/cases/stale.py): open, nobody reached this many local days, no callback open
+        "STALE_CASE_DAYS": 14,
+        "STALE_CASES_AT": "07:00",  # local (TIMEZONE) time of day the managers are told, whatever the clocks do
         # reports (caseapp/reports): CSV exports with suppress=true write counts from 1 to this - 1 as "<this"
         "REPORT_SUPPRESS_BELOW": 5,
         "TESTING": env == "test",
@@ -159,7 +164,8 @@ def derive(config: dict[str, Any]) -> None:
 
 
 def validate(config: dict[str, Any]) -> None:
-    """Refuse a production configuration that would be unsafe."""
+    """Refuse settings that cannot work (any environment), and a production configuration that would be unsafe."""
+    check_stale_case_settings(config)
     if config["ENV_NAME"] != "production":
         return
     problems = []
@@ -172,3 +178,18 @@ def validate(config: dict[str, Any]) -> None:
         problems.append("CASEAPP_REDIS_URL must be set in production")
     if problems:
         raise ConfigError("Refusing to start in production: " + "; ".join(problems))
+
+
+#: the longest "no contact for N days" anyone may ask for (the setting, the page and the API)
+STALE_CASE_DAYS_MAX = 365
+
+
+def check_stale_case_settings(config: dict[str, Any]) -> None:
+    """STALE_CASE_DAYS a whole number of days from 1 to 365, STALE_CASES_AT a time of day as HH:MM."""
+    days = config.get("STALE_CASE_DAYS")
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= STALE_CASE_DAYS_MAX:
+        raise ConfigError(f"CASEAPP_STALE_CASE_DAYS must be a whole number from 1 to {STALE_CASE_DAYS_MAX}")
+    try:
+        parse_time_of_day(str(config.get("STALE_CASES_AT")))
+    except ValueError as exc:
+        raise ConfigError("CASEAPP_STALE_CASES_AT must be a time of day as HH:MM, e.g. 07:00") from exc

@@ -6,7 +6,7 @@ from caseapp.auth.models import ApiToken, User, UserSession
 from caseapp.callbacks.models import Callback, CallbackAttempt, CaseFlag
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call, CallDraft
-from caseapp.cases.models import Case
+from caseapp.cases.models import Case, StaleCaseDigest
 from caseapp.emergencies.models import EmergencyAlert
 from caseapp.notifications.models import Notification
 from caseapp.reminders.models import OutboxMessage
@@ -31,6 +31,7 @@ __all__ = [
     "Notification",
     "OutboxMessage",
     "Shift",
+    "StaleCaseDigest",
     "User",
     "UserSession",
 ]

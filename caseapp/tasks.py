@@ -32,6 +32,7 @@ class TaskName(StrEnum):
     RUN_CLOCKS = "callbacks.run_clocks"
     DELIVER_REMINDER = "reminders.deliver"
     SWEEP_OUTBOX = "reminders.sweep"
+    NOTIFY_STALE_CASES = "cases.notify_stale"
 
 
 class Queue(StrEnum):

@@ -96,6 +96,41 @@ def local_midnights(days: Iterable[date]) -> list[str]:
     return out
 
 
+def parse_time_of_day(text: str) -> time:
+    """ "07:00" → time(7, 0): a wall-clock time of day as the settings give it (24-hour HH:MM)."""
+    hours, sep, minutes = str(text).strip().partition(":")
+    if not (sep and len(hours) == 2 and len(minutes) == 2 and hours.isdigit() and minutes.isdigit()):
+        raise ValueError(f"{text!r} is not a time of day as HH:MM (24-hour)")
+    return time(int(hours), int(minutes))
+
+
+def _wall_clock_on(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant the wall clock in `zone` reads `at` on `day`: the first of two in the hour the clocks go back;
+    in the hour they go forward (which the clock never reads) as many minutes after the change as `at` is into it."""
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+def next_wall_clock(after: datetime, at: time, zone_name: str | None = None) -> datetime:
+    """The first instant strictly after `after` at which the wall clock (the local zone, or `zone_name`) reads `at`.
+
+    A day's occurrence is on the local calendar, so across a clock change it is 23 or 25 hours after the one before
+    (07:00 GMT on Saturday, 07:00 BST on Sunday: 06:00 UTC)."""
+    zone = ZoneInfo(zone_name) if zone_name else local_zone()
+    day = after.astimezone(zone).date()
+    for offset in range(3):  # today's has passed → tomorrow's (a third day only if a zone skips a whole date)
+        candidate = _wall_clock_on(day + timedelta(days=offset), at, zone)
+        if candidate > after:
+            return candidate
+    raise ValueError(f"no {at:%H:%M} after {after.isoformat()} in {zone.key}")  # pragma: no cover
+
+
+def latest_wall_clock(now: datetime, at: time, zone_name: str | None = None) -> datetime:
+    """The latest instant at or before `now` at which the wall clock reads `at` (today's, or yesterday's if today's
+    is still to come)."""
+    # occurrences are 23 to 25 hours apart: 36 hours before the next one falls after the one before the latest
+    return next_wall_clock(next_wall_clock(now, at, zone_name) - timedelta(hours=36), at, zone_name)
+
+
 class NonexistentLocalTime(ValueError):
     """The wall-clock time is skipped by a clock change (e.g. 01:30 on the last Sunday of March)."""
 

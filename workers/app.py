@@ -21,6 +21,7 @@ if flask_app.config.get("REDIS_URL"):
 
 # register the tasks
 import workers.callbacks  # noqa: E402,F401
+import workers.cases  # noqa: E402,F401
 import workers.maintenance  # noqa: E402,F401
 import workers.reminders  # noqa: E402,F401
 

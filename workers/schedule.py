@@ -1,13 +1,16 @@
-"""The whole beat schedule, in one place. Beat runs in UTC (intervals do not care about clock changes)."""
+"""The whole beat schedule, in one place. Beat runs in UTC (intervals do not care about clock changes); the daily
+entry keeps its local wall-clock time itself (workers/daily.py)."""
 
 from datetime import timedelta
 from typing import Any
 
 from caseapp.tasks import Queue, TaskName
+from workers.daily import DailyAt
 
 
 def build_schedule(config: Any) -> dict[str, dict[str, Any]]:
-    """The beat schedule for this app's settings (CASEAPP_SCAN_INTERVAL_SECONDS, CASEAPP_SWEEP_INTERVAL_SECONDS)."""
+    """The beat schedule for this app's settings (CASEAPP_SCAN_INTERVAL_SECONDS, CASEAPP_SWEEP_INTERVAL_SECONDS,
+    CASEAPP_STALE_CASES_AT in CASEAPP_TIMEZONE)."""
     scan = float(config["SCAN_INTERVAL_SECONDS"])
     sweep = float(config["SWEEP_INTERVAL_SECONDS"])
     default, periodic = Queue.DEFAULT.value, Queue.PERIODIC.value
@@ -34,6 +37,14 @@ def build_schedule(config: Any) -> dict[str, dict[str, Any]]:
             "task": str(TaskName.SWEEP_OUTBOX),
             "schedule": timedelta(seconds=sweep),
             "options": {"queue": periodic, "expires": sweep},
+        },
+        # cases.notify_stale -> periodic queue: every day at STALE_CASES_AT local time (07:00 GMT in winter, 07:00
+        # BST in summer), the managers are told in-app how many open cases nobody has reached for STALE_CASE_DAYS
+        # days with no callback open (nobody when there are none; once a day however often it runs)
+        "notify-stale-cases": {
+            "task": str(TaskName.NOTIFY_STALE_CASES),
+            "schedule": DailyAt(str(config["STALE_CASES_AT"]), str(config["TIMEZONE"])),
+            "options": {"queue": periodic},
         },
         # calls.purge_stale_drafts -> default queue: delete log-a-call drafts untouched for 7 days
         "purge-stale-drafts": {

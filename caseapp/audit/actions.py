@@ -52,6 +52,7 @@ ACTIONS: dict[str, str] = {
     "case.flagged": "Case flagged",
     "case.emergency_alerted": "Managers alerted: immediate danger",
     "case.flag_cleared": "Case flag cleared",
+    "case.stale_notified": "Managers told of cases nobody has reached",
     # callers
     "caller.created": "Caller added",
     "caller.viewed": "Viewed a caller",

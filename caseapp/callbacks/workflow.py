@@ -22,6 +22,7 @@ from caseapp.callbacks.booking import check_assignee, check_time, check_window, 
 from caseapp.callbacks.flags import FLAG_UNREACHABLE, flag_case
 from caseapp.callbacks.models import FAILED_OUTCOMES, Callback, CallbackAttempt
 from caseapp.calls import queries as call_queries
+from caseapp.cases import stale
 from caseapp.errors import Conflict, ValidationError
 from caseapp.extensions import db
 from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus
@@ -291,6 +292,10 @@ def record_attempt(
         callback.closed_at = now
     withdrawn = outbox.withdraw(callback.id)
     db.session.flush()
+    if outcome == AttemptOutcome.ANSWERED:
+        stale.record_contact(callback.case_id, now)
+    elif call_id is not None:  # the call logged for an attempt not answered is no contact after all
+        stale.recount_contact(callback.case_id)
     history.record(
         "attempt_recorded",
         callback.id,

@@ -17,6 +17,7 @@ from caseapp.calls import queries
 from caseapp.calls.models import Call, CallDraft
 from caseapp.cases import queries as case_queries
 from caseapp.cases import services as case_services
+from caseapp.cases import stale
 from caseapp.cases.models import Case
 from caseapp.errors import NotFound, ValidationError
 from caseapp.extensions import db
@@ -127,6 +128,8 @@ def log_call(data: CallInput, *, actor: User, draft_id: int | None = None) -> Lo
     )
     db.session.add(call)
     db.session.flush()
+    if call.case_id is not None and call.call_type == CallType.DATA:  # the caller was reached (cases/stale.py)
+        stale.record_contact(call.case_id, call.started_at)
     record_event(
         "call.logged",
         actor_id=actor.id,

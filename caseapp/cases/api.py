@@ -1,4 +1,4 @@
-"""JSON API for cases: list, read, update with optimistic concurrency, timeline and notes."""
+"""JSON API for cases: list, read, update with optimistic concurrency, timeline and notes; the stale list."""
 
 from __future__ import annotations
 
@@ -7,15 +7,27 @@ from typing import Any
 from flask_login import current_user
 
 from caseapp.api import api_blueprint, operation, page_of
-from caseapp.audit.services import record_event
-from caseapp.cases import queries, services
+from caseapp.audit.services import record_event, record_listing
+from caseapp.auth.models import Role
+from caseapp.cases import queries, services, stale
 from caseapp.cases.models import Case
-from caseapp.cases.schemas import CaseListQuery, CasePatchSchema, CaseSchema, NoteCreateSchema, TimelineEntrySchema
+from caseapp.cases.schemas import (
+    CaseListQuery,
+    CasePatchSchema,
+    CaseSchema,
+    NoteCreateSchema,
+    StaleCaseQuery,
+    StaleCaseSchema,
+    TimelineEntrySchema,
+)
 from caseapp.cases.timeline import build_timeline
 from caseapp.extensions import db
 from caseapp.pagination import keyset_page
+from caseapp.timeutil import now_utc
 
 api_bp = api_blueprint("cases", "/cases")
+#: the managers' list of cases nobody has reached (its own blueprint: the role is checked before the query is read)
+stale_api_bp = api_blueprint("stale_cases", "/cases/stale", role=Role.MANAGER)
 
 
 @operation(
@@ -92,3 +104,18 @@ def add_note(case_id: int, body: dict[str, Any]) -> dict[str, Any]:
     note = services.add_note(case, body["body"], actor=current_user)
     db.session.commit()
     return {"kind": "note", "id": note.id, "at": note.created_at, "actor_id": note.author_id, "summary": "Note"}
+
+
+@operation(
+    stale_api_bp,
+    "",
+    summary="Open cases nobody has reached for `days` days and with no callback open, most stale first (managers)",
+    query=StaleCaseQuery,
+    response=page_of(StaleCaseSchema),
+)
+def list_stale(query: dict[str, Any]) -> dict[str, Any]:
+    days = query["days"] or stale.configured_days()
+    items, next_cursor = stale.stale_after(days, now_utc(), cursor=query["cursor"], limit=query["limit"])
+    record_listing("case.listed", actor_id=current_user.id, entity_type="case", ids=[item.id for item in items])
+    db.session.commit()
+    return {"items": items, "next": next_cursor}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,6 +14,7 @@ from caseapp.reference import CaseStatus, CloseReason, RiskLevel
 
 REFERENCE_PREFIX = "CA"
 OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.ASSESSING, CaseStatus.ASSESSED, CaseStatus.REFERRED, CaseStatus.ADMITTED)
+_OPEN_SQL = ", ".join(f"'{status.value}'" for status in OPEN_STATUSES)
 
 
 class Case(CreatedAtMixin, Base):
@@ -28,6 +29,9 @@ class Case(CreatedAtMixin, Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     assigned_advisor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     risk_level: Mapped[RiskLevel | None] = mapped_column(str_enum(RiskLevel, "case_risk_level"))
+    #: the latest successful contact with the caller: a call logged on the case, or a callback attempt answered
+    #: (caseapp/cases/stale.py keeps it as they are written); null: nobody reached since the case was opened
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: optimistic concurrency: every update bumps it; a PATCH with an older version gets 409
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now(), onupdate=sa.func.now())
@@ -39,6 +43,14 @@ class Case(CreatedAtMixin, Base):
     __table_args__ = (
         sa.CheckConstraint("(status = 'closed') = (close_reason IS NOT NULL)", name="close_reason_iff_closed"),
         sa.Index("ix_cases_status_risk", "status", "risk_level"),
+        # the stale-cases list: open cases by how long nobody has been reached (last contact, else opening)
+        sa.Index(
+            "ix_cases_open_contact_clock",
+            sa.func.coalesce(sa.column("last_contact_at"), sa.column("created_at")),
+            "id",
+            postgresql_where=sa.text(f"status IN ({_OPEN_SQL})"),
+            sqlite_where=sa.text(f"status IN ({_OPEN_SQL})"),
+        ),
     )
 
     def __repr__(self) -> str:
@@ -51,6 +63,11 @@ class Case(CreatedAtMixin, Base):
     @property
     def is_open(self) -> bool:
         return self.status != CaseStatus.CLOSED
+
+    @property
+    def contact_clock_at(self) -> datetime:
+        """What "days without contact" count from: the last successful contact, else when the case was opened."""
+        return self.last_contact_at or self.created_at
 
 
 def format_reference(year: int, case_id: int) -> str:
@@ -83,3 +100,23 @@ class CaseNote(CreatedAtMixin, Base):
 
     def __repr__(self) -> str:
         return f"<CaseNote {self.id} case={self.case_id}>"
+
+
+class StaleCaseDigest(CreatedAtMixin, Base):
+    """The day's notice to the managers of the cases nobody has reached (caseapp/cases/stale.py): one row per local
+    day, written before anyone is told, so a second run that day (a redelivered task, a rerun) tells nobody again."""
+
+    __tablename__ = "stale_case_digests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the local (Europe/London) day of the STALE_CASES_AT run this row stands for
+    local_date: Mapped[date] = mapped_column(sa.Date(), unique=True)
+    #: "no successful contact for this many days" (STALE_CASE_DAYS at the time)
+    days: Mapped[int] = mapped_column(sa.SmallInteger())
+    #: how many cases were on the list (0: nobody was told)
+    case_count: Mapped[int] = mapped_column()
+    #: how many managers and admins were notified
+    recipients: Mapped[int] = mapped_column()
+
+    def __repr__(self) -> str:
+        return f"<StaleCaseDigest {self.id}>"

@@ -6,9 +6,10 @@ from marshmallow import fields, validate
 from caseapp.api import PageQuery
 from caseapp.callers.schemas import CallerSchema
 from caseapp.cases.models import NOTE_MAX_LENGTH
+from caseapp.config import STALE_CASE_DAYS_MAX
 from caseapp.ids import Id, Version, id_or
 from caseapp.reference import CaseStatus, CloseReason, RiskLevel
-from caseapp.schemas import AwareDateTime, LabelledEnum
+from caseapp.schemas import AwareDateTime, LabelledEnum, WholeNumber
 
 
 class CaseSchema(ma.Schema):
@@ -51,3 +52,38 @@ class TimelineEntrySchema(ma.Schema):
     at = AwareDateTime()
     actor_id = fields.Integer(allow_none=True)
     summary = fields.String()
+
+
+class StaleDaysQuery(ma.Schema):
+    days = WholeNumber(
+        load_default=None,
+        validate=validate.Range(1, STALE_CASE_DAYS_MAX),
+        metadata={
+            "description": "List cases with no successful contact for at least this many UK calendar days "
+            f"(1 to {STALE_CASE_DAYS_MAX}; default CASEAPP_STALE_CASE_DAYS, 14)."
+        },
+    )
+
+
+class StaleCaseQuery(PageQuery, StaleDaysQuery):
+    pass
+
+
+class StaleCaseSchema(ma.Schema):
+    """A case on the stale list: what a manager needs to pick it up, and only a first name of the caller."""
+
+    id = fields.Integer()
+    reference = fields.String()
+    status = LabelledEnum(CaseStatus)
+    risk_level = LabelledEnum(RiskLevel, allow_none=True)
+    caller_first_name = fields.String(allow_none=True, metadata={"description": "Null for an anonymous caller."})
+    assigned_advisor_id = fields.Integer(allow_none=True)
+    assigned_advisor_name = fields.String(allow_none=True)
+    last_contact_at = AwareDateTime(
+        allow_none=True, metadata={"description": "The last successful contact; null when nobody was ever reached."}
+    )
+    days_since_contact = fields.Integer(
+        attribute="days_since",
+        metadata={"description": "UK calendar days since the last successful contact, else since the case opened."},
+    )
+    opened_at = AwareDateTime()

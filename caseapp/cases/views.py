@@ -1,4 +1,4 @@
-"""Pages: a case (header, actions, timeline), my cases, all open cases, and search."""
+"""Pages: a case (header, actions, timeline), my cases, all open cases, the stale cases, and search."""
 
 from __future__ import annotations
 
@@ -13,22 +13,24 @@ from caseapp import reference
 from caseapp.api import load
 from caseapp.audit.services import record_listing
 from caseapp.auth import queries as auth_queries
-from caseapp.auth.access import guard_blueprint, require_role
+from caseapp.auth.access import guard_blueprint, require_role, safe_next
 from caseapp.auth.models import Role
 from caseapp.callbacks import queries as callback_queries
 from caseapp.callers import services as caller_services
 from caseapp.callers.phones import try_normalise
 from caseapp.callers.schemas import CallerDetailsSchema
 from caseapp.cases import queries, services
+from caseapp.cases import stale as stale_cases
 from caseapp.cases.models import Case
-from caseapp.cases.schemas import CasePatchSchema
+from caseapp.cases.schemas import CasePatchSchema, StaleDaysQuery
 from caseapp.cases.timeline import build_timeline
 from caseapp.emergencies import queries as emergency_queries
 from caseapp.emergencies import texts as emergency_texts
-from caseapp.errors import AppError
+from caseapp.errors import AppError, ValidationError
 from caseapp.extensions import db
 from caseapp.forms import form_to_payload
 from caseapp.ids import parse_id
+from caseapp.timeutil import now_utc
 
 bp = Blueprint("cases", __name__)
 guard_blueprint(bp, Role.ADVISOR)
@@ -111,7 +113,8 @@ def update(case_id: int) -> ResponseReturnValue:
         ), exc.status
     db.session.commit()
     flash("Case updated.", "info")
-    return redirect(url_for("cases.show", case_id=case.id))
+    back = request.form.get("next")  # a list's inline form (the stale cases' Assign) goes back to the list
+    return redirect(safe_next(back) if back else url_for("cases.show", case_id=case.id))
 
 
 @bp.post("/cases/<int:case_id>/notes")
@@ -174,6 +177,30 @@ def all_open() -> ResponseReturnValue:
         ref=reference,
         staff_choices=[(u.id, u.full_name) for u in auth_queries.list_active_staff()],
     )
+
+
+@bp.get("/cases/stale")
+@require_role(Role.MANAGER)
+def stale() -> ResponseReturnValue:
+    """Open cases nobody has reached for N days with no callback open, most stale first, with what to do next."""
+    typed = request.args.get("days", "").strip()[:10]
+    errors: dict[str, list[str]] = {}
+    try:
+        days = load(StaleDaysQuery, {"days": typed} if typed else {})["days"] or stale_cases.configured_days()
+    except ValidationError as exc:
+        errors, days = exc.fields, stale_cases.configured_days()
+    page = stale_cases.stale_page(days, now_utc(), page=request.args.get("page", 1, type=parse_id), per_page=PER_PAGE)
+    if page.items:  # the list shows callers' first names: which cases were shown is audited
+        record_listing("case.listed", actor_id=current_user.id, entity_type="case", ids=[row.id for row in page.items])
+        db.session.commit()
+    return render_template(
+        "cases/stale.html",
+        page=page,
+        days=days,
+        typed=typed,
+        errors=errors,
+        staff_choices=[(u.id, u.full_name) for u in auth_queries.list_active_staff()],
+    ), 422 if errors else 200
 
 
 @bp.get("/search")

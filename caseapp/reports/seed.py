@@ -37,6 +37,7 @@ from caseapp.callers.models import Caller
 from caseapp.calls.models import Call
 from caseapp.calls.services import local_date_and_hour
 from caseapp.cases.models import Case
+from caseapp.cases.stale import backfill_contacts
 from caseapp.extensions import db
 from caseapp.reference import (
     AttemptOutcome,
@@ -683,6 +684,8 @@ def seed(plan: SeedPlan, *, progress: ProgressFactory = _no_progress) -> SeedSum
                 _ATTEMPT_COLUMNS,
                 _attempt_rows(callbacks, advisor_ids, callback_base, attempt_base, call_base),
             )
+            # the bulk rows went round log_call and record_attempt: each new case's last contact, set-based
+            backfill_contacts(after_case_id=case_base)
         writer.move_sequences(tables)
     db.session.flush()
     return SeedSummary(

@@ -138,3 +138,36 @@ def test_create_app_refuses_production_with_the_default_secret(monkeypatch: pyte
 
     with pytest.raises(ConfigError, match="CASEAPP_SECRET_KEY"):
         create_app()
+
+
+def test_stale_cases_default_to_14_days_told_at_seven() -> None:
+    settings = _load()
+
+    assert (settings["STALE_CASE_DAYS"], settings["STALE_CASES_AT"]) == (14, "07:00")
+
+
+def test_stale_case_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASEAPP_STALE_CASE_DAYS", "21")
+    monkeypatch.setenv("CASEAPP_STALE_CASES_AT", "06:30")
+
+    settings = _load()
+
+    assert (settings["STALE_CASE_DAYS"], settings["STALE_CASES_AT"]) == (21, "06:30")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"STALE_CASE_DAYS": 0}, "CASEAPP_STALE_CASE_DAYS"),
+        ({"STALE_CASE_DAYS": 366}, "CASEAPP_STALE_CASE_DAYS"),
+        ({"STALE_CASE_DAYS": "14"}, "CASEAPP_STALE_CASE_DAYS"),
+        ({"STALE_CASE_DAYS": True}, "CASEAPP_STALE_CASE_DAYS"),
+        ({"STALE_CASES_AT": "7am"}, "CASEAPP_STALE_CASES_AT"),
+        ({"STALE_CASES_AT": "25:00"}, "CASEAPP_STALE_CASES_AT"),
+    ],
+)
+def test_stale_case_settings_that_cannot_work_are_refused_in_any_environment(
+    overrides: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _load(**overrides)

@@ -48,6 +48,8 @@ from caseapp.callbacks.models import (
     CallbackAttempt,
     CaseFlag,
 )
+from caseapp.cases import stale
+from caseapp.cases.models import Case
 from caseapp.errors import Conflict, ValidationError
 from caseapp.extensions import db
 from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus
@@ -566,6 +568,7 @@ class CallbackWorkflow(TransactionPerExample):
         self.check_unsent_messages_are_only_for_the_current_due_time_and_holder(rows)
         self.check_an_unreachable_caller_flags_the_case()
         self.check_every_change_is_audited()
+        self.check_the_case_keeps_its_last_successful_contact()
 
     def check_database_agrees_with_the_model(self, rows: dict[int, Row]) -> None:
         for callback_id, model in self.models.items():
@@ -649,6 +652,14 @@ class CallbackWorkflow(TransactionPerExample):
         for entity_id, action in db.session.execute(query):
             actions[int(str(entity_id))] += (action,)
         assert actions == {callback_id: model.audit for callback_id, model in self.models.items()}
+
+    def check_the_case_keeps_its_last_successful_contact(self) -> None:
+        """What the stale-cases list reads (cases.last_contact_at) is the last answered attempt, as worked out from
+        the attempts themselves."""
+        kept = db.session.scalar(sa.select(Case.last_contact_at).where(Case.id == self.case.id))
+        answered = any(AttemptOutcome.ANSWERED in model.attempts for model in self.models.values())
+        assert kept == stale.last_contact_of(self.case.id)
+        assert (kept is not None) == answered
 
 
 def test_callback_services_follow_the_workflow(app: Flask) -> None:
