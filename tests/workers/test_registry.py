@@ -10,6 +10,7 @@ import pytest
 from celery.schedules import crontab, schedule
 
 from caseapp.tasks import Queue, TaskName
+from workers.broker import TRANSPORT
 from workers.retry import PERIODIC_RETRY
 
 
@@ -60,3 +61,4 @@ def test_worker_celery_settings_are_json_only_and_ack_late(workers_app: ModuleTy
     # an unacknowledged task goes to another worker only after it outlives any countdown and any delivery's claim
     longest = max(PERIODIC_RETRY["retry_backoff_max"], workers_app.flask_app.config["DELIVERY_LEASE_SECONDS"])
     assert conf.broker_transport_options["visibility_timeout"] > longest
+    assert conf.broker_transport == TRANSPORT  # survives Redis going away with tasks unacknowledged
