@@ -13,6 +13,7 @@ read it back. Waits are on conditions with deadlines.
 
 from __future__ import annotations
 
+import asyncio
 import email.policy
 import os
 import signal
@@ -69,14 +70,19 @@ def record_figures(line: str, artifact: str) -> None:
 
 class SmtpSink:
     """An aiosmtpd handler: accepts mail and records (Message-ID, recipient) and each message as received; 451s the
-    addresses in `refuse`."""
+    addresses in `refuse`. A slow server: `delay` seconds (or `slow[recipient]`, whichever is longer) pass between
+    the end of DATA and the 250 reply; a message counts as accepted only once that reply is given (a client that
+    disconnects meanwhile cancels it), and `waiting()` lists the Message-IDs whose reply is pending."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._deliveries: list[tuple[str, str]] = []
         self._messages: list[EmailMessage] = []
+        self._waiting: list[str] = []
         self.refuse: set[str] = set()
         self.refusals = 0
+        self.delay = 0.0
+        self.slow: dict[str, float] = {}
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
         if address.lower() in self.refuse:
@@ -89,10 +95,24 @@ class SmtpSink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         message = message_from_bytes(envelope.content, policy=email.policy.default)
         message_id = str(message["Message-ID"])
+        delay = max([self.delay, *(self.slow.get(rcpt.lower(), 0.0) for rcpt in envelope.rcpt_tos)])
+        if delay > 0:
+            with self._lock:
+                self._waiting.append(message_id)
+            try:
+                await asyncio.sleep(delay)  # cancelled if the client goes away: then nothing was accepted
+            finally:
+                with self._lock:
+                    self._waiting.remove(message_id)
         with self._lock:
             self._deliveries += [(message_id, rcpt.lower()) for rcpt in envelope.rcpt_tos]
             self._messages.append(message)
         return "250 Message accepted for delivery"
+
+    def waiting(self) -> list[str]:
+        """Message-IDs whose DATA has arrived and whose reply is being held back (sends in flight)."""
+        with self._lock:
+            return list(self._waiting)
 
     def deliveries(self) -> list[tuple[str, str]]:
         with self._lock:

@@ -6,6 +6,7 @@ from kombu import Queue as KombuQueue
 from caseapp.tasks import Queue
 from workers.base import celery_app as _celery_app
 from workers.base import flask_app
+from workers.broker import TRANSPORT
 from workers.schedule import build_schedule
 
 celery_app: Celery = _celery_app
@@ -13,6 +14,9 @@ celery_app.conf.beat_schedule = build_schedule(flask_app.config)
 celery_app.conf.task_default_queue = Queue.DEFAULT.value
 # a worker started without -Q consumes every queue (Redis takes them in turn, so scans are not starved)
 celery_app.conf.task_queues = [KombuQueue(queue.value, routing_key=queue.value) for queue in Queue]
+if str(flask_app.config.get("REDIS_URL") or "").startswith("redis://"):
+    # a worker holding unacknowledged tasks survives Redis going away (see workers/broker.py)
+    celery_app.conf.broker_transport = TRANSPORT
 if flask_app.config.get("REDIS_URL"):
     # RedBeat (one beat fires even if two run), made to survive Redis restarts: see workers/beat.py
     celery_app.conf.beat_scheduler = "workers.beat:ResilientRedBeatScheduler"

@@ -10,6 +10,8 @@ import pytest
 from celery.schedules import BaseSchedule
 
 from caseapp.tasks import Queue, TaskName
+from workers.broker import TRANSPORT
+from workers.retry import PERIODIC_RETRY
 
 
 @pytest.fixture(scope="module")
@@ -56,5 +58,7 @@ def test_worker_celery_settings_are_json_only_and_ack_late(workers_app: ModuleTy
     assert conf.task_reject_on_worker_lost is True
     assert conf.task_ignore_result is True
     assert conf.task_always_eager is False
-    visibility = conf.broker_transport_options["visibility_timeout"]
-    assert visibility > 2 * int(workers_app.flask_app.config["DELIVERY_LEASE_SECONDS"])
+    # an unacknowledged task goes to another worker only after it outlives any countdown and any delivery's claim
+    longest = max(PERIODIC_RETRY["retry_backoff_max"], workers_app.flask_app.config["DELIVERY_LEASE_SECONDS"])
+    assert conf.broker_transport_options["visibility_timeout"] > longest
+    assert conf.broker_transport == TRANSPORT  # survives Redis going away with tasks unacknowledged
