@@ -55,8 +55,8 @@ def on_dispatched(name: TaskName) -> Callable[[Callable[[list[tuple[Any, ...]]],
     return register
 
 
-def dispatch_after_commit(session: Session, name: TaskName, *args: str | int) -> None:
-    """Send task `name` with JSON-able ids once `session` commits; dropped if it rolls back."""
+def dispatch_after_commit(session: Session, name: TaskName, *args: str | int | list[int]) -> None:
+    """Send task `name` with JSON-able ids (or lists of ids) once `session` commits; dropped if it rolls back."""
     session.info.setdefault(_PENDING_KEY, []).append((name, args, current_app._get_current_object()))  # type: ignore[attr-defined]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -90,35 +91,59 @@ def enqueue(new_messages: list[NewMessage]) -> list[int]:
         }
         for m in new_messages
     ]
+    # a thousand rows a statement: on the table, not the mapped class (the ORM would go row by row to pair each
+    # RETURNING row with its parameters, and a conflict returns none), and the ON CONFLICT clause without bound
+    # parameters (SQLAlchemy sends an upsert with bound SET values row by row)
+    table = cast(sa.Table, OutboxMessage.__table__)
     stmt = (
-        insert(OutboxMessage)
+        insert(table)
         .on_conflict_do_update(
             index_elements=["callback_id", "kind", "due_at", "channel", "recipient_id"],
-            set_={"status": OutboxStatus.PENDING.value, "withdrawn_at": None, "dispatched_at": None},
-            where=OutboxMessage.status == OutboxStatus.WITHDRAWN,
+            set_={
+                "status": sa.literal_column(f"'{OutboxStatus.PENDING.value}'"),
+                "withdrawn_at": sa.null(),
+                "dispatched_at": sa.null(),
+            },
+            where=table.c.status == sa.literal_column(f"'{OutboxStatus.WITHDRAWN.value}'"),
         )
-        .returning(OutboxMessage.id)
+        .returning(table.c.id)
     )
-    ids = [row.id for row in db.session.execute(stmt, rows)]
+    ids = [int(row.id) for row in db.session.execute(stmt, rows)]
     queue_deliveries(ids)
     return ids
 
 
 def queue_deliveries(ids: list[int]) -> None:
-    """Ask for a delivery task for each row once the transaction commits."""
-    for outbox_id in ids:
-        dispatch_after_commit(db.session(), TaskName.DELIVER_REMINDER, outbox_id)
+    """Ask for delivery tasks once the transaction commits: one task per DELIVERY_BATCH_SIZE rows, in id order."""
+    size = max(1, int(current_app.config["DELIVERY_BATCH_SIZE"]))
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), size):
+        dispatch_after_commit(db.session(), TaskName.DELIVER_REMINDER, ordered[start : start + size])
+
+
+def task_ids(argument: object) -> list[int]:
+    """The outbox ids a delivery task was given: a list of them (or a single id, as tasks queued before deliveries
+    went in batches carry)."""
+    if isinstance(argument, list | tuple):
+        return [int(outbox_id) for outbox_id in argument]
+    return [int(str(argument))]
 
 
 @on_dispatched(TaskName.DELIVER_REMINDER)
-def _handed_over(calls: list[tuple[int | str, ...]]) -> None:
-    """The broker has these rows' delivery tasks: note when (one UPDATE for the batch, on its own connection, as the
-    committed session may not emit SQL). A row left without `dispatched_at` never reached the broker."""
-    ids = [int(args[0]) for args in calls]
+def _handed_over(calls: list[tuple[object, ...]]) -> None:
+    """The broker has these rows' delivery tasks: note when (one UPDATE, on its own connection, as the committed
+    session may not emit SQL). A row left without `dispatched_at` never reached the broker. Rows a delivery has
+    locked are skipped (SKIP LOCKED), never waited for: that delivery is taking them anyway."""
+    ids = [outbox_id for args in calls for outbox_id in task_ids(args[0])]
+    unlocked = (
+        sa.select(OutboxMessage.id)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING)
+        .with_for_update(skip_locked=True)
+    )
     with db.engine.begin() as connection:
         connection.execute(
             sa.update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING)
+            .where(OutboxMessage.id.in_(unlocked), OutboxMessage.status == OutboxStatus.PENDING)
             .values(dispatched_at=sa.func.now())
         )
 

@@ -54,6 +54,19 @@ def lock_message_for_delivery(outbox_id: int) -> tuple[OutboxMessage, User, date
     return None if found is None else (found[0], found[1], found[2])
 
 
+def select_active_user_ids() -> sa.Select[int]:
+    """The ids of users who may still be sent messages (a subquery for a delivery's claim)."""
+    return sa.select(User.id).where(User.is_active.is_(True))
+
+
+def user_emails(user_ids: set[int]) -> dict[int, str]:
+    """{user id: email address} for a batch's recipients."""
+    if not user_ids:
+        return {}
+    query = sa.select(User.id, User.email).where(User.id.in_(user_ids))
+    return {int(user_id): str(email) for user_id, email in db.session.execute(query)}
+
+
 def lock_rows_needing_delivery(
     *, ready_before: datetime, lost_before: datetime, claimed_before: datetime, limit: int
 ) -> list[OutboxMessage]:
