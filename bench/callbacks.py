@@ -74,6 +74,7 @@ class Settings:
     concurrency: int
     batch_size: int
     scan_batch_size: int
+    mark_every: int
 
     def caseapp(self, smtp_url: str) -> dict[str, Any]:
         return {
@@ -82,6 +83,7 @@ class Settings:
             "WORKER_CONCURRENCY": self.concurrency,
             "DELIVERY_BATCH_SIZE": self.batch_size,
             "SCAN_BATCH_SIZE": self.scan_batch_size,
+            "DELIVERY_MARK_SENT_EVERY": self.mark_every,
             "MAIL_FROM": "caseapp@helpline.test",
             "BASE_URL": "https://caseapp.helpline.test",
         }
@@ -97,7 +99,8 @@ class Settings:
                 f"{derived['SQLALCHEMY_ENGINE_OPTIONS']['pool_size']}); one caseapp beat (RedBeat)"
             ),
             (
-                f"DELIVERY_BATCH_SIZE {self.batch_size} rows per delivery task; SCAN_BATCH_SIZE {self.scan_batch_size} "
+                f"DELIVERY_BATCH_SIZE {self.batch_size} rows per delivery task, emails marked sent "
+                f"{self.mark_every} to a commit (DELIVERY_MARK_SENT_EVERY); SCAN_BATCH_SIZE {self.scan_batch_size} "
                 f"callbacks per scan round; SCAN_INTERVAL_SECONDS {value['SCAN_INTERVAL_SECONDS']} plus a scan at each "
                 f"minute; REMINDER_LEAD_SECONDS {value['REMINDER_LEAD_SECONDS']}"
             ),
@@ -162,15 +165,29 @@ def busy_jiffies() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+def _stat(path: Path) -> list[str] | None:
+    try:
+        return path.read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU seconds used by a server process and its live children (PostgreSQL's backends)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        parts = _stat(stat)
+        if parts is not None and (int(stat.parent.name) == pid or int(parts[1]) == pid):
+            total += int(parts[11]) + int(parts[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def group_cpu_seconds(pgid: int) -> float:
     """CPU seconds used by the live processes of a process group (a worker and its pool)."""
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parts = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(parts[2]) == pgid:
+        parts = _stat(stat)
+        if parts is not None and int(parts[2]) == pgid:
             total += int(parts[11]) + int(parts[12])
     return total / os.sysconf("SC_CLK_TCK")
 
@@ -179,12 +196,14 @@ def group_cpu_seconds(pgid: int) -> float:
 
 
 @contextmanager
-def servers_for_the_run() -> Iterator[tuple[str, servers.RedisServer]]:
+def servers_for_the_run() -> Iterator[tuple[str, servers.RedisServer, int | None]]:
+    """(server URL, Redis, the PostgreSQL postmaster's pid when the server is ours)."""
     given = os.environ.get("CASEAPP_BENCH_DATABASE_URL")
     redis_server = servers.start_redis()
     pg = None if given else servers.start_postgres(durable=True)
     try:
-        yield (given or (pg.url if pg else "")), redis_server
+        pid = int((pg.directory / "data" / "postmaster.pid").read_text().split()[0]) if pg else None
+        yield (given or (pg.url if pg else "")), redis_server, pid
     finally:
         redis_server.stop()
         if pg is not None:
@@ -314,8 +333,9 @@ def check(stack: LiveStack, sink: SmtpSink, expected: dict[int, str], outcome: O
             .where(Notification.kind == "callback_reminder")
             .group_by(Notification.user_id, Notification.link)
         ).all()
+        written = db.session.scalar(sa.select(sa.func.max(OutboxMessage.created_at)))
         audited = db.session.scalar(sa.text("SELECT count(*) FROM audit_events WHERE action = 'reminder.sent'"))
-        return {"email_rows": email_rows, "in_app": in_app, "bells": bells, "audited": audited}
+        return {"email_rows": email_rows, "in_app": in_app, "bells": bells, "audited": audited, "written": written}
 
     found: dict[str, Any] = stack.query(read)
     rows_per_callback = Counter(row.callback_id for row in found["email_rows"])
@@ -349,6 +369,8 @@ def check(stack: LiveStack, sink: SmtpSink, expected: dict[int, str], outcome: O
     outcome.duplicate_in_app = sum(n - 1 for n in bells.values())
     outcome.unsent_rows = {status: n for status, n in outbox_statuses(stack).items() if status != "sent"}
     outcome.audit_sent = int(found["audited"] or 0)
+    if found["written"] is not None:
+        outcome.extra["rows_written"] = found["written"].timestamp() - moment
 
 
 # --- one arm -----------------------------------------------------------------------------------------------------
@@ -362,6 +384,7 @@ class Run:
     settings: Settings
     args: argparse.Namespace
     directory: Path
+    pg_pid: int | None
 
     def arm(self, name: str, *, delay: float = 0.0, kill_at: float | None = None) -> Outcome:
         client = redis.Redis.from_url(self.redis_server.url)
@@ -399,6 +422,9 @@ class Run:
         time.sleep(max(0.0, moment - 1 - time.time()))
         worker_cpu, worker_from = 0.0, group_cpu_seconds(worker.popen.pid)
         beat_from, sink_from, machine_from = group_cpu_seconds(beat.popen.pid), self.sink.cpu_seconds(), busy_jiffies()
+        pg_from = server_cpu_seconds(self.pg_pid) if self.pg_pid else 0.0
+        redis_pid = self.redis_server.process.pid if self.redis_server.process else None
+        redis_from = server_cpu_seconds(redis_pid) if redis_pid else 0.0
         deadline = moment + self.args.timeout
         workers = [worker]
         if kill_at is not None:
@@ -427,6 +453,8 @@ class Run:
             "worker": worker_cpu + group_cpu_seconds(worker.popen.pid) - worker_from,
             "beat": group_cpu_seconds(beat.popen.pid) - beat_from,
             "sink": self.sink.cpu_seconds() - sink_from,
+            "postgres": (server_cpu_seconds(self.pg_pid) - pg_from) if self.pg_pid else 0.0,
+            "redis": (server_cpu_seconds(redis_pid) - redis_from) if redis_pid else 0.0,
             "machine_busy": (busy - machine_from[0]) / max(1, total - machine_from[1]),
         }
         outcome.extra["load"] = os.getloadavg()[0]
@@ -457,14 +485,18 @@ def describe(outcome: Outcome, settings: Settings, latency: float) -> tuple[list
             f"  emails: {o.distinct:,} distinct received ({o.received:,} in all); first {seconds(o.first_email)}, "
             f"median {seconds(o.median_email)}, last {seconds(o.last_email)} after the reminder time"
         ),
-        f"  in-app: last marked sent {seconds(o.last_in_app)} after; audit 'reminder.sent' events: {o.audit_sent:,}",
+        (
+            f"  in-app: last marked sent {seconds(o.last_in_app)} after; audit 'reminder.sent' events: "
+            f"{o.audit_sent:,}; the scan's last round began {seconds(o.extra.get('rows_written'))} after"
+        ),
         (
             f"  missing: {o.missing_email} emails, {o.missing_in_app} in-app; duplicates: {o.duplicate_message_ids} by "
             f"Message-ID, {o.duplicate_rows} by outbox row, {o.duplicate_in_app} in-app; wrong recipient: "
             f"{o.wrong_recipient}; rows not sent: {o.unsent_rows or 0}"
         ),
         (
-            f"  CPU: worker {o.cpu.get('worker', 0):.1f} s, beat {o.cpu.get('beat', 0):.1f} s, sink "
+            f"  CPU: worker {o.cpu.get('worker', 0):.1f} s, PostgreSQL {o.cpu.get('postgres', 0):.1f} s, Redis "
+            f"{o.cpu.get('redis', 0):.1f} s, beat {o.cpu.get('beat', 0):.1f} s, sink "
             f"{o.cpu.get('sink', 0):.1f} s ({o.cpu.get('sink', 0) / max(1, o.received) * 1e6:.0f} us a message); "
             f"whole machine {o.cpu.get('machine_busy', 0) * 100:.0f}% busy; load average {o.extra.get('load', 0):.1f}"
         ),
@@ -515,8 +547,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=int(PRODUCTION["WORKER_CONCURRENCY"]))
     parser.add_argument("--batch-size", type=int, default=int(PRODUCTION["DELIVERY_BATCH_SIZE"]))
     parser.add_argument("--scan-batch-size", type=int, default=int(PRODUCTION["SCAN_BATCH_SIZE"]))
+    parser.add_argument("--mark-every", type=int, default=int(PRODUCTION["DELIVERY_MARK_SENT_EVERY"]))
     args = parser.parse_args(argv)
-    settings = Settings(args.pool, args.concurrency, args.batch_size, args.scan_batch_size)
+    settings = Settings(args.pool, args.concurrency, args.batch_size, args.scan_batch_size, args.mark_every)
     arms = [arm.strip() for arm in args.arms.split(",") if arm.strip()]
     latency = args.latency_ms / 1000
 
@@ -526,10 +559,10 @@ def main(argv: list[str] | None = None) -> int:
     sink = SmtpSink()
     sink.start()
     all_ok = True
-    with servers_for_the_run() as (server_url, redis_server), tempfile.TemporaryDirectory() as tmp:
+    with servers_for_the_run() as (server_url, redis_server, pg_pid), tempfile.TemporaryDirectory() as tmp:
         shown = sa.make_url(server_url).render_as_string(hide_password=True)
         print(f"PostgreSQL {shown} (fsync on), Redis {redis_server.url}")
-        run = Run(server_url, redis_server, sink, settings, args, Path(tmp))
+        run = Run(server_url, redis_server, sink, settings, args, Path(tmp), pg_pid)
         titles = {
             "due": f"1. {args.callbacks:,} callbacks, {args.advisors} advisors, reminder time on one minute boundary",
             "kill": f"2. the same, the worker SIGKILLed after {args.kill_at:.0%} of the emails and restarted",

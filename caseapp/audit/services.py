@@ -35,6 +35,11 @@ def record_event(
     return event
 
 
+def request_context() -> dict[str, Any]:
+    """The request an event happens in (its id and the client's address), when there is one."""
+    return {"request_id": g.get("request_id"), "ip": request.remote_addr} if has_request_context() else {}
+
+
 def record_events(
     action: str,
     *,
@@ -46,7 +51,7 @@ def record_events(
     reminders marked sent). The same rules as record_event: ids and codes only."""
     if not events:
         return 0
-    context = {"request_id": g.get("request_id"), "ip": request.remote_addr} if has_request_context() else {}
+    context = request_context()
     rows = [
         {
             "action": action,

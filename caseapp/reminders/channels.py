@@ -6,6 +6,8 @@ PermanentDeliveryError for what will not (5xx replies). It never logs message co
 
 from __future__ import annotations
 
+import atexit
+import functools
 import logging
 import os
 import re
@@ -175,16 +177,26 @@ _CONNECTIONS: dict[tuple[int, int, SmtpSettings], tuple[smtplib.SMTP, int]] = {}
 MESSAGES_PER_CONNECTION = 100
 
 
+@atexit.register
+def close_connections() -> None:
+    """Say QUIT on every kept SMTP connection of this process (at exit, and when a test's server goes away)."""
+    pid = os.getpid()
+    for key in [key for key in _CONNECTIONS if key[0] == pid]:
+        smtp, _ = _CONNECTIONS.pop(key)
+        _quit_quietly(smtp)
+
+
 class SmtpChannel:
     def __init__(self, settings: SmtpSettings, mail_from: str, timeout: float) -> None:
         self.settings = settings
         self.mail_from = mail_from
+        self.envelope_from = parseaddr(mail_from)[1]
         self.timeout = timeout
 
     def send(self, message: OutgoingMessage) -> None:
         data = render_plain_email(message, self.mail_from)
         email = build_email(message, self.mail_from) if data is None else None
-        envelope_from = parseaddr(self.mail_from)[1]
+        envelope_from = self.envelope_from
 
         def transmit(smtp: smtplib.SMTP) -> None:
             if email is not None:
@@ -337,14 +349,18 @@ class SmsChannel:
         self.provider.send_sms(recipient_id=message.recipient_id, text=message.subject, reference=message.message_id)
 
 
+@functools.lru_cache(maxsize=8)
+def _smtp_channel(url: str, mail_from: str, timeout: float) -> SmtpChannel:
+    """One adapter per configuration (it holds no connection: those are kept per process and thread)."""
+    return SmtpChannel(SmtpSettings.from_url(url), mail_from, timeout)
+
+
 def channel_for(channel: DeliveryChannel) -> Channel:
     """The adapter for a channel, configured from the app's settings."""
     config = current_app.config
     if channel == DeliveryChannel.EMAIL:
         if config.get("SMTP_URL"):
-            return SmtpChannel(
-                SmtpSettings.from_url(config["SMTP_URL"]), config["MAIL_FROM"], float(config["SMTP_TIMEOUT_SECONDS"])
-            )
+            return _smtp_channel(config["SMTP_URL"], config["MAIL_FROM"], float(config["SMTP_TIMEOUT_SECONDS"]))
         return MailDirChannel(config["MAIL_DIR"], config["MAIL_FROM"])
     if channel == DeliveryChannel.IN_APP:
         return InAppChannel()

@@ -31,7 +31,7 @@ from typing import cast
 import sqlalchemy as sa
 from flask import current_app
 
-from caseapp.audit.services import record_event, record_events
+from caseapp.audit.services import record_event, record_events, request_context
 from caseapp.auth.models import User
 from caseapp.extensions import db
 from caseapp.notifications import services as notifications
@@ -193,8 +193,21 @@ def send_deadline() -> float:
     return max(lease_seconds - 2 * float(config["SMTP_TIMEOUT_SECONDS"]), lease_seconds / 2)
 
 
+def mark_sent_every() -> int:
+    """Emails marked sent together, in one commit (DELIVERY_MARK_SENT_EVERY): a worker killed after the server took
+    them and before that commit leaves at most this many to be sent again, each with its own Message-ID."""
+    return max(1, int(current_app.config["DELIVERY_MARK_SENT_EVERY"]))
+
+
 def deliver_in_app(claimed: Sequence[Claimed]) -> None:
-    """The bell for each in-app row: every notification in one INSERT, in the session mark_sent commits with."""
+    """The bell for each in-app row, and the row marked sent with its audit event: on PostgreSQL one statement for
+    the batch; elsewhere every notification in one INSERT, then mark_sent. The caller commits (both or neither)."""
+    ids = [c.message.outbox_id for c in claimed]
+    if not ids:
+        return
+    if _on_postgresql():
+        _sent_on_postgresql(ids, ring_bells=True)
+        return
     notifications.notify_each(
         [
             notifications.NewNotification(
@@ -207,6 +220,7 @@ def deliver_in_app(claimed: Sequence[Claimed]) -> None:
             for c in claimed
         ]
     )
+    mark_sent(ids)
 
 
 def release(batch: Batch, outbox_ids: Sequence[int], *, retry_at: datetime | None = None) -> list[int]:
@@ -247,9 +261,11 @@ def send(claimed: Claimed) -> None:
 
 
 def mark_sent(outbox_ids: int | Sequence[int]) -> DeliveryResult:
-    """`sent` (database clock) and one audit event each, in one UPDATE ... RETURNING and one INSERT. SENT when any
-    row changed (a single email's case: it did), ALREADY_DONE when none did."""
+    """`sent` (database clock) and one audit event each: SENT when any row changed (a single email's case: it did),
+    ALREADY_DONE when none did. The caller commits."""
     ids = [outbox_ids] if isinstance(outbox_ids, int) else list(outbox_ids)
+    if _on_postgresql():
+        return DeliveryResult.SENT if _sent_on_postgresql(ids, ring_bells=False) else DeliveryResult.ALREADY_DONE
     stmt = (
         sa.update(OUTBOX)
         .where(OUTBOX.c.id.in_(ids), OUTBOX.c.status != OutboxStatus.SENT)
@@ -289,6 +305,44 @@ def mark_sent(outbox_ids: int | Sequence[int]) -> DeliveryResult:
         ],
     )
     return DeliveryResult.SENT
+
+
+def _on_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+#: PostgreSQL: mark rows sent and write their audit events (and, for the bell, their notifications) in one
+#: statement, so a batch's in-app rows or a commit's emails cost one round trip and no row-by-row Python. The audit
+#: detail is built as mark_sent builds it elsewhere (due_at as Python's isoformat() writes a UTC time).
+_SENT_ON_POSTGRESQL = """
+WITH sent AS (
+    UPDATE reminder_outbox SET status = 'sent', sent_at = now(), last_error = NULL
+    WHERE id = ANY(CAST(:ids AS bigint[])) AND status <> 'sent'
+    RETURNING id, callback_id, kind, channel, recipient_id, due_at, attempts, message_id, subject, link, case_id
+){bells}, audit AS (
+    INSERT INTO audit_events (action, actor_id, entity_type, entity_id, request_id, ip, detail)
+    SELECT 'reminder.sent', NULL, 'callback', CAST(callback_id AS varchar), :request_id, :ip, json_build_object(
+        'outbox_id', id, 'kind', kind, 'channel', channel, 'recipient_id', recipient_id,
+        'due_at', to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+            || CASE WHEN CAST(date_part('microseconds', due_at) AS bigint) % 1000000 = 0 THEN ''
+                    ELSE to_char(due_at AT TIME ZONE 'UTC', '.US') END
+            || '+00:00',
+        'attempts', attempts, 'message_id', message_id)
+    FROM sent
+)
+SELECT count(*) FROM sent
+"""
+_BELLS = """, bells AS (
+    INSERT INTO notifications (user_id, kind, title, link, case_id)
+    SELECT recipient_id, 'callback_' || kind, left(subject, 200), link, case_id FROM sent
+)"""
+
+
+def _sent_on_postgresql(ids: list[int], *, ring_bells: bool) -> int:
+    sql = _SENT_ON_POSTGRESQL.format(bells=_BELLS if ring_bells else "")
+    context = request_context()
+    params = {"ids": ids, "request_id": context.get("request_id"), "ip": context.get("ip")}
+    return int(db.session.scalar(sa.text(sql), params) or 0)
 
 
 def record_failure(outbox_id: int, error: DeliveryError) -> DeliveryResult:

@@ -56,4 +56,13 @@ def test_worker_celery_settings_are_json_only_and_ack_late(workers_app: ModuleTy
     assert conf.task_reject_on_worker_lost is True
     assert conf.task_ignore_result is True
     assert conf.task_always_eager is False
-    assert conf.broker_transport_options["visibility_timeout"] >= 60 * 60
+    # an unacknowledged task comes back only after any delivery batch is over (it stops within its lease)
+    assert conf.broker_transport_options["visibility_timeout"] > workers_app.flask_app.config["DELIVERY_LEASE_SECONDS"]
+
+
+def test_reminders_are_scanned_at_every_minute_as_well_as_every_scan_interval(workers_app: ModuleType) -> None:
+    beat_schedule = workers_app.celery_app.conf.beat_schedule
+    scans = {name: entry["schedule"] for name, entry in beat_schedule.items() if entry["task"] == TaskName.REMIND_DUE}
+
+    assert set(scans) == {"remind-due-callbacks", "remind-due-at-the-minute"}
+    assert scans["remind-due-at-the-minute"] == crontab(minute="*")
