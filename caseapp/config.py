@@ -79,7 +79,7 @@ def defaults(env: str) -> dict[str, Any]:
         "OUTBOX_DISPATCH_GRACE_SECONDS": 10,  # a row not handed to the broker this long after it could be: queued
         "OUTBOX_LOST_SECONDS": 60,  # a row whose task the broker took this long ago and that is still pending: queued
         "DELIVERY_LEASE_SECONDS": 45,  # a delivery's claim lasts this long (longer than any send: SMTP timeouts)
-        "DELIVERY_BATCH_SIZE": 50,  # outbox rows per delivery task (claimed in one UPDATE, sent on one connection)
+        "DELIVERY_BATCH_SIZE": 100,  # outbox rows per delivery task (claimed in one UPDATE, sent on one connection)
         #: emails marked sent per commit: at most this many are sent twice (same Message-ID) if a worker dies
         "DELIVERY_MARK_SENT_EVERY": 10,
         # `caseapp worker`: the pool and how many tasks it runs at once (threads: sends wait on the mail server,
