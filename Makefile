@@ -3,7 +3,7 @@ VENV := .venv
 m ?= change
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 run: ## start caseapp (web + worker + beat) on the embedded default; prints the URL and demo logins
 	@scripts/run
@@ -23,7 +23,10 @@ fmt: ## format and autofix
 migration: ## autogenerate a migration: make migration m="add callbacks" (then read and edit it)
 	$(VENV)/bin/caseapp db migrate -m "$(m)"
 
-bench: ## run the benchmarks (see bench/README.md)
+bench: ## run the report benchmarks (see bench/README.md)
 	$(VENV)/bin/python -m bench
 
-.PHONY: help run test lint fmt migration bench
+bench-callbacks: ## 10,000 callbacks due at once through a real worker and beat (see bench/README.md)
+	$(VENV)/bin/python -m bench callbacks
+
+.PHONY: help run test lint fmt migration bench bench-callbacks

@@ -18,6 +18,7 @@ from werkzeug.serving import run_simple
 from caseapp.auth import queries as auth_queries
 from caseapp.auth import services as auth_services
 from caseapp.auth.models import Role
+from caseapp.config import defaults as config_defaults
 from caseapp.errors import AppError
 from caseapp.extensions import db
 from caseapp.tasks import WORKER_READY
@@ -207,8 +208,12 @@ def web(bind: str, workers: int) -> None:
 @click.command("worker", context_settings={"ignore_unknown_options": True})
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker(celery_args: tuple[str, ...]) -> None:
-    """Run a Celery worker (extra arguments go to `celery worker`)."""
-    command = [*_celery(), "worker", "--loglevel=INFO", *celery_args]
+    """Run a Celery worker (extra arguments go to `celery worker`, and win). Its pool and concurrency come from
+    CASEAPP_WORKER_POOL and CASEAPP_WORKER_CONCURRENCY (which also size the database pool)."""
+    defaults = config_defaults("production")
+    pool = os.environ.get("CASEAPP_WORKER_POOL", defaults["WORKER_POOL"])
+    concurrency = os.environ.get("CASEAPP_WORKER_CONCURRENCY", str(defaults["WORKER_CONCURRENCY"]))
+    command = [*_celery(), "worker", "--loglevel=INFO", f"--pool={pool}", f"--concurrency={concurrency}", *celery_args]
     os.execv(command[0], command)  # noqa: S606
 
 

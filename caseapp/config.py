@@ -81,6 +81,13 @@ def defaults(env: str) -> dict[str, Any]:
         "OUTBOX_DISPATCH_GRACE_SECONDS": 10,  # a row not handed to the broker this long after it could be: queued
         "OUTBOX_LOST_SECONDS": 60,  # a row whose task the broker took this long ago and that is still pending: queued
         "DELIVERY_LEASE_SECONDS": 45,  # a delivery's claim lasts this long (longer than any send: SMTP timeouts)
+        "DELIVERY_BATCH_SIZE": 100,  # outbox rows per delivery task (claimed in one UPDATE, sent on one connection)
+        #: emails marked sent per commit: at most this many are sent twice (same Message-ID) if a worker dies
+        "DELIVERY_MARK_SENT_EVERY": 10,
+        # `caseapp worker`: the pool and how many tasks it runs at once (threads: sends wait on the mail server,
+        # not the CPU); the database pool is sized to match
+        "WORKER_POOL": "threads",
+        "WORKER_CONCURRENCY": 16,
         "OUTBOX_MAX_ATTEMPTS": 5,  # delivery attempts before a message is marked failed
         "DELIVERY_RETRY_BACKOFF_SECONDS": 30,  # next attempt within this after the first failure, doubling, jittered
         "DELIVERY_RETRY_BACKOFF_MAX_SECONDS": 10 * 60,
@@ -134,6 +141,9 @@ def derive(config: dict[str, Any]) -> None:
     engine_options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if config["DATABASE_URL"].startswith("sqlite"):
         engine_options["connect_args"] = {"timeout": 30}
+    else:
+        # a worker's threads each hold a connection while a task runs, and the broker's dispatch note takes one more
+        engine_options["pool_size"] = max(5, int(config["WORKER_CONCURRENCY"]) + 2)
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
     redis_url = config.get("REDIS_URL")
     config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"

@@ -56,29 +56,36 @@ def on_dispatched(name: TaskName) -> Callable[[Callable[[list[tuple[Any, ...]]],
     return register
 
 
-def dispatch_after_commit(session: Session, name: TaskName, *args: str | int) -> None:
-    """Send task `name` with JSON-able ids once `session` commits; dropped if it rolls back."""
-    session.info.setdefault(_PENDING_KEY, []).append((name, args, current_app._get_current_object()))  # type: ignore[attr-defined]
+def dispatch_after_commit(
+    session: Session, name: TaskName, *args: str | int | list[int], queue: Queue | None = None
+) -> None:
+    """Send task `name` with JSON-able ids (or lists of ids) once `session` commits, to `queue` (by default the
+    default queue); dropped if it rolls back."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    session.info.setdefault(_PENDING_KEY, []).append((name, args, app, queue))
 
 
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
-    pending: list[tuple[TaskName, tuple[Any, ...], Any]] = session.info.pop(_PENDING_KEY, [])
+    pending: list[tuple[TaskName, tuple[Any, ...], Any, Queue | None]] = session.info.pop(_PENDING_KEY, [])
     if not pending:
         return
     celery = pending[0][2].extensions["celery"]
     sent = 0
     try:
         with celery.producer_or_acquire() as producer:  # one broker connection for the whole batch
-            for name, args, _app in pending:
-                celery.send_task(str(name), args=list(args), producer=producer, retry_policy=_SEND_RETRY_POLICY)
+            for name, args, _app, queue in pending:
+                options = {"queue": queue.value} if queue else {}
+                celery.send_task(
+                    str(name), args=list(args), producer=producer, retry_policy=_SEND_RETRY_POLICY, **options
+                )
                 sent += 1
     except Exception:  # the broker may be down; periodic scans and the outbox sweeper pick the work up again
         # one failure means the broker is unreachable: don't spend a timeout on each of the others
         logger.warning(
             "could not dispatch %s task(s), the first %s", len(pending) - sent, pending[sent][0], exc_info=True
         )
-    _confirm([(name, args) for name, args, _app in pending[:sent]])
+    _confirm([(name, args) for name, args, _app, _queue in pending[:sent]])
 
 
 def _confirm(dispatched: list[tuple[TaskName, tuple[Any, ...]]]) -> None:

@@ -52,7 +52,8 @@ class PostgresServer:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def start_postgres() -> PostgresServer:
+def start_postgres(*, durable: bool = False) -> PostgresServer:
+    """A throwaway server; fsync off unless `durable` (the callbacks benchmark commits as production does)."""
     directory = Path(tempfile.mkdtemp(prefix="caseapp-pg-"))
     as_user: list[str] = []
     if os.geteuid() == 0:
@@ -65,9 +66,9 @@ def start_postgres() -> PostgresServer:
         capture_output=True,
     )
     port = free_port()
-    options = (
-        f"-F -p {port} -k {directory} -c listen_addresses=127.0.0.1 -c full_page_writes=off -c max_connections=200"
-    )
+    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    if not durable:
+        options = f"-F {options} -c full_page_writes=off"
     subprocess.run(
         [*as_user, _pg_bin("pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"],
         check=True,

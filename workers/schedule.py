@@ -4,6 +4,8 @@ entry keeps its local wall-clock time itself (workers/daily.py)."""
 from datetime import timedelta
 from typing import Any
 
+from celery.schedules import crontab
+
 from caseapp.tasks import Queue, TaskName
 from workers.daily import DailyAt
 
@@ -21,6 +23,14 @@ def build_schedule(config: Any) -> dict[str, dict[str, Any]]:
             "task": str(TaskName.REMIND_DUE),
             "schedule": timedelta(seconds=scan),
             "options": {"queue": periodic, "expires": scan},
+        },
+        # callbacks.remind_due again -> periodic queue, at second 0 of every minute: callbacks are booked for a whole
+        # minute (the booking page asks for hours and minutes), so with a lead of whole minutes their reminder time
+        # is a minute boundary, and this scan sends them the moment it comes rather than up to a scan interval later
+        "remind-due-at-the-minute": {
+            "task": str(TaskName.REMIND_DUE),
+            "schedule": crontab(),
+            "options": {"queue": periodic, "expires": 60},
         },
         # callbacks.run_clocks -> periodic queue: every open state's clock (caseapp/callbacks/due.py): scheduled →
         # pool / managers told / missed; in progress with no outcome → advisor reminded / managers told; no answer

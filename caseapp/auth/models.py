@@ -61,7 +61,12 @@ class User(UserMixin, CreatedAtMixin, Base):
 
     @property
     def first_name(self) -> str:
-        return self.full_name.split(" ", 1)[0]
+        return first_name_of(self.full_name)
+
+
+def first_name_of(full_name: str) -> str:
+    """What messages call someone: the first word of their name."""
+    return full_name.split(" ", 1)[0]
 
 
 class UserSession(CreatedAtMixin, Base):

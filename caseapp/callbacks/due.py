@@ -26,7 +26,7 @@ from functools import partial
 
 from flask import current_app
 
-from caseapp.auth.models import User
+from caseapp.auth.models import User, first_name_of
 from caseapp.callbacks import history, messages, queries
 from caseapp.callbacks.models import Callback
 from caseapp.callbacks.wallclock import fmt_local
@@ -49,7 +49,8 @@ def _seconds(setting: str) -> timedelta:
     return timedelta(seconds=int(current_app.config[setting]))
 
 
-def _limit() -> int:
+def scan_batch_size() -> int:
+    """Callbacks one scan round takes (SCAN_BATCH_SIZE)."""
     return int(current_app.config["SCAN_BATCH_SIZE"])
 
 
@@ -59,42 +60,51 @@ def _limit() -> int:
 def reminder_messages(callback: Callback, on_shift: list[User] | None = None) -> list[NewMessage]:
     """What to send for a callback whose reminder time has come: its assignee on every reminder channel, or, for
     a pooled callback, an in-app note to everyone on shift."""
-    pooled = callback.assignee_id is None
-    if pooled:
-        recipients = on_shift if on_shift is not None else shift_queries.on_shift_users()
-        channels = [DeliveryChannel.IN_APP]
+    return _reminder_messages(queries.ReminderDue.of(callback), on_shift)
+
+
+def _reminder_messages(due: queries.ReminderDue, on_shift: list[User] | None) -> list[NewMessage]:
+    pooled = due.assignee_id is None
+    recipients: list[tuple[int, str]]
+    if due.assignee_id is None:
+        users = on_shift if on_shift is not None else shift_queries.on_shift_users()
+        recipients, channels = [(u.id, u.first_name) for u in users], [DeliveryChannel.IN_APP]
     else:
-        assert callback.assignee is not None  # noqa: S101 - assignee_id is set
-        recipients = [callback.assignee]
+        recipients = [(due.assignee_id, first_name_of(due.assignee_name or ""))]
         channels = outbox.configured_channels("REMINDER_CHANNELS")
     new: list[NewMessage] = []
-    for user in recipients:
+    for user_id, first_name in recipients:
         rendered = messages.reminder(
-            callback_id=callback.id,
-            case_reference=callback.case.reference,
-            due_at=callback.due_at,
-            priority=callback.priority.value,
-            first_name=user.first_name,
+            callback_id=due.callback_id,
+            case_reference=due.case_reference,
+            due_at=due.due_at,
+            priority=due.priority.value,
+            first_name=first_name,
             pooled=pooled,
         )
         new += [
-            NewMessage(callback.id, callback.case_id, OutboxKind.REMINDER, callback.due_at, ch, user.id, rendered)
+            NewMessage(due.callback_id, due.case_id, OutboxKind.REMINDER, due.due_at, ch, user_id, rendered)
             for ch in channels
         ]
     return new
 
 
 def remind_due(now: datetime | None = None) -> list[int]:
-    """Write reminder rows for scheduled callbacks whose reminder time (due - REMINDER_LEAD_SECONDS) has come;
-    returns the new outbox ids (their deliveries are queued when the caller commits)."""
+    """Write reminder rows for scheduled callbacks whose reminder time (due - REMINDER_LEAD_SECONDS) has come, up
+    to SCAN_BATCH_SIZE of them; returns the new outbox ids (their deliveries are queued when the caller commits)."""
+    return remind_due_round(now)[1]
+
+
+def remind_due_round(now: datetime | None = None) -> tuple[int, list[int]]:
+    """remind_due, and how many callbacks it took (SCAN_BATCH_SIZE of them: more may be waiting)."""
     now = now or database_now()
-    callbacks = queries.lock_callbacks_needing_reminder(now + _seconds("REMINDER_LEAD_SECONDS"), _limit())
-    if not callbacks:
-        return []
-    on_shift = shift_queries.on_shift_users() if any(c.assignee_id is None for c in callbacks) else []
-    ids = outbox.enqueue([m for callback in callbacks for m in reminder_messages(callback, on_shift)])
-    logger.info("reminder scan: %s callbacks due, %s messages queued", len(callbacks), len(ids))
-    return ids
+    found = queries.lock_reminders_due(now + _seconds("REMINDER_LEAD_SECONDS"), scan_batch_size())
+    if not found:
+        return 0, []
+    on_shift = shift_queries.on_shift_users() if any(due.assignee_id is None for due in found) else []
+    ids = outbox.enqueue([m for due in found for m in _reminder_messages(due, on_shift)])
+    logger.info("reminder scan: %s callbacks due, %s messages queued", len(found), len(ids))
+    return len(found), ids
 
 
 # --- the clocks -----------------------------------------------------------------------------------------------------
@@ -164,7 +174,7 @@ def pool_off_shift(now: datetime, result: ClockResult) -> None:
     """At due time, a scheduled callback whose assignee is off shift goes to the pool (POOL_WHEN_OFF_SHIFT)."""
     if not current_app.config["POOL_WHEN_OFF_SHIFT"]:
         return
-    due = queries.lock_due_callbacks_off_shift(now, _limit())
+    due = queries.lock_due_callbacks_off_shift(now, scan_batch_size())
     on_shift = shift_queries.on_shift_users() if due else []
     for callback in due:
         move_to_pool(callback, reason="assignee_off_shift", on_shift=on_shift)
@@ -190,7 +200,7 @@ def _tell(
 
 def escalate_not_started(now: datetime, result: ClockResult) -> None:
     """Scheduled and not started ESCALATE_AFTER_SECONDS after due: the managers on shift are told."""
-    found = queries.lock_callbacks_to_escalate(now - _seconds("ESCALATE_AFTER_SECONDS"), _limit())
+    found = queries.lock_callbacks_to_escalate(now - _seconds("ESCALATE_AFTER_SECONDS"), scan_batch_size())
     if not found:
         return
     managers, channels = _managers(), outbox.configured_channels("ESCALATION_CHANNELS")
@@ -219,7 +229,7 @@ def escalate_not_started(now: datetime, result: ClockResult) -> None:
 def nudge_stalled(now: datetime, result: ClockResult) -> None:
     """In progress with no outcome STALLED_NUDGE_SECONDS after it was started: the advisor is reminded."""
     found = queries.lock_stalled(
-        OutboxKind.STALLED_NUDGE, now - _seconds("STALLED_NUDGE_SECONDS"), _limit(), held_only=True
+        OutboxKind.STALLED_NUDGE, now - _seconds("STALLED_NUDGE_SECONDS"), scan_batch_size(), held_only=True
     )
     for callback in found:
         assert callback.assignee is not None  # noqa: S101 - the query takes held callbacks only
@@ -245,7 +255,7 @@ def nudge_stalled(now: datetime, result: ClockResult) -> None:
 
 def alert_stalled(now: datetime, result: ClockResult) -> None:
     """Still no outcome STALLED_ALERT_SECONDS after it was started: the managers on shift are told."""
-    found = queries.lock_stalled(OutboxKind.STALLED_ALERT, now - _seconds("STALLED_ALERT_SECONDS"), _limit())
+    found = queries.lock_stalled(OutboxKind.STALLED_ALERT, now - _seconds("STALLED_ALERT_SECONDS"), scan_batch_size())
     if not found:
         return
     managers, channels = _managers(), outbox.configured_channels("ESCALATION_CHANNELS")
@@ -273,7 +283,7 @@ def alert_stalled(now: datetime, result: ClockResult) -> None:
 
 def prompt_retry(now: datetime, result: ClockResult) -> None:
     """No answer and no new time RETRY_PROMPT_SECONDS after the attempt: the advisor is asked to reschedule."""
-    found = queries.lock_unanswered_to_prompt(now - _seconds("RETRY_PROMPT_SECONDS"), _limit())
+    found = queries.lock_unanswered_to_prompt(now - _seconds("RETRY_PROMPT_SECONDS"), scan_batch_size())
     for callback in found:
         assert callback.assignee is not None  # noqa: S101 - the query takes held callbacks only
         advisor = callback.assignee
@@ -298,7 +308,7 @@ def prompt_retry(now: datetime, result: ClockResult) -> None:
 
 def pool_unanswered(now: datetime, result: ClockResult) -> None:
     """Still no new time RETRY_POOL_SECONDS after the attempt: to the pool, so someone on shift tries again."""
-    found = queries.lock_unanswered_to_pool(now - _seconds("RETRY_POOL_SECONDS"), _limit())
+    found = queries.lock_unanswered_to_pool(now - _seconds("RETRY_POOL_SECONDS"), scan_batch_size())
     on_shift = shift_queries.on_shift_users() if found else []
     for callback in found:
         move_to_pool(callback, reason="no_new_time", on_shift=on_shift)
@@ -309,7 +319,7 @@ def mark_missed(now: datetime, result: ClockResult) -> None:
     """Scheduled and not started MISSED_AFTER_SECONDS after due, or no answer and no new time RETRY_MISSED_SECONDS
     after the attempt: the promise is broken. Missed, unsent reminders withdrawn, the managers told."""
     found = queries.lock_callbacks_to_mark_missed(
-        now - _seconds("MISSED_AFTER_SECONDS"), now - _seconds("RETRY_MISSED_SECONDS"), _limit()
+        now - _seconds("MISSED_AFTER_SECONDS"), now - _seconds("RETRY_MISSED_SECONDS"), scan_batch_size()
     )
     managers = notifications.managers_to_alert() if found else []
     for callback in found:

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from caseapp.auth.models import User
 from caseapp.callbacks.models import OPEN_STATUSES, Callback, CallbackAttempt, CaseFlag
+from caseapp.cases.models import Case, format_reference
 from caseapp.errors import NotFound
 from caseapp.extensions import db
-from caseapp.reference import CallbackStatus
+from caseapp.reference import CallbackPriority, CallbackStatus
 from caseapp.reminders.models import OutboxKind, OutboxMessage, OutboxStatus
 from caseapp.shifts.queries import is_on_shift_clause
 
@@ -157,14 +160,62 @@ def _has_message(
     )
 
 
-def lock_callbacks_needing_reminder(horizon: datetime, limit: int) -> list[Callback]:
-    """Scheduled callbacks due by `horizon` (now + lead) with no reminder yet for their current due time."""
-    query = sa.select(Callback).where(
-        Callback.status == CallbackStatus.SCHEDULED,
-        Callback.due_at <= horizon,
-        ~_has_message(OutboxKind.REMINDER),
+@dataclass(frozen=True)
+class ReminderDue:
+    """What a reminder is written from: one scheduled callback whose reminder time has come."""
+
+    callback_id: int
+    case_id: int
+    case_reference: str
+    due_at: datetime
+    priority: CallbackPriority
+    #: None: the callback is in the pool
+    assignee_id: int | None
+    assignee_name: str | None
+
+    @classmethod
+    def of(cls, callback: Callback) -> ReminderDue:
+        assignee = callback.assignee
+        return cls(
+            callback.id,
+            callback.case_id,
+            callback.case.reference,
+            callback.due_at,
+            callback.priority,
+            callback.assignee_id,
+            assignee.full_name if assignee else None,
+        )
+
+
+def lock_reminders_due(horizon: datetime, limit: int) -> list[ReminderDue]:
+    """Scheduled callbacks due by `horizon` (now + lead) with no reminder yet for their current due time, locked
+    (FOR UPDATE OF callbacks SKIP LOCKED), soonest first: one narrow row each with what the reminder says, not the
+    callback with its case, caller and people (thousands can fall due at once)."""
+    query = (
+        sa.select(
+            Callback.id,
+            Callback.case_id,
+            Case.reference_year,
+            Callback.due_at,
+            Callback.priority,
+            Callback.assignee_id,
+            User.full_name,
+        )
+        .join(Case, Case.id == Callback.case_id)
+        .outerjoin(User, User.id == Callback.assignee_id)
+        .where(
+            Callback.status == CallbackStatus.SCHEDULED,
+            Callback.due_at <= horizon,
+            ~_has_message(OutboxKind.REMINDER),
+        )
+        .order_by(Callback.due_at, Callback.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Callback)
     )
-    return _claim(query, limit)
+    return [
+        ReminderDue(callback_id, case_id, format_reference(year, case_id), due_at, priority, assignee_id, name)
+        for callback_id, case_id, year, due_at, priority, assignee_id, name in db.session.execute(query)
+    ]
 
 
 def lock_due_callbacks_off_shift(now: datetime, limit: int) -> list[Callback]:

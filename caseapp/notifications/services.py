@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import cast
+
 import sqlalchemy as sa
 
 from caseapp.auth.models import Role, User
@@ -15,6 +19,23 @@ def notify(user_ids: list[int], *, kind: str, title: str, link: str | None = Non
     for user_id in user_ids:
         db.session.add(Notification(user_id=user_id, kind=kind, title=title[:200], link=link, case_id=case_id))
     return len(user_ids)
+
+
+@dataclass(frozen=True)
+class NewNotification:
+    user_id: int
+    kind: str
+    title: str
+    link: str | None = None
+    case_id: int | None = None
+
+
+def notify_each(new: Sequence[NewNotification]) -> int:
+    """Many notifications, each to its own user, in one INSERT (a batch of reminders' bells)."""
+    if new:
+        rows = [{**asdict(n), "title": n.title[:200]} for n in new]
+        db.session.execute(sa.insert(cast(sa.Table, Notification.__table__)), rows)
+    return len(new)
 
 
 def managers_to_alert() -> list[int]:

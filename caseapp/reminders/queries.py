@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -52,6 +53,21 @@ def lock_message_for_delivery(outbox_id: int) -> tuple[OutboxMessage, User, date
     )
     found = db.session.execute(query).first()
     return None if found is None else (found[0], found[1], found[2])
+
+
+def select_active_user_ids() -> sa.Select[Any]:
+    """The ids of users who may still be sent messages (a subquery for a delivery's claim; on the table, so the
+    claim stays a plain UPDATE rather than one the ORM's bulk machinery runs)."""
+    users = cast(sa.Table, User.__table__)
+    return sa.select(users.c.id).where(users.c.is_active.is_(True))
+
+
+def user_emails(user_ids: set[int]) -> dict[int, str]:
+    """{user id: email address} for a batch's recipients."""
+    if not user_ids:
+        return {}
+    query = sa.select(User.id, User.email).where(User.id.in_(user_ids))
+    return {int(user_id): str(email) for user_id, email in db.session.execute(query)}
 
 
 def lock_rows_needing_delivery(

@@ -7,7 +7,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from celery.schedules import BaseSchedule
+from celery.schedules import BaseSchedule, crontab
 
 from caseapp.tasks import Queue, TaskName
 from workers.broker import TRANSPORT
@@ -62,3 +62,11 @@ def test_worker_celery_settings_are_json_only_and_ack_late(workers_app: ModuleTy
     longest = max(PERIODIC_RETRY["retry_backoff_max"], workers_app.flask_app.config["DELIVERY_LEASE_SECONDS"])
     assert conf.broker_transport_options["visibility_timeout"] > longest
     assert conf.broker_transport == TRANSPORT  # survives Redis going away with tasks unacknowledged
+
+
+def test_reminders_are_scanned_at_every_minute_as_well_as_every_scan_interval(workers_app: ModuleType) -> None:
+    beat_schedule = workers_app.celery_app.conf.beat_schedule
+    scans = {name: entry["schedule"] for name, entry in beat_schedule.items() if entry["task"] == TaskName.REMIND_DUE}
+
+    assert set(scans) == {"remind-due-callbacks", "remind-due-at-the-minute"}
+    assert scans["remind-due-at-the-minute"] == crontab(minute="*")

@@ -32,6 +32,7 @@ from caseapp.auth.models import User
 from caseapp.extensions import db
 from caseapp.notifications.models import Notification
 from caseapp.reminders.models import OutboxMessage
+from caseapp.reminders.outbox import task_ids
 from caseapp.tasks import Queue, TaskName
 from tests.live import Proc
 from tests.workers.conftest import Stack, figures, seed_callbacks, wait_for
@@ -102,7 +103,7 @@ def queued_deliveries(broker: redis.Redis) -> set[int]:
     for payload in payloads:
         if payload["headers"].get("task") == str(TaskName.DELIVER_REMINDER):
             args, _kwargs, _embed = json.loads(base64.b64decode(payload["body"]))
-            ids.add(int(args[0]))
+            ids.update(task_ids(args[0]))
     return ids
 
 

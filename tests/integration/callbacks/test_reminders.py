@@ -162,7 +162,7 @@ def test_a_row_left_sending_by_a_crashed_delivery_is_swept_and_sent_with_the_sam
     result = outbox_support.deliver(row.id)
 
     assert row.id in swept
-    assert ("reminders.deliver", [row.id]) in dispatched
+    assert ("reminders.deliver", [[row.id]]) in dispatched
     assert result == Result.SENT
     assert row.attempts == 2
     assert [message_from_bytes(p.read_bytes())["Message-ID"] for p in mail_dir.glob("*.eml")] == [row.message_id]
@@ -198,7 +198,7 @@ def test_manager_can_send_a_failed_message_again(
     db.session.commit()
 
     assert (row.status, row.attempts) == (OutboxStatus.PENDING, 0)
-    assert dispatched == [("reminders.deliver", [row.id])]
+    assert dispatched == [("reminders.deliver", [[row.id]])]
     assert outbox_support.deliver(row.id) == Result.SENT
 
 
