@@ -62,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.audit.views import bp as audit_bp
     from caseapp.auth.views import bp as auth_bp
     from caseapp.callbacks.api import api_bp as callbacks_api
+    from caseapp.callbacks.api import handovers_api_bp as handovers_api
     from caseapp.callbacks.views import bp as callbacks_bp
     from caseapp.callers.api import api_bp as callers_api
     from caseapp.calls.api import api_bp as calls_api
@@ -110,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
         emergencies_api,
         notifications_api,
         callbacks_api,
+        handovers_api,
         shifts_api,
         reminders_api,
         reports_api,

@@ -74,6 +74,7 @@ def defaults(env: str) -> dict[str, Any]:
         "RETRY_PROMPT_SECONDS": 15 * 60,  # no answer and no new time this long after the attempt: advisor asked
         "RETRY_POOL_SECONDS": 60 * 60,  # ... this long: to the pool
         "RETRY_MISSED_SECONDS": 4 * 60 * 60,  # ... this long: marked missed
+        "HANDOVER_ACCEPT_SECONDS": 15 * 60,  # a callback handed to a colleague and not accepted this long: to the pool
         "REMINDER_CHANNELS": "email,in_app",  # any of email, in_app, sms (also the advisor's nudges and prompts)
         "ESCALATION_CHANNELS": "email,in_app",
         # the outbox (caseapp/reminders): delivery, retries and the sweeper

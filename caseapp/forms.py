@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,8 +51,10 @@ def form_to_payload(
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Turn submitted form fields into the JSON-like payload `schema` loads, plus errors found on the way.
 
-    Lists come from repeated fields (checkboxes), booleans from checkboxes ("on") or yes/no radios, empty text is
-    None, and `local_datetimes` (datetime-local inputs, Europe/London) become RFC 3339 UTC instants. A field sent
+    Lists come from repeated fields (checkboxes), and a list of nested objects from numbered fields
+    (`<name>-<index>-<field>`: handovers-0-note, handovers-1-note …; errors are keyed <name>.<index>.<field>, as
+    the API's are); booleans from checkboxes ("on") or yes/no radios, empty text is None, and `local_datetimes`
+    (datetime-local inputs, Europe/London) become RFC 3339 UTC instants. A field sent
     with `<name>__was` (the value the page showed, see the `track` inputs in _macros/inputs.html) is left out when
     it still has that value: only what the person changed is sent, so a form never overwrites a record with what it
     merely displayed (a known caller's consents, a colleague's change made meanwhile).
@@ -63,6 +66,10 @@ def form_to_payload(
         key = field.data_key or name
         if key in skip or field.dump_only:
             continue
+        if isinstance(field, ma.fields.List) and isinstance(field.inner, ma.fields.Nested):
+            payload[key], nested_errors = _read_rows(form, key, field.inner)
+            errors.update(nested_errors)
+            continue
         try:
             found, value = _read(form, key, field, key in local_datetimes)
         except ValueError as exc:
@@ -71,6 +78,27 @@ def form_to_payload(
         if found and not (f"{key}__was" in form and value == _shown(form[f"{key}__was"], field)):
             payload[key] = value
     return payload, errors
+
+
+def _read_rows(
+    form: MultiDict[str, str], key: str, nested: ma.fields.Nested
+) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    """The rows `<key>-0-<field>`, `<key>-1-<field>` … of a list of nested objects, each read by its own schema, in
+    index order (rows 0 to the highest index sent; a gap reads as an empty row)."""
+    pattern = re.compile(re.escape(key) + r"-(\d{1,3})-(.+)")
+    cells: dict[int, MultiDict[str, str]] = {}
+    for name, value in form.items(multi=True):
+        match = pattern.fullmatch(name)
+        if match:
+            cells.setdefault(int(match.group(1)), MultiDict()).add(match.group(2), value)
+    schema = type(nested.schema) if isinstance(nested.schema, ma.Schema) else nested.nested
+    rows: list[dict[str, Any]] = []
+    errors: dict[str, list[str]] = {}
+    for index in range(max(cells) + 1 if cells else 0):
+        row, row_errors = form_to_payload(cells.get(index, MultiDict()), schema, skip=())
+        rows.append(row)
+        errors.update({f"{key}.{index}.{name}": texts for name, texts in row_errors.items()})
+    return rows, errors
 
 
 def _read(form: MultiDict[str, str], key: str, field: ma.fields.Field, local_datetime: bool) -> tuple[bool, Any]:

@@ -3,7 +3,7 @@
 from caseapp.assessments.models import Assessment
 from caseapp.audit.models import AuditEvent
 from caseapp.auth.models import ApiToken, User, UserSession
-from caseapp.callbacks.models import Callback, CallbackAttempt, CaseFlag
+from caseapp.callbacks.models import Callback, CallbackAttempt, CaseFlag, Handover
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call, CallDraft
 from caseapp.cases.models import Case, StaleCaseDigest
@@ -28,6 +28,7 @@ __all__ = [
     "CaseFacts",
     "CaseFlag",
     "EmergencyAlert",
+    "Handover",
     "Notification",
     "OutboxMessage",
     "Shift",

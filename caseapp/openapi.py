@@ -28,6 +28,15 @@ ERROR_SCHEMA = {
                     "additionalProperties": {"type": "array", "items": {"type": "string"}},
                 },
                 "current_version": {"type": "integer", "description": "On 409 for a stale `version`: the current one."},
+                "open_callback_ids": {
+                    "type": "array",
+                    "items": {"type": "integer"},
+                    "description": "On 409 handover_required: your open callbacks still without a destination.",
+                },
+                "handover_status": {
+                    "type": "string",
+                    "description": "On 409 accepting a handover no longer offered: what became of it.",
+                },
                 "request_id": {"type": "string", "description": "On 500: quote it when reporting the problem."},
             },
         }

@@ -101,15 +101,17 @@ def _library_wordings() -> list[tuple[str, Wording]]:
         (_text(f.Boolean, "invalid"), _fixed("Choose yes or no.")),
         (_text(f.String, "invalid"), _fixed("Enter text.")),
         (_text(f.String, "invalid_utf8"), _fixed("Enter ordinary text.")),
+        # before DateTime's "Not a valid {obj_type}." and "Not a valid {awareness} {obj_type}.", which would match
+        # "Not a valid list." and "Not a valid mapping type." too (the first match wins)
+        (_text(f.List, "invalid"), _fixed("Give a list.")),
+        (_text(f.Tuple, "invalid"), _fixed("Give a list.")),
+        (_text(f.Mapping, "invalid"), _fixed("Give a set of names and values (a JSON object).")),
+        (_text(f.Nested, "type"), _fixed("Give a set of names and values (a JSON object).")),
         (
             _text(f.DateTime, "invalid_awareness"),
             _fixed("Give the time with its offset or Z, e.g. 2026-11-25T19:00:00+00:00."),
         ),
         (_text(f.DateTime, "invalid"), _temporal),
-        (_text(f.List, "invalid"), _fixed("Give a list.")),
-        (_text(f.Tuple, "invalid"), _fixed("Give a list.")),
-        (_text(f.Mapping, "invalid"), _fixed("Give a set of names and values (a JSON object).")),
-        (_text(f.Nested, "type"), _fixed("Give a set of names and values (a JSON object).")),
         (_text(f.Email, "invalid"), _fixed("Enter an email address, e.g. name@example.org.")),
         (_text(f.URL, "invalid"), _fixed("Enter a web address, e.g. https://example.org.")),
         (_text(f.UUID, "invalid_uuid"), _fixed("Enter a valid identifier.")),

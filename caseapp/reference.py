@@ -184,6 +184,16 @@ class CallbackStatus(Labelled):
     UNREACHABLE = "unreachable", "Unreachable"
 
 
+class HandoverStatus(Labelled):
+    """A callback handed over at the end of a shift: offered to a colleague (or the pool) until they accept it, it
+    goes back to the pool unaccepted, or the offer lapses because the callback changed hands or closed first."""
+
+    OFFERED = "offered", "Waiting to be accepted"
+    ACCEPTED = "accepted", "Accepted"
+    RETURNED = "returned", "Not accepted in time: back to the pool"
+    WITHDRAWN = "withdrawn", "No longer needed: the callback changed hands or closed"
+
+
 class CallbackPriority(Labelled):
     NORMAL = "normal", "Normal"
     HIGH = "high", "High"
@@ -218,6 +228,7 @@ REFERENCE_LISTS: dict[str, type[Labelled]] = {
     "callback_statuses": CallbackStatus,
     "callback_priorities": CallbackPriority,
     "callback_attempt_outcomes": AttemptOutcome,
+    "handover_statuses": HandoverStatus,
 }
 
 

@@ -32,7 +32,8 @@ def remind_due() -> int:
 
 @shared_task(name=str(TaskName.RUN_CLOCKS), **PERIODIC_RETRY)
 def run_clocks() -> dict[str, int]:
-    """Every open state's clock: pool, escalations, nudges, prompts, missed; messages are queued on commit."""
+    """Every open state's clock: unaccepted handovers, pool, escalations, nudges, prompts, missed; messages are
+    queued on commit."""
     result = due.run_clocks()
     db.session.commit()
     return result.counts()

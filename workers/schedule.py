@@ -34,7 +34,7 @@ def build_schedule(config: Any) -> dict[str, dict[str, Any]]:
         },
         # callbacks.run_clocks -> periodic queue: every open state's clock (caseapp/callbacks/due.py): scheduled →
         # pool / managers told / missed; in progress with no outcome → advisor reminded / managers told; no answer
-        # and no new time → advisor asked / pool / missed
+        # and no new time → advisor asked / pool / missed; handed over at the end of a shift and not accepted → pool
         "run-callback-clocks": {
             "task": str(TaskName.RUN_CLOCKS),
             "schedule": timedelta(seconds=scan),

@@ -87,6 +87,7 @@ ACTIONS: dict[str, str] = {
     "callback.handed_over": "Callback handed over",
     "callback.handover_accepted": "Handover accepted",
     "callback.handover_returned": "Handover not accepted: back to the pool",
+    "callback.handover_withdrawn": "Handover no longer needed: the callback changed hands or closed",
     # reminders
     "reminder.sent": "Reminder sent",
     "reminder.failed": "Reminder could not be delivered",

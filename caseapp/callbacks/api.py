@@ -1,4 +1,5 @@
-"""JSON API for callbacks: book, list with filters, read, change (reschedule, reassign, cancel), claim, attempts."""
+"""JSON API for callbacks: book, list with filters, read, change (reschedule, reassign, cancel), claim, attempts; and
+the handovers made at the end of a shift (list, accept)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import Any
 from flask_login import current_user
 
 from caseapp.api import Extended, api_blueprint, operation, page_of
-from caseapp.callbacks import booking, history, queries, workflow
-from caseapp.callbacks.models import Callback
+from caseapp.callbacks import booking, handover, history, queries, workflow
+from caseapp.callbacks.models import Callback, Handover
 from caseapp.callbacks.schemas import (
     AttemptCreateSchema,
     AttemptResultSchema,
@@ -18,6 +19,8 @@ from caseapp.callbacks.schemas import (
     CallbackListQuery,
     CallbackPatchSchema,
     CallbackSchema,
+    HandoverListQuery,
+    HandoverSchema,
 )
 from caseapp.cases import queries as case_queries
 from caseapp.extensions import db
@@ -26,6 +29,7 @@ from caseapp.pagination import keyset_page
 from caseapp.reminders import queries as reminder_queries
 
 api_bp = api_blueprint("callbacks", "/callbacks")
+handovers_api_bp = api_blueprint("handovers", "/handovers")
 
 
 @operation(
@@ -131,3 +135,48 @@ def record_attempt(callback_id: int, body: dict[str, Any]) -> Extended:
     return Extended(
         result.attempt, callback=result.callback, needs_reschedule=result.needs_reschedule, warnings=result.warnings
     )
+
+
+# --- handovers -------------------------------------------------------------------------------------------------
+
+
+@operation(
+    handovers_api_bp,
+    "",
+    summary="Handovers, oldest first: offered to you (which=to_me, the default), made by you (from_me), or to the pool",
+    query=HandoverListQuery,
+    response=page_of(HandoverSchema),
+)
+def list_handovers(query: dict[str, Any]) -> dict[str, Any]:
+    which = query["which"]
+    select = queries.select_handovers(
+        to_user_id=current_user.id if which == "to_me" else None,
+        to_pool=which == "pool",
+        from_user_id=current_user.id if which == "from_me" else None,
+        statuses=query["status"],
+    )
+    items, next_cursor = keyset_page(
+        select,
+        [Handover.created_at, Handover.id],
+        lambda h: (h.created_at, h.id),
+        cursor=query["cursor"],
+        limit=query["limit"],
+        descending=False,
+    )
+    if items:  # notes and case references: which callbacks were shown is audited
+        history.record("listed", None, current_user.id, ids=sorted({h.callback_id for h in items}))
+        db.session.commit()
+    return {"items": items, "next": next_cursor}
+
+
+@operation(
+    handovers_api_bp,
+    "/<int:handover_id>/accept",
+    "POST",
+    summary="Accept a handover offered to you, or one to the pool (claims the callback); 409 when no longer offered",
+    response=HandoverSchema,
+)
+def accept(handover_id: int) -> Handover:
+    accepted = handover.accept_handover(handover_id, actor=current_user)
+    db.session.commit()
+    return accepted

@@ -9,6 +9,8 @@
     no_answer    no new time RETRY_PROMPT_SECONDS after the attempt → the advisor asked to reschedule
                  (prompt_retry), RETRY_POOL_SECONDS after → the pool (pool_unanswered),
                  RETRY_MISSED_SECONDS after → missed (mark_missed)
+    any of them  handed to a colleague at the end of a shift and not accepted HANDOVER_ACCEPT_SECONDS later → the
+                 pool, the team on shift told (return_unaccepted)
 
 A state's clock runs from `clock_started_at` (the start, the attempt, or a claim from the pool). Messages are
 outbox rows keyed by the moment they are about, so a scan that runs twice sends nothing twice; every step is in the
@@ -27,12 +29,12 @@ from functools import partial
 from flask import current_app
 
 from caseapp.auth.models import User, first_name_of
-from caseapp.callbacks import history, messages, queries
+from caseapp.callbacks import history, messages, offers, queries
 from caseapp.callbacks.models import Callback
 from caseapp.callbacks.wallclock import fmt_local
 from caseapp.extensions import db
 from caseapp.notifications import services as notifications
-from caseapp.reference import CallbackStatus
+from caseapp.reference import CallbackStatus, HandoverStatus
 from caseapp.reminders import outbox
 from caseapp.reminders.models import DeliveryChannel, OutboxKind
 from caseapp.reminders.outbox import NewMessage
@@ -114,6 +116,7 @@ def remind_due_round(now: datetime | None = None) -> tuple[int, list[int]]:
 class ClockResult:
     """What one run of the clocks did: callback ids per step, and the outbox rows it wrote."""
 
+    returned: list[int] = field(default_factory=list)
     pooled: list[int] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)
     stalled_nudged: list[int] = field(default_factory=list)
@@ -131,6 +134,7 @@ def run_clocks(now: datetime | None = None) -> ClockResult:
     now = now or database_now()
     result = ClockResult()
     steps: list[Callable[[datetime, ClockResult], None]] = [
+        return_unaccepted,
         pool_off_shift,
         escalate_not_started,
         nudge_stalled,
@@ -168,6 +172,44 @@ def move_to_pool(callback: Callback, *, reason: str, on_shift: list[User]) -> No
     )
     db.session.flush()
     history.record("pooled", callback.id, None, from_assignee_id=previous, reason=reason, notified=len(recipients))
+    offers.close(callback, HandoverStatus.WITHDRAWN, actor_id=None, reason=reason)
+
+
+def return_unaccepted(now: datetime, result: ClockResult) -> None:
+    """Handed to a colleague at the end of a shift and not accepted HANDOVER_ACCEPT_SECONDS later: back to the pool,
+    and the people on shift are told (the colleague among them)."""
+    found = queries.lock_callbacks_with_offers_to_return(now - _seconds("HANDOVER_ACCEPT_SECONDS"), scan_batch_size())
+    on_shift = shift_queries.on_shift_users() if found else []
+    for callback in found:
+        offer = queries.find_offer(callback.id)
+        assert offer is not None  # noqa: S101 - the query found it, under the callback's lock
+        assert offer.to_user is not None  # noqa: S101 - offered to a colleague
+        receiver = offer.to_user
+        withdrawn = outbox.withdraw(
+            callback.id, kinds=TO_THE_HOLDER, recipient_ids=(callback.assignee_id,) if callback.assignee_id else ()
+        )
+        callback.assignee_id, callback.assignee = None, None
+        notified = notifications.notify(
+            [u.id for u in on_shift],
+            kind="handover_returned",
+            title=(
+                f"Not accepted by {receiver.full_name}: callback on case {callback.case.reference}, due "
+                f"{messages.when(callback.due_at)}, is back in the pool"
+            ),
+            link=messages.callback_link(callback.id),
+            case_id=callback.case_id,
+        )
+        db.session.flush()
+        offers.close(
+            callback,
+            HandoverStatus.RETURNED,
+            actor_id=None,
+            reason="not_accepted_in_time",
+            at=now,
+            withdrawn_messages=withdrawn,
+            notified=notified,
+        )
+        result.returned.append(callback.id)
 
 
 def pool_off_shift(now: datetime, result: ClockResult) -> None:
@@ -342,4 +384,5 @@ def mark_missed(now: datetime, result: ClockResult) -> None:
             from_status=previous.value,
             withdrawn_messages=withdrawn,
         )
+        offers.close(callback, HandoverStatus.WITHDRAWN, actor_id=None, reason="missed", at=now)
         result.missed.append(callback.id)

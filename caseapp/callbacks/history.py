@@ -20,6 +20,7 @@ TIMELINE_STEPS: dict[str, str] = {
         "callback.handed_over",
         "callback.handover_accepted",
         "callback.handover_returned",
+        "callback.handover_withdrawn",
     )
 }
 

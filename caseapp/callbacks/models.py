@@ -1,4 +1,5 @@
-"""Callbacks: a promise to ring a caller back at a time, their attempts, and the flags they raise on a case."""
+"""Callbacks: a promise to ring a caller back at a time, their attempts, their handovers at the end of a shift, and
+the flags they raise on a case."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from caseapp.auth.models import User
 from caseapp.cases.models import Case
 from caseapp.db import Base, CreatedAtMixin, UTCDateTime, str_enum
-from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus
+from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus, HandoverStatus
 from caseapp.timeutil import now_utc
 
 #: statuses in which a callback still has to be made
@@ -160,3 +161,76 @@ class CaseFlag(CreatedAtMixin, Base):
 
     def __repr__(self) -> str:
         return f"<CaseFlag {self.id} case={self.case_id}>"
+
+
+#: the longest handover note (what the receiver needs to know)
+HANDOVER_NOTE_MAX = 1000
+_OFFERED = "status = 'offered'"
+
+
+class Handover(CreatedAtMixin, Base):
+    """A callback handed on by an advisor clocking off: to a colleague on shift, or to the pool. While it is offered
+    the callback is the receiver's (callbacks/handover.py); it is accepted, returned to the pool by the clock
+    (callbacks/due.py), or withdrawn when the callback changes hands or closes first (callbacks/offers.py)."""
+
+    __tablename__ = "callback_handovers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callback_id: Mapped[int] = mapped_column(sa.ForeignKey("callbacks.id", ondelete="CASCADE"), index=True)
+    #: who handed it over (the advisor clocking off)
+    from_user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    #: who it is offered to; null = the pool (anyone on shift may claim it)
+    to_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    #: what the receiver needs to know (staff only: never in emails, SMS or logs)
+    note: Mapped[str | None] = mapped_column(sa.String(HANDOVER_NOTE_MAX))
+    status: Mapped[HandoverStatus] = mapped_column(
+        str_enum(HandoverStatus, "handover_status"), default=HandoverStatus.OFFERED
+    )
+    #: when it stopped being offered (accepted, returned or withdrawn); null while offered
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: who accepted it: the receiver, or whoever claimed it from the pool
+    accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    callback: Mapped[Callback] = relationship(lazy="joined", innerjoin=True)
+    from_user: Mapped[User] = relationship(lazy="joined", innerjoin=True, foreign_keys=[from_user_id])
+    to_user: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[to_user_id])
+    accepted_by: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[accepted_by_id])
+
+    __table_args__ = (
+        sa.CheckConstraint(f"({_OFFERED}) = (responded_at IS NULL)", name="responded_unless_offered"),
+        sa.CheckConstraint("to_user_id IS NULL OR to_user_id <> from_user_id", name="not_to_oneself"),
+        sa.CheckConstraint("accepted_by_id IS NULL OR status = 'accepted'", name="accepted_by_when_accepted"),
+        # one offer open per callback, enforced by the database
+        sa.Index(
+            "uq_callback_handovers_one_offered",
+            "callback_id",
+            unique=True,
+            postgresql_where=sa.text(_OFFERED),
+            sqlite_where=sa.text(_OFFERED),
+        ),
+        # "Handed to you", and the clock that returns unaccepted offers to the pool
+        sa.Index(
+            "ix_callback_handovers_offered_to",
+            "to_user_id",
+            "created_at",
+            postgresql_where=sa.text(_OFFERED),
+            sqlite_where=sa.text(_OFFERED),
+        ),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Handover {self.id} callback={self.callback_id}>"
+
+    @property
+    def is_offered(self) -> bool:
+        return self.status == HandoverStatus.OFFERED
+
+    @property
+    def to_pool(self) -> bool:
+        return self.to_user_id is None
+
+    def accept_by(self, accept_seconds: int) -> datetime | None:
+        """When an offer to a colleague goes back to the pool unaccepted (None: to the pool, or no longer offered)."""
+        if not self.is_offered or self.to_pool:
+            return None
+        return self.created_at + timedelta(seconds=accept_seconds)

@@ -7,11 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from caseapp.auth.models import User
-from caseapp.callbacks.models import OPEN_STATUSES, Callback, CallbackAttempt, CaseFlag
+from caseapp.callbacks.models import OPEN_STATUSES, Callback, CallbackAttempt, CaseFlag, Handover
 from caseapp.cases.models import Case, format_reference
 from caseapp.errors import NotFound
 from caseapp.extensions import db
-from caseapp.reference import CallbackPriority, CallbackStatus
+from caseapp.reference import CallbackPriority, CallbackStatus, HandoverStatus
 from caseapp.reminders.models import OutboxKind, OutboxMessage, OutboxStatus
 from caseapp.shifts.queries import is_on_shift_clause
 
@@ -132,6 +132,122 @@ def open_flags_for_case(case_id: int) -> list[CaseFlag]:
 def find_open_flag(case_id: int, kind: str) -> CaseFlag | None:
     query = sa.select(CaseFlag).where(CaseFlag.case_id == case_id, CaseFlag.kind == kind, CaseFlag.cleared_at.is_(None))
     return db.session.scalar(query)
+
+
+def open_callbacks_held_by(user_id: int) -> list[Callback]:
+    """Every callback still to be made that `user_id` holds, whenever it is due, soonest first (clocking off)."""
+    query = (
+        sa.select(Callback)
+        .where(Callback.assignee_id == user_id, Callback.status.in_(OPEN_STATUSES))
+        .order_by(Callback.due_at, Callback.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def lock_open_callbacks_held_by(user_id: int) -> list[Callback]:
+    """open_callbacks_held_by, each row locked for the transaction, taken in id order (two transactions locking
+    some of the same callbacks take them in the same order, so they wait rather than deadlock); soonest first."""
+    query = (
+        sa.select(Callback)
+        .where(Callback.assignee_id == user_id, Callback.status.in_(OPEN_STATUSES))
+        .order_by(Callback.id)
+        .with_for_update(of=Callback)
+        .execution_options(populate_existing=True)
+    )
+    return sorted(db.session.scalars(query), key=lambda c: (c.due_at, c.id))
+
+
+# --- handovers ---------------------------------------------------------------------------------------------------
+
+
+def get_handover(handover_id: int) -> Handover:
+    handover = db.session.get(Handover, handover_id)
+    if handover is None:
+        raise NotFound("No such handover.")
+    return handover
+
+
+def lock_handover(handover_id: int) -> Handover:
+    """The handover, locked and read afresh. Every change to a handover is made holding its callback's lock
+    (lock_callback first), so this re-read sees what any transaction that held it before committed."""
+    query = (
+        sa.select(Handover)
+        .where(Handover.id == handover_id)
+        .with_for_update(of=Handover)
+        .execution_options(populate_existing=True)
+    )
+    handover = db.session.scalar(query)
+    if handover is None:
+        raise NotFound("No such handover.")
+    return handover
+
+
+def find_offer(callback_id: int) -> Handover | None:
+    """The callback's open offer (at most one: a partial unique index), locked and read afresh."""
+    query = (
+        sa.select(Handover)
+        .where(Handover.callback_id == callback_id, Handover.status == HandoverStatus.OFFERED)
+        .with_for_update(of=Handover)
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalar(query)
+
+
+def offers_to(user_id: int) -> list[Handover]:
+    """ "Handed to you": open offers to `user_id`, oldest first (the first to go back to the pool)."""
+    query = (
+        sa.select(Handover)
+        .where(Handover.to_user_id == user_id, Handover.status == HandoverStatus.OFFERED)
+        .order_by(Handover.created_at, Handover.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def offers_for_callbacks(callback_ids: Sequence[int]) -> dict[int, Handover]:
+    """The open offer of each of these callbacks that has one (the pool's notes), by callback id."""
+    if not callback_ids:
+        return {}
+    query = sa.select(Handover).where(
+        Handover.callback_id.in_(list(callback_ids)), Handover.status == HandoverStatus.OFFERED
+    )
+    return {handover.callback_id: handover for handover in db.session.scalars(query)}
+
+
+def handovers_for_callback(callback_id: int) -> list[Handover]:
+    """Every handover of a callback, newest first (its page)."""
+    query = (
+        sa.select(Handover)
+        .where(Handover.callback_id == callback_id)
+        .order_by(Handover.created_at.desc(), Handover.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def handovers_for_case(case_id: int) -> dict[int, Handover]:
+    """Every handover of a case's callbacks, by id (the notes on the case's timeline)."""
+    query = sa.select(Handover).join(Callback, Callback.id == Handover.callback_id).where(Callback.case_id == case_id)
+    return {handover.id: handover for handover in db.session.scalars(query)}
+
+
+def select_handovers(
+    *,
+    to_user_id: int | None = None,
+    to_pool: bool = False,
+    from_user_id: int | None = None,
+    statuses: Sequence[HandoverStatus] = (),
+) -> sa.Select[Handover]:
+    """Handovers to someone, to the pool, or from someone, in some statuses (GET /api/v1/handovers); the caller
+    orders (keyset created_at, id)."""
+    query = sa.select(Handover)
+    if to_pool:
+        query = query.where(Handover.to_user_id.is_(None))
+    elif to_user_id is not None:
+        query = query.where(Handover.to_user_id == to_user_id)
+    if from_user_id is not None:
+        query = query.where(Handover.from_user_id == from_user_id)
+    if statuses:
+        query = query.where(Handover.status.in_(statuses))
+    return query
 
 
 # --- the workers' scans: claim rows with FOR UPDATE SKIP LOCKED (nothing on SQLite, which has one writer) ---------
@@ -280,6 +396,21 @@ def lock_callbacks_to_mark_missed(due_before: datetime, unanswered_before: datet
         sa.or_(
             sa.and_(Callback.status == CallbackStatus.SCHEDULED, Callback.due_at <= due_before),
             sa.and_(Callback.status == CallbackStatus.NO_ANSWER, Callback.clock_started_at <= unanswered_before),
+        )
+    )
+    return _claim(query, limit)
+
+
+def lock_callbacks_with_offers_to_return(offered_before: datetime, limit: int) -> list[Callback]:
+    """Callbacks offered to a colleague since before `offered_before` (now - HANDOVER_ACCEPT_SECONDS) and not
+    accepted. The callback's row is the lock (every change to a handover holds it); find_offer then reads the
+    offer."""
+    query = sa.select(Callback).where(
+        sa.exists().where(
+            Handover.callback_id == Callback.id,
+            Handover.status == HandoverStatus.OFFERED,
+            Handover.to_user_id.is_not(None),
+            Handover.created_at <= offered_before,
         )
     )
     return _claim(query, limit)

@@ -3,13 +3,17 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import current_app
 from marshmallow import fields, validate
 
 from caseapp.api import PageQuery
+from caseapp.callbacks.models import HANDOVER_NOTE_MAX, Handover
 from caseapp.ids import Id, Version, id_or
-from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus
+from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus, HandoverStatus
 from caseapp.reminders.schemas import DeliverySchema
 from caseapp.schemas import AwareDateTime, InputDate, JsonBoolean, LabelledEnum, WholeNumber
+from caseapp.shifts.schemas import ShiftSchema
+from caseapp.timeutil import to_local
 
 _WINDOW = validate.Range(0, 720)
 
@@ -116,6 +120,90 @@ class AttemptResultSchema(AttemptSchema):
     warnings = fields.List(fields.String())
 
 
+# --- handovers at the end of a shift ------------------------------------------------------------------------------
+
+#: the most callbacks one clock-off may list
+MAX_HANDOVERS = 500
+_NOTE = validate.Length(max=HANDOVER_NOTE_MAX)
+
+
+class HandoverItemSchema(ma.Schema):
+    callback_id = Id(required=True, metadata={"description": "An open callback you hold."})
+    to_user_id = Id(
+        load_default=None, allow_none=True, metadata={"description": "A colleague on shift; null = the pool."}
+    )
+    note = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_NOTE,
+        metadata={"description": "What the receiver needs to know (staff only; never in emails)."},
+    )
+
+
+class ClockOffSchema(ma.Schema):
+    """POST /api/v1/shifts/current/end."""
+
+    handovers = fields.List(
+        fields.Nested(HandoverItemSchema),
+        load_default=list,
+        validate=validate.Length(max=MAX_HANDOVERS),
+        metadata={"description": "Where each open callback you hold goes. Every one needs a destination."},
+    )
+    rest_to_pool = JsonBoolean(
+        load_default=False, metadata={"description": "Hand every open callback not listed to the pool."}
+    )
+
+
+class HandoverSchema(ma.Schema):
+    id = fields.Integer()
+    callback_id = fields.Integer()
+    case_id = fields.Function(lambda h: h.callback.case_id)
+    case_reference = fields.Function(lambda h: h.callback.case.reference)
+    due_at = AwareDateTime(attribute="callback.due_at")
+    from_user_id = fields.Integer()
+    from_name = fields.Function(lambda h: h.from_user.full_name)
+    to_user_id = fields.Integer(allow_none=True, metadata={"description": "null = to the pool"})
+    to_name = fields.Function(lambda h: h.to_user.full_name if h.to_user else None, allow_none=True)
+    note = fields.String(allow_none=True)
+    status = LabelledEnum(HandoverStatus)
+    created_at = AwareDateTime()
+    accept_by = fields.Method(
+        "_accept_by",
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "format": "date-time",
+            "description": "An offer to a colleague not accepted by then goes back to the pool (null: to the pool, "
+            "or no longer offered).",
+        },
+    )
+    responded_at = AwareDateTime(allow_none=True)
+    accepted_by_id = fields.Integer(allow_none=True)
+
+    def _accept_by(self, handover: Handover) -> str | None:
+        deadline = handover.accept_by(int(current_app.config["HANDOVER_ACCEPT_SECONDS"]))
+        return None if deadline is None else to_local(deadline).isoformat()
+
+
+class ClockOffResultSchema(ma.Schema):
+    shift = fields.Nested(ShiftSchema)
+    handovers = fields.List(fields.Nested(HandoverSchema))
+
+
+class HandoverListQuery(PageQuery):
+    which = fields.String(
+        load_default="to_me",
+        validate=validate.OneOf(["to_me", "from_me", "pool"]),
+        metadata={"description": "`to_me` (offered to you), `from_me` (you handed over) or `pool`."},
+    )
+    status = fields.List(
+        LabelledEnum(HandoverStatus),
+        load_default=lambda: [HandoverStatus.OFFERED],
+        validate=validate.Length(max=10),
+        metadata={"description": "Default: offered."},
+    )
+
+
 # --- the pages' forms (read with caseapp.forms.form_to_payload, like every form) -------------------------------------
 
 
@@ -156,3 +244,15 @@ class ReassignForm(ma.Schema):
 
 class CancelForm(ma.Schema):
     cancel_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class ClockOffForm(ma.Schema):
+    """The shift page's clock-off form: a destination and a note for each open callback (handovers-<i>-<field>), or
+    "hand all to" one destination."""
+
+    handovers = fields.List(
+        fields.Nested(HandoverItemSchema), load_default=list, validate=validate.Length(max=MAX_HANDOVERS)
+    )
+    #: the "Hand all to …" button was used: every callback goes to all_to_user_id (empty: the pool)
+    hand_all = fields.Boolean(load_default=False)
+    all_to_user_id = Id(load_default=None, allow_none=True)

@@ -1,4 +1,5 @@
-"""Pages: my callbacks and the pool, one callback and its actions, booking, and the managers' list."""
+"""Pages: my callbacks (with those handed to me) and the pool, one callback and its actions, accepting a handover,
+booking, and the managers' list."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import marshmallow as ma
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -16,9 +17,9 @@ from caseapp import reference
 from caseapp.api import load
 from caseapp.audit.services import record_listing
 from caseapp.auth import queries as auth_queries
-from caseapp.auth.access import guard_blueprint, require_role
+from caseapp.auth.access import guard_blueprint, require_role, safe_next
 from caseapp.auth.models import Role
-from caseapp.callbacks import booking, history, queries, wallclock, workflow
+from caseapp.callbacks import booking, handover, history, queries, wallclock, workflow
 from caseapp.callbacks.models import Callback
 from caseapp.callbacks.schemas import AttemptForm, BookingForm, CancelForm, DueFieldsForm, ReassignForm
 from caseapp.cases import queries as case_queries
@@ -77,14 +78,35 @@ def _audit_listing(callbacks: list[Callback]) -> None:
 def mine() -> ResponseReturnValue:
     end_of_today = local_day_bounds(to_local(now_utc()).date())[1]
     mine, pool = queries.my_callbacks(current_user.id, end_of_today), queries.pool()
-    _audit_listing([*mine, *pool])
+    offers = queries.offers_to(current_user.id)
+    _audit_listing(list({c.id: c for c in [*(o.callback for o in offers), *mine, *pool]}.values()))
     return render_template(
         "callbacks/mine.html",
         mine=mine,
         pool=pool,
+        offers=offers,
+        pool_offers=queries.offers_for_callbacks([c.id for c in pool]),
+        accept_seconds=_accept_seconds(),
         on_shift=shift_queries.find_open_shift(current_user.id) is not None,
         now=now_utc(),
     )
+
+
+def _accept_seconds() -> int:
+    return int(current_app.config["HANDOVER_ACCEPT_SECONDS"])
+
+
+@bp.post("/handovers/<int:handover_id>/accept")
+def accept_handover(handover_id: int) -> ResponseReturnValue:
+    try:
+        accepted = handover.accept_handover(handover_id, actor=current_user)
+    except AppError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(safe_next(request.form.get("next"), "callbacks.mine"))
+    db.session.commit()
+    flash(f"Handover accepted: the callback on case {accepted.callback.case.reference} is yours.", "info")
+    return redirect(url_for("callbacks.show", callback_id=accepted.callback_id))
 
 
 @bp.post("/callbacks/<int:callback_id>/claim")
@@ -131,11 +153,15 @@ def _render_callback(
     caller = callback.case.caller
     outcomes = [o for o in AttemptOutcome if o != AttemptOutcome.VOICEMAIL_LEFT or caller.consent_voicemail]
     errors = errors or {}
+    handovers = queries.handovers_for_callback(callback.id)
     return render_template(
         "callbacks/show.html",
         callback=callback,
         case=callback.case,
         caller=caller,
+        handovers=handovers,
+        offer=next((h for h in handovers if h.is_offered), None),
+        accept_seconds=_accept_seconds(),
         attempts=queries.attempts_for_callback(callback.id),
         messages=reminder_queries.messages_for_callback(callback.id),
         attempt_values=request.form if form == "attempt" else MultiDict(),

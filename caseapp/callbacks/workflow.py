@@ -6,7 +6,9 @@ Each function takes the callback's id and locks it for the transaction, so two p
         │  └──reschedule──────┴──attempt: no answer / voicemail / call back later──> no_answer
         │                          (N failed attempts, or a wrong number) ──> unreachable (+ case flagged)
         └──cancel──> cancelled              (from any open status)
-    The clocks of the open states (pool, escalation, missed) are in callbacks/due.py.
+    The clocks of the open states (pool, escalation, missed) are in callbacks/due.py. A callback handed over at the
+    end of a shift (callbacks/handover.py) is offered to its new holder meanwhile: each change here settles that
+    offer (callbacks/offers.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from caseapp.auth.models import User
-from caseapp.callbacks import due, history, queries
+from caseapp.callbacks import due, history, offers, queries
 from caseapp.callbacks.booking import check_assignee, check_time, check_window, suggestion_for
 from caseapp.callbacks.flags import FLAG_UNREACHABLE, flag_case
 from caseapp.callbacks.models import FAILED_OUTCOMES, Callback, CallbackAttempt
@@ -163,6 +165,7 @@ def reschedule_callback(
             "withdrawn_messages": withdrawn,
         },
     )
+    offers.settle(callback, actor_id=actor.id, worked=True, reason="rescheduled")
     return suggestion_for(callback.case).warning_for(due_at)
 
 
@@ -174,9 +177,7 @@ def reassign_callback(callback_id: int, assignee_id: int | None, *, actor: User)
         return callback
     assignee = check_assignee(assignee_id)
     previous = callback.assignee_id
-    withdrawn = outbox.withdraw(callback.id, kinds=due.TO_THE_HOLDER)
-    callback.assignee_id, callback.assignee = (assignee.id, assignee) if assignee else (None, None)
-    db.session.flush()
+    withdrawn = give_to(callback, assignee)
     history.record(
         "reassigned",
         callback.id,
@@ -185,8 +186,19 @@ def reassign_callback(callback_id: int, assignee_id: int | None, *, actor: User)
         to_assignee_id=assignee_id,
         withdrawn_messages=withdrawn,
     )
-    _remind_now_if_due(callback)
+    offers.settle(callback, actor_id=actor.id, worked=False, reason="reassigned")
     return callback
+
+
+def give_to(callback: Callback, assignee: User | None) -> int:
+    """Give a locked, open callback to `assignee` (None = the pool): the old holder's unsent reminders, nudges and
+    prompts are withdrawn, and if its reminder time has come the new holder is reminded now. Returns how many
+    messages were withdrawn."""
+    withdrawn = outbox.withdraw(callback.id, kinds=due.TO_THE_HOLDER)
+    callback.assignee_id, callback.assignee = (assignee.id, assignee) if assignee else (None, None)
+    db.session.flush()
+    _remind_now_if_due(callback)
+    return withdrawn
 
 
 def _remind_now_if_due(callback: Callback) -> None:
@@ -205,6 +217,7 @@ def cancel_callback(callback_id: int, *, actor: User, reason: str | None = None)
     withdrawn = outbox.withdraw(callback.id)
     db.session.flush()
     history.record("cancelled", callback.id, actor.id, from_status=previous.value, withdrawn_messages=withdrawn)
+    offers.settle(callback, actor_id=actor.id, worked=False, reason="cancelled")
     return callback
 
 
@@ -222,6 +235,7 @@ def claim_callback(callback_id: int, *, actor: User) -> Callback:
     withdrawn = outbox.withdraw(callback.id, kinds=(OutboxKind.REMINDER,))  # the pool's in-app nudges
     db.session.flush()
     history.record("claimed", callback.id, actor.id, withdrawn_messages=withdrawn)
+    offers.settle(callback, actor_id=actor.id, worked=True, reason="claimed")
     return callback
 
 
@@ -240,6 +254,7 @@ def start_callback(callback_id: int, *, actor: User) -> Callback:
     withdrawn = outbox.withdraw(callback.id)
     db.session.flush()
     history.record("started", callback.id, actor.id, from_assignee_id=previous_assignee, withdrawn_messages=withdrawn)
+    offers.settle(callback, actor_id=actor.id, worked=True, reason="started")
     return callback
 
 
@@ -308,6 +323,7 @@ def record_attempt(
         failed_attempts=callback.failed_attempt_count,
         withdrawn_messages=withdrawn,
     )
+    offers.settle(callback, actor_id=actor.id, worked=True, reason="attempt_recorded")
     if callback.status == CallbackStatus.UNREACHABLE:
         flag_case(callback.case, FLAG_UNREACHABLE, callback_id=callback.id, actor_id=actor.id)
     warnings: list[str] = []

@@ -47,11 +47,14 @@ class NoteCreateSchema(ma.Schema):
 
 
 class TimelineEntrySchema(ma.Schema):
-    kind = fields.String(metadata={"description": "call, assessment or note"})
+    kind = fields.String(
+        metadata={"description": "call, assessment, note, callback, callback_attempt or callback_step"}
+    )
     id = fields.Integer()
     at = AwareDateTime()
     actor_id = fields.Integer(allow_none=True)
     summary = fields.String()
+    note = fields.String(allow_none=True, metadata={"description": "A handover step: the note for its receiver."})
 
 
 class StaleDaysQuery(ma.Schema):

@@ -1,5 +1,5 @@
 """A case's timeline: calls, assessments, notes, callbacks, their attempts and the steps their clocks took (pooled,
-escalated, missed …, from the audit trail), newest first."""
+escalated, missed …, from the audit trail), and their handovers with the note left for the receiver, newest first."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from datetime import datetime
 
 from caseapp.assessments import queries as assessment_queries
 from caseapp.audit import queries as audit_queries
+from caseapp.audit.models import AuditEvent
 from caseapp.callbacks import history as callback_history
 from caseapp.callbacks import queries as callback_queries
+from caseapp.callbacks.models import Handover
 from caseapp.calls import queries as call_queries
 from caseapp.cases import queries as case_queries
 from caseapp.timeutil import format_local
@@ -23,6 +25,8 @@ class TimelineEntry:
     actor_id: int | None
     summary: str
     item: object
+    #: a handover's note for its receiver (on the "handed over" step)
+    note: str | None = None
 
 
 def build_timeline(case_id: int) -> list[TimelineEntry]:
@@ -69,8 +73,19 @@ def build_timeline(case_id: int) -> list[TimelineEntry]:
         TimelineEntry("callback_attempt", a.id, a.attempted_at, a.advisor_id, f"Callback attempt: {a.outcome.label}", a)
         for a in callback_queries.attempts_for_case(case_id)
     ]
-    entries += [
-        TimelineEntry("callback_step", e.id, e.occurred_at, e.actor_id, callback_history.TIMELINE_STEPS[e.action], e)
-        for e in audit_queries.events_about("callback", [cb.id for cb in callbacks], callback_history.TIMELINE_STEPS)
-    ]
+    steps = audit_queries.events_about("callback", [cb.id for cb in callbacks], callback_history.TIMELINE_STEPS)
+    handovers = callback_queries.handovers_for_case(case_id) if steps else {}
+    entries += [_step(event, handovers) for event in steps]
     return sorted(entries, key=lambda e: (e.at, e.kind, e.id), reverse=True)
+
+
+def _step(event: AuditEvent, handovers: dict[int, Handover]) -> TimelineEntry:
+    """A step of a callback's lifecycle; a handover's says to whom, with its note."""
+    summary = callback_history.TIMELINE_STEPS[event.action]
+    handover_id = event.detail.get("handover_id") if isinstance(event.detail, dict) else None
+    handover = handovers.get(handover_id) if isinstance(handover_id, int) else None
+    note = None
+    if handover is not None and event.action == "callback.handed_over":
+        summary += f" to {handover.to_user.full_name}" if handover.to_user else " to the pool"
+        note = handover.note
+    return TimelineEntry("callback_step", event.id, event.occurred_at, event.actor_id, summary, event, note)

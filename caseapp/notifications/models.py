@@ -1,4 +1,6 @@
-"""In-app notifications (the bell): short, with ids and references only, never personal details."""
+"""In-app notifications (the bell): short, with ids and references only, never personal details. The one exception
+is a handover's: it carries the start of the note one advisor left another (callbacks/handover.py), which is for its
+receiver and stays inside caseapp, like the note itself (never in an email, an SMS or a log)."""
 
 from __future__ import annotations
 

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from caseapp.callbacks.models import Callback, CallbackAttempt
+from caseapp.callbacks.models import Callback, CallbackAttempt, Handover
 from caseapp.calls.models import Call
 from caseapp.cases.models import Case
 from caseapp.cli import ensure_demo_accounts
 from caseapp.emergencies.models import EmergencyAlert
 from caseapp.extensions import db
-from caseapp.reference import CaseStatus
+from caseapp.reference import CaseStatus, HandoverStatus
 from caseapp.timeutil import now_utc
 from tests.live import ROOT, LiveStack
 
@@ -99,5 +99,7 @@ def test_readme_examples_run_as_written(pg_server_url: str, redis_url: str, tmp_
         calls, callbacks, attempts, status, alerts = stack.query(outcome)
         assert (calls, callbacks, attempts, alerts) == (1, 1, 1, 1)
         assert status == CaseStatus.REFERRED.value  # the PATCH with the version it read went through
+        handovers = stack.query(lambda: [(h.status, h.note) for h in db.session.scalars(sa.select(Handover))])
+        assert handovers == [(HandoverStatus.ACCEPTED, "No answer at 19:00; the mobile is safer than the landline")]
     finally:
         stack.close()

@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from caseapp.auth.models import Role, User
+from caseapp.callbacks.handover import hand_over_callback
 from caseapp.calls.services import save_draft
 from caseapp.cases.services import add_note
 from caseapp.extensions import db
@@ -167,6 +168,8 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
     add_note(case, "Rang back", actor=advisor)
     callback = factories.make_callback(case, actor=advisor, assignee_id=advisor.id, reason="check detox booking")
     pooled = factories.make_callback(actor=advisor, assignee_id=None, reason="pool callback")
+    handed = factories.make_callback(actor=target, assignee_id=target.id, reason="handed over at the end of a shift")
+    handed_over = hand_over_callback(handed.id, to_user_id=None, actor=target, note="Ask for Morgan by name")
     outbox = OutboxMessage(
         callback_id=callback.id,
         case_id=case.id,
@@ -196,6 +199,7 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
         "assessment_id": assessment.id,
         "callback_id": callback.id,
         "outbox_id": outbox.id,
+        "handover_id": handed_over.id,
         "user_id": target.id,
         "token_id": target_token.id,
         "filename": "app.css",

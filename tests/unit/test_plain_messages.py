@@ -89,6 +89,8 @@ def test_every_library_message_is_reworded(template: str) -> None:
         ("Not a valid integer.", fields.Integer(), "Enter a whole number, e.g. 30."),
         ("Not a valid datetime.", None, "Enter a date and time, e.g. 2026-11-25T19:00:00+00:00."),
         ("Not a valid time.", fields.Time(), "Enter a time, e.g. 19:00."),
+        ("Not a valid list.", fields.List(fields.String()), "Give a list."),  # not DateTime's "Not a valid {x}."
+        ("Not a valid mapping type.", fields.Dict(), "Give a set of names and values (a JSON object)."),
         ("Longer than maximum length 500.", fields.String(), "Use 500 characters or fewer."),
         ("Longer than maximum length 20.", fields.List(fields.String()), "Choose at most 20."),
         ("Shorter than minimum length 1.", fields.String(), "This cannot be empty."),

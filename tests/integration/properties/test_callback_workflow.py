@@ -14,6 +14,10 @@ the rules of callbacks/workflow.py and callbacks/due.py:
     in_progress: no outcome STALLED_NUDGE after the start → the holder nudged; STALLED_ALERT after → managers told
     no_answer:   no new time RETRY_PROMPT after the attempt → the holder prompted; RETRY_POOL after → the pool;
                  RETRY_MISSED after → missed
+    handover:    the holder hands it to a colleague on shift or the pool (callbacks/handover.py): offered, and the
+                 receiver's at once; the receiver accepting it, or working it (claim, start, attempt, reschedule),
+                 accepts it; anything else taking it elsewhere or closing it withdraws the offer; an offer to a
+                 colleague not accepted HANDOVER_ACCEPT after it was made → back to the pool
 
 Every step happens at the database's "now" (one transaction per example), and the workers run at whole minutes
 after it; so a clock started by a step (a start, an attempt, a claim from the pool) is modelled as half a minute
@@ -22,12 +26,14 @@ after "now", and the real clock is checked to lie within that minute.
 After every step: the database agrees with the model; a refused step (a domain error) changed nothing; a closed
 callback never changes again; versions only go up, and only when the callback changed; the attempt counts are the
 attempts table's; unsent reminders exist only for a scheduled callback's current due time and holder (so a callback
-that closes, starts or moves has withdrawn them), nudges and prompts only for its current clock and holder; and
-each change wrote its audit event.
+that closes, starts or moves has withdrawn them), nudges and prompts only for its current clock and holder; a
+callback has at most one open handover offer, the model's, and it is held by the one it is offered to (the pool:
+nobody); and each change wrote its audit event.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,7 +45,7 @@ from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from caseapp.audit.models import AuditEvent
 from caseapp.auth.models import Role
-from caseapp.callbacks import booking, due, workflow
+from caseapp.callbacks import booking, due, handover, workflow
 from caseapp.callbacks.models import (
     CLOSED_STATUSES,
     FAILED_OUTCOMES,
@@ -47,17 +53,18 @@ from caseapp.callbacks.models import (
     Callback,
     CallbackAttempt,
     CaseFlag,
+    Handover,
 )
 from caseapp.cases import stale
 from caseapp.cases.models import Case
-from caseapp.errors import Conflict, ValidationError
+from caseapp.errors import Conflict, Forbidden, ValidationError
 from caseapp.extensions import db
-from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus
+from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus, HandoverStatus
 from caseapp.reminders.models import OutboxKind, OutboxMessage, OutboxStatus
 from caseapp.reminders.queries import database_now
 from tests import factories
 from tests.hypothesis_profiles import examples
-from tests.integration.properties.machines import Refused, TransactionPerExample, run_machine
+from tests.integration.properties.machines import Refused, TransactionPerExample, replaying, run_machine
 
 S = CallbackStatus
 #: the workflow drawn above, as (from, to) pairs; staying put is always allowed
@@ -87,6 +94,9 @@ MINUTES = st.integers(min_value=5, max_value=120)  # due times from now
 #: a few minutes more or less than a moment the workers care about
 SLACK = st.integers(min_value=-2, max_value=5).map(lambda minutes: timedelta(minutes=minutes))
 WINDOWS = st.sampled_from([None, 0, 30, 720, 721])  # 721 is refused
+#: whom a callback is handed to: a colleague on shift (whoever of the two on shift is not handing it over; first, as
+#: Hypothesis tries it most), the pool, then anyone, including people who may not take it
+HANDOVER_TO = st.sampled_from(["colleague", None, *HOLDERS[1:]])
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,10 @@ class Model:
     nudged: bool = False
     alerted: bool = False
     prompted: bool = False
+    #: an open handover offer: to whom (None = the pool), and when it was made
+    offered: bool = False
+    offer_to: int | None = None
+    offer_at: datetime | None = None
     audit: tuple[str, ...] = ("callback.booked",)
 
     @property
@@ -188,8 +202,11 @@ def _pick(draw: st.DrawFn) -> tuple[bool, int]:
 
 #: which callback a step acts on: mostly an open one, sometimes a closed one (which must refuse and stay as it is)
 picks = _pick()
+#: which of the callbacks a step prefers it acts on
+INDEX = st.integers(0, 1_000)
 has_callbacks = precondition(lambda self: bool(self.models))
 has_open_callbacks = precondition(lambda self: any(model.is_open for model in self.models.values()))
+has_offers = precondition(lambda self: any(model.offered for model in self.models.values()))
 
 
 class CallbackWorkflow(TransactionPerExample):
@@ -208,6 +225,7 @@ class CallbackWorkflow(TransactionPerExample):
                 "prompt": "RETRY_PROMPT_SECONDS",
                 "pool": "RETRY_POOL_SECONDS",
                 "missed": "RETRY_MISSED_SECONDS",
+                "handover": "HANDOVER_ACCEPT_SECONDS",
             }.items()
         }
         self.pool_off_shift = bool(config["POOL_WHEN_OFF_SHIFT"])
@@ -298,11 +316,34 @@ class CallbackWorkflow(TransactionPerExample):
             expected: Model | type[Exception] = Conflict
         elif model.assignee_id == me:
             expected = model
-        elif model.status == S.NO_ANSWER:
-            expected = model.clock_restarted(self.step_time, "callback.claimed", assignee_id=me)
         else:
-            expected = model.logged("callback.claimed", assignee_id=me)
+            expected = self.claimed(model, actor)
         self.run(callback_id, lambda c, user: workflow.claim_callback(c.id, actor=user), expected, actor)
+
+    def claimed(self, model: Model, actor: str) -> Model:
+        """A pooled, open callback claimed by `actor`."""
+        me = self.ids[actor]
+        if model.status == S.NO_ANSWER:
+            after = model.clock_restarted(self.step_time, "callback.claimed", assignee_id=me)
+        else:
+            after = model.logged("callback.claimed", assignee_id=me)
+        return self.settled(after, actor, worked=True)
+
+    def settled(self, after: Model, actor: str, *, worked: bool) -> Model:
+        """callbacks/offers.settle after `actor` acted (`after`: the callback as the action left it)."""
+        if not after.offered:
+            return after
+        me = self.ids[actor]
+        if worked and after.assignee_id == me and after.offer_to in (None, me):
+            return after.logged("callback.handover_accepted", offered=False)
+        if not after.is_open or after.assignee_id != after.offer_to:
+            return after.logged("callback.handover_withdrawn", offered=False)
+        return after
+
+    @staticmethod
+    def withdrawn(model: Model) -> Model:
+        """An offer the clocks close as withdrawn (pooled or missed)."""
+        return model.logged("callback.handover_withdrawn", offered=False) if model.offered else model
 
     @has_open_callbacks
     @rule(pick=picks, actor=st.sampled_from(PEOPLE))
@@ -320,7 +361,7 @@ class CallbackWorkflow(TransactionPerExample):
             return Conflict
         if model.status == S.IN_PROGRESS:
             return model
-        return model.clock_restarted(
+        after = model.clock_restarted(
             self.step_time,
             "callback.started",
             status=S.IN_PROGRESS,
@@ -328,6 +369,7 @@ class CallbackWorkflow(TransactionPerExample):
             assignee_id=self.ids[actor],
             escalated=frozenset(),
         )
+        return self.settled(after, actor, worked=True)
 
     @has_open_callbacks
     @rule(
@@ -368,13 +410,13 @@ class CallbackWorkflow(TransactionPerExample):
             escalated=frozenset(),
         )
         if outcome == AttemptOutcome.ANSWERED:
-            return replace(after, status=S.COMPLETED)
+            return self.settled(replace(after, status=S.COMPLETED), actor, worked=True)
         if outcome == AttemptOutcome.WRONG_NUMBER or after.failed >= self.max_failed:
-            return replace(after, status=S.UNREACHABLE)
-        after = replace(after, status=S.NO_ANSWER)
+            return self.settled(replace(after, status=S.UNREACHABLE), actor, worked=True)
+        after = self.settled(replace(after, status=S.NO_ANSWER), actor, worked=True)
         if next_due is None:
             return after
-        return self.rescheduled(after, next_due, None)
+        return self.rescheduled(after, next_due, None, actor)
 
     @has_open_callbacks
     @rule(pick=picks, actor=st.sampled_from(PEOPLE), minutes=MINUTES | st.just(-10), window=WINDOWS)
@@ -384,11 +426,11 @@ class CallbackWorkflow(TransactionPerExample):
         self.run(
             callback_id,
             lambda c, user: workflow.reschedule_callback(c.id, due_at, actor=user, window_minutes=window),
-            self.rescheduled(self.models[callback_id], due_at, window),
+            self.rescheduled(self.models[callback_id], due_at, window, actor),
             actor,
         )
 
-    def rescheduled(self, model: Model, due_at: datetime, window: int | None) -> Model | type[Exception]:
+    def rescheduled(self, model: Model, due_at: datetime, window: int | None, actor: str) -> Model | type[Exception]:
         if not model.is_open:
             return Conflict
         if window is not None and not 0 <= window <= 720:
@@ -397,7 +439,7 @@ class CallbackWorkflow(TransactionPerExample):
             return ValidationError
         if (due_at, window, model.status) == (model.due_at, model.window_minutes, S.SCHEDULED):
             return model
-        return model.clock_restarted(
+        after = model.clock_restarted(
             self.step_time,
             "callback.rescheduled",
             status=S.SCHEDULED,
@@ -406,6 +448,7 @@ class CallbackWorkflow(TransactionPerExample):
             started=False,
             escalated=frozenset(),
         )
+        return self.settled(after, actor, worked=True)
 
     @has_open_callbacks
     @rule(pick=picks, actor=st.sampled_from(PEOPLE), holder=st.sampled_from(HOLDERS))
@@ -419,7 +462,9 @@ class CallbackWorkflow(TransactionPerExample):
         elif assignee_id is not None and assignee_id not in self.active:
             expected = ValidationError
         else:
-            expected = model.changed_hands("callback.reassigned", assignee_id=assignee_id)
+            expected = self.settled(
+                model.changed_hands("callback.reassigned", assignee_id=assignee_id), actor, worked=False
+            )
         self.run(
             callback_id, lambda c, user: workflow.reassign_callback(c.id, assignee_id, actor=user), expected, actor
         )
@@ -431,15 +476,16 @@ class CallbackWorkflow(TransactionPerExample):
         self.run(
             callback_id,
             lambda c, user: workflow.cancel_callback(c.id, actor=user, reason="caller is in treatment"),
-            self.cancelled(self.models[callback_id]),
+            self.cancelled(self.models[callback_id], actor),
             actor,
         )
 
-    @staticmethod
-    def cancelled(model: Model) -> Model | type[Exception]:
+    def cancelled(self, model: Model, actor: str) -> Model | type[Exception]:
         if not model.is_open:
             return Conflict
-        return model.logged("callback.cancelled", status=S.CANCELLED, escalated=frozenset())
+        return self.settled(
+            model.logged("callback.cancelled", status=S.CANCELLED, escalated=frozenset()), actor, worked=False
+        )
 
     @has_open_callbacks
     @rule(
@@ -465,7 +511,7 @@ class CallbackWorkflow(TransactionPerExample):
         if stale:
             expected = Conflict
         elif status == S.CANCELLED:
-            expected = self.cancelled(model)
+            expected = self.cancelled(model, actor)
         elif status not in (None, S.IN_PROGRESS):
             expected = ValidationError
         elif not model.is_open:
@@ -485,6 +531,91 @@ class CallbackWorkflow(TransactionPerExample):
             expected,
             actor,
         )
+
+    # --- handing over ------------------------------------------------------------------------------------------
+
+    def person(self, user_id: int | None, fallback: str) -> str:
+        """Who of PEOPLE has this id (the fallback when none does: the pool, someone gone, no one)."""
+        return next((name for name in PEOPLE if self.ids[name] == user_id), fallback)
+
+    def preferring(self, index: int, wanted: Callable[[Model], bool]) -> int:
+        """A callback for a step that matters on some callbacks only: one of those when there are any (the refusals
+        come from who acts and to whom), else any."""
+        ids = sorted(i for i, model in self.models.items() if wanted(model))
+        return ids[index % len(ids)] if ids else self.chosen((True, index))
+
+    @precondition(lambda self: any(m.is_open and m.assignee_id in self.active for m in self.models.values()))
+    @rule(
+        index=INDEX,
+        stranger=st.booleans(),
+        who=st.sampled_from(PEOPLE),
+        to=HANDOVER_TO,
+        then=st.sampled_from(["accept", "clock", "nothing"]),
+        slack=SLACK,
+    )
+    def hand_over(self, index: int, stranger: bool, who: str, to: str | None, then: str, slack: timedelta) -> None:
+        """The holder (or, as a `stranger`, someone else) hands a callback to someone (None: the pool), as clocking
+        off does for each one. Then, as every step happens at the same database time and the workers' clock only
+        goes forward, what answers the offer comes at once, or it may never come: the receiver (for the pool: `who`)
+        accepts it, or the clock runs near the time it goes back to the pool, or nothing (other steps settle it)."""
+        callback_id = self.preferring(index, lambda m: m.is_open and m.assignee_id in self.active)
+        model = self.models[callback_id]
+        actor = who if stranger else self.person(model.assignee_id, "on_shift")
+        me = self.ids[actor]
+        to_id = self.ids["manager" if actor == "on_shift" else "on_shift"] if to == "colleague" else self.ids[to]
+        expected: Model | type[Exception]
+        if not model.is_open:
+            expected = Conflict
+        elif model.assignee_id != me or (to_id is not None and (to_id == me or to_id not in self.on_shift)):
+            expected = ValidationError
+        else:
+            expected = self.withdrawn(model).changed_hands(
+                "callback.handed_over", assignee_id=to_id, offered=True, offer_to=to_id, offer_at=self.step_time
+            )
+        self.run(
+            callback_id,
+            lambda c, user: handover.hand_over_callback(c.id, to_user_id=to_id, actor=user, note="ask for Jo"),
+            expected,
+            actor,
+        )
+        if not self.models[callback_id].offered:
+            return
+        self.after_every_step()  # the handover is one change, what answers it another
+        if then == "accept":
+            latest = db.session.scalar(sa.select(sa.func.max(Handover.id)).where(Handover.callback_id == callback_id))
+            assert latest is not None
+            self.accept_once(callback_id, latest, False, who)
+        elif then == "clock":
+            self.clocks_after_a_handover(slack)
+
+    @has_offers
+    @rule(index=INDEX, stranger=st.booleans(), who=st.sampled_from(PEOPLE), twice=st.booleans())
+    def accept(self, index: int, stranger: bool, who: str, twice: bool) -> None:
+        """The receiver (or, as a `stranger`, someone else; for the pool, `who` is the one who takes it) accepts an
+        open handover, and perhaps again (409)."""
+        callback_id = self.preferring(index, lambda m: m.offered)
+        latest = db.session.scalar(
+            sa.select(Handover.id).where(Handover.callback_id == callback_id).order_by(Handover.id.desc()).limit(1)
+        )
+        assert latest is not None
+        self.accept_once(callback_id, latest, stranger, who)
+        if twice:
+            self.accept_once(callback_id, latest, stranger, who)
+
+    def accept_once(self, callback_id: int, latest: int, stranger: bool, who: str) -> None:
+        model = self.models[callback_id]
+        actor = who if stranger or model.offer_to is None else self.person(model.offer_to, who)
+        me = self.ids[actor]
+        expected: Model | type[Exception]
+        if not model.offered:
+            expected = Conflict
+        elif model.offer_to is None:
+            expected = self.claimed(model, actor)
+        elif model.offer_to != me:
+            expected = Forbidden
+        else:
+            expected = model.logged("callback.handover_accepted", offered=False)
+        self.run(callback_id, lambda c, user: handover.accept_handover(latest, actor=user), expected, actor)
 
     # --- the workers -------------------------------------------------------------------------------------------
 
@@ -516,6 +647,13 @@ class CallbackWorkflow(TransactionPerExample):
         self.clock = max(self.clock, self.now + self.after_start[stage] + slack)
         self.run_clocks()
 
+    @has_offers
+    @rule(slack=SLACK)
+    def clocks_after_a_handover(self, slack: timedelta) -> None:
+        """callbacks.run_clocks near the moment an unaccepted handover to a colleague goes back to the pool."""
+        self.clock = max(self.clock, self.now + self.after_start["handover"] + slack)
+        self.run_clocks()
+
     def run_clocks(self) -> None:
         outcome = self.as_edge(lambda: due.run_clocks(now=self.clock))
         assert not isinstance(outcome, Refused), outcome
@@ -523,7 +661,12 @@ class CallbackWorkflow(TransactionPerExample):
             self.models[callback_id] = self.clocks_ran(model)
 
     def clocks_ran(self, model: Model) -> Model:
-        """What callbacks/due.py's steps, in their order, do to a callback at self.clock."""
+        """What callbacks/due.py's steps, in their order, do to a callback at self.clock: an unaccepted handover
+        first, then the clock of its state."""
+        if model.offered and model.offer_to is not None and model.is_open:
+            assert model.offer_at is not None
+            if model.offer_at <= self.clock - self.after_start["handover"]:
+                model = model.changed_hands("callback.handover_returned", assignee_id=None, offered=False)
         step = {S.SCHEDULED: self.scheduled_clock, S.IN_PROGRESS: self.stalled_clock, S.NO_ANSWER: self.retry_clock}
         return step[model.status](model) if model.status in step else model
 
@@ -534,11 +677,11 @@ class CallbackWorkflow(TransactionPerExample):
     def scheduled_clock(self, model: Model) -> Model:
         clock = self.clock
         if self.pool_off_shift and model.due_at <= clock and model.assignee_id not in (None, *self.on_shift):
-            model = model.changed_hands("callback.pooled", assignee_id=None)
+            model = self.withdrawn(model.changed_hands("callback.pooled", assignee_id=None))
         if model.due_at <= clock - self.escalate_after and model.due_at not in model.escalated:
             model = model.logged("callback.escalated", escalated=model.escalated | {model.due_at})
         if model.due_at <= clock - self.missed_after:
-            model = model.logged("callback.missed", status=S.MISSED)
+            model = self.withdrawn(model.logged("callback.missed", status=S.MISSED))
         return model
 
     def stalled_clock(self, model: Model) -> Model:
@@ -552,9 +695,9 @@ class CallbackWorkflow(TransactionPerExample):
         if model.assignee_id is not None and not model.prompted and self.waited(model, "prompt"):
             model = model.logged("callback.retry_prompted", prompted=True)
         if model.assignee_id is not None and self.waited(model, "pool"):
-            model = model.changed_hands("callback.pooled", assignee_id=None)
+            model = self.withdrawn(model.changed_hands("callback.pooled", assignee_id=None))
         if self.waited(model, "missed"):
-            model = model.logged("callback.missed", status=S.MISSED)
+            model = self.withdrawn(model.logged("callback.missed", status=S.MISSED))
         return model
 
     # --- invariants: read the callbacks once per step, then check each claim --------------------------------------
@@ -567,6 +710,7 @@ class CallbackWorkflow(TransactionPerExample):
         self.check_attempt_counts_are_the_attempts_table(rows)
         self.check_unsent_messages_are_only_for_the_current_due_time_and_holder(rows)
         self.check_an_unreachable_caller_flags_the_case()
+        self.check_open_offers_are_the_models_and_held_by_their_receiver(rows)
         self.check_every_change_is_audited()
         self.check_the_case_keeps_its_last_successful_contact()
 
@@ -642,6 +786,19 @@ class CallbackWorkflow(TransactionPerExample):
         ).all()
         assert flags == (["unreachable"] if unreachable else [])
 
+    def check_open_offers_are_the_models_and_held_by_their_receiver(self, rows: dict[int, Row]) -> None:
+        query = sa.select(Handover.callback_id, Handover.to_user_id).where(
+            Handover.callback_id.in_(list(rows)), Handover.status == HandoverStatus.OFFERED
+        )
+        offers: dict[int, list[int | None]] = {}
+        for callback_id, to_user_id in db.session.execute(query):
+            offers.setdefault(callback_id, []).append(to_user_id)
+        for callback_id, model in self.models.items():
+            assert offers.get(callback_id, []) == ([model.offer_to] if model.offered else []), callback_id
+            if model.offered:
+                assert rows[callback_id].assignee_id == model.offer_to, "an offer held by someone else"
+                assert rows[callback_id].status in OPEN_STATUSES, "an offer on a closed callback"
+
     def check_every_change_is_audited(self) -> None:
         query = (
             sa.select(AuditEvent.entity_id, AuditEvent.action)
@@ -664,3 +821,103 @@ class CallbackWorkflow(TransactionPerExample):
 
 def test_callback_services_follow_the_workflow(app: Flask) -> None:
     run_machine(lambda: CallbackWorkflow(app), examples(30, stateful_step_count=25))
+
+
+# --- handovers, step by step: each path of the offer, on every run (the machine above explores their interleavings) --
+
+MINUTE = timedelta(minutes=1)
+
+
+def _held(state: CallbackWorkflow, holder: str = "on_shift") -> int:
+    state.open_case(voicemail=False)
+    state.book(minutes=60, holder=holder, actor=holder)
+    state.after_every_step()
+    (callback_id,) = state.models
+    return callback_id
+
+
+def _hand(state: CallbackWorkflow, to: str | None = "colleague", who: str = "on_shift", stranger: bool = False) -> None:
+    state.hand_over(index=0, stranger=stranger, who=who, to=to, then="nothing", slack=timedelta(0))
+    state.after_every_step()
+
+
+def test_a_handover_is_accepted_by_its_receiver_once(app: Flask) -> None:
+    with replaying(CallbackWorkflow(app)) as state:
+        callback_id = _held(state)
+        _hand(state)
+        state.accept(index=0, stranger=True, who="off_shift", twice=False)  # not theirs: 403
+        state.accept(index=0, stranger=False, who="off_shift", twice=True)  # the receiver, then again: 409
+        state.after_every_step()
+
+        model = state.models[callback_id]
+        assert (model.assignee_id, model.offered) == (state.ids["manager"], False)
+        assert model.audit[-2:] == ("callback.handed_over", "callback.handover_accepted")
+
+
+def test_an_unaccepted_handover_goes_back_to_the_pool_on_the_clock_once(app: Flask) -> None:
+    with replaying(CallbackWorkflow(app)) as state:
+        callback_id = _held(state)
+        _hand(state)
+        state.clocks_after_a_handover(slack=-MINUTE)  # not yet
+        state.after_every_step()
+        assert state.models[callback_id].offered
+        state.clocks_after_a_handover(slack=MINUTE)
+        state.after_every_step()
+        state.clocks_after_a_handover(slack=5 * MINUTE)  # once
+        state.after_every_step()
+
+        model = state.models[callback_id]
+        assert (model.assignee_id, model.offered) == (None, False)
+        assert model.audit[-2:] == ("callback.handed_over", "callback.handover_returned")
+
+
+def test_a_handover_to_the_pool_is_accepted_by_whoever_claims_it(app: Flask) -> None:
+    with replaying(CallbackWorkflow(app)) as state:
+        callback_id = _held(state)
+        _hand(state, to=None)
+        state.clocks_after_a_handover(slack=5 * MINUTE)  # the pool's offer waits for a claim
+        state.after_every_step()
+        state.claim(pick=(True, 0), actor="off_shift")
+        state.after_every_step()
+
+        model = state.models[callback_id]
+        assert (model.assignee_id, model.offered) == (state.ids["off_shift"], False)
+        assert model.audit[-3:] == ("callback.handed_over", "callback.claimed", "callback.handover_accepted")
+
+
+def test_someone_else_starting_an_offered_callback_withdraws_the_offer(app: Flask) -> None:
+    with replaying(CallbackWorkflow(app)) as state:
+        callback_id = _held(state)
+        _hand(state)
+        state.start(pick=(True, 0), actor="off_shift")
+        state.after_every_step()
+
+        assert state.models[callback_id].audit[-3:] == (
+            "callback.handed_over",
+            "callback.started",
+            "callback.handover_withdrawn",
+        )
+
+
+def test_a_receiver_handing_the_callback_on_withdraws_their_own_offer(app: Flask) -> None:
+    with replaying(CallbackWorkflow(app)) as state:
+        callback_id = _held(state, holder="off_shift")
+        _hand(state, to="manager", who="off_shift")
+        _hand(state, to=None, who="manager")
+
+        assert state.models[callback_id].audit[-3:] == (
+            "callback.handed_over",
+            "callback.handover_withdrawn",
+            "callback.handed_over",
+        )
+
+
+def test_a_handover_by_someone_who_does_not_hold_it_or_to_someone_off_shift_is_refused(app: Flask) -> None:
+    with replaying(CallbackWorkflow(app)) as state:
+        callback_id = _held(state)
+        _hand(state, who="manager", stranger=True)  # not theirs
+        _hand(state, to="off_shift")  # not on shift
+        _hand(state, to="gone")  # inactive
+        _hand(state, to="on_shift")  # themselves
+
+        assert state.models[callback_id].audit == ("callback.booked",)
