@@ -83,6 +83,8 @@ class SmtpSink:
         self.refusals = 0
         self.delay = 0.0
         self.slow: dict[str, float] = {}
+        #: messages whose DATA the sink has been sent, accepted or not (a client may give up waiting for the reply)
+        self.data_received = 0
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
         if address.lower() in self.refuse:
@@ -95,6 +97,8 @@ class SmtpSink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         message = message_from_bytes(envelope.content, policy=email.policy.default)
         message_id = str(message["Message-ID"])
+        with self._lock:
+            self.data_received += 1
         delay = max([self.delay, *(self.slow.get(rcpt.lower(), 0.0) for rcpt in envelope.rcpt_tos)])
         if delay > 0:
             with self._lock:

@@ -186,6 +186,20 @@ def close_connections() -> None:
         _quit_quietly(smtp)
 
 
+class _TrackedSmtp(smtplib.SMTP):
+    """smtplib.SMTP that remembers the last command it sent, so a failure can be placed before or after DATA."""
+
+    last_command = ""
+
+    def putcmd(self, cmd: str, args: str = "") -> None:
+        self.last_command = cmd.lower()
+        super().putcmd(cmd, args)
+
+
+class _TrackedSmtpSsl(_TrackedSmtp, smtplib.SMTP_SSL):
+    pass
+
+
 class SmtpChannel:
     def __init__(self, settings: SmtpSettings, mail_from: str, timeout: float) -> None:
         self.settings = settings
@@ -211,7 +225,10 @@ class SmtpChannel:
                 try:
                     transmit(smtp)
                 except (smtplib.SMTPServerDisconnected, ConnectionError):
-                    # the kept connection had gone stale before the message was accepted: send it on a new one
+                    # the kept connection had gone stale: send the message on a new one, but only if its DATA was
+                    # never sent (a reply that timed out after DATA may be an accepted message; the outbox retries)
+                    if getattr(smtp, "last_command", "") == "data":
+                        raise
                     _quit_quietly(smtp)
                     smtp, used = None, 0
             if smtp is None:
@@ -230,11 +247,11 @@ class SmtpChannel:
         settings = self.settings
         smtp: smtplib.SMTP
         if settings.use_ssl:
-            smtp = smtplib.SMTP_SSL(
+            smtp = _TrackedSmtpSsl(
                 settings.host, settings.port, timeout=self.timeout, context=ssl.create_default_context()
             )
         else:
-            smtp = smtplib.SMTP(settings.host, settings.port, timeout=self.timeout)
+            smtp = _TrackedSmtp(settings.host, settings.port, timeout=self.timeout)
         try:
             if settings.starttls:
                 smtp.starttls(context=ssl.create_default_context())
