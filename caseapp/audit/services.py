@@ -72,6 +72,17 @@ def record_listing(action: str, *, actor_id: int, entity_type: str, ids: list[in
     return record_event(action, actor_id=actor_id, entity_type=entity_type, detail={"ids": ids})
 
 
+def commit_read_audit() -> None:
+    """Commit the audit of what a page shows without expiring what it loaded: the page renders the rows it read and
+    audited, instead of loading each one again after the commit (one statement per row)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def record_trail_view(*, actor_id: int, filters: dict[str, Any], page: int) -> AuditEvent:
     """Reading the audit trail is itself audited: who, and with which filters (ids, codes and dates only)."""
     return record_event("audit.viewed", actor_id=actor_id, detail={**filters, "page": page})

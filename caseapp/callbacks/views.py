@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from caseapp import reference
 from caseapp.api import load
-from caseapp.audit.services import record_listing
+from caseapp.audit.services import commit_read_audit, record_listing
 from caseapp.auth import queries as auth_queries
 from caseapp.auth.access import guard_blueprint, require_role, safe_next
 from caseapp.auth.models import Role
@@ -68,7 +68,7 @@ def _audit_listing(callbacks: list[Callback]) -> None:
         record_listing(
             "callback.listed", actor_id=current_user.id, entity_type="callback", ids=[c.id for c in callbacks]
         )
-        db.session.commit()
+        commit_read_audit()
 
 
 # --- my callbacks, the pool -----------------------------------------------------------------------------------

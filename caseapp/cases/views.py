@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from caseapp import reference
 from caseapp.api import load
-from caseapp.audit.services import record_listing
+from caseapp.audit.services import commit_read_audit, record_listing
 from caseapp.auth import queries as auth_queries
 from caseapp.auth.access import guard_blueprint, require_role, safe_next
 from caseapp.auth.models import Role
@@ -218,4 +218,4 @@ def _audit_listing(cases: list[Case], action: str = "case.listed", even_if_empty
     """A list of cases shows callers' names and numbers: which ones were shown is audited."""
     if cases or even_if_empty:
         record_listing(action, actor_id=current_user.id, entity_type="case", ids=[c.id for c in cases])
-        db.session.commit()
+        commit_read_audit()

@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from caseapp.api import load
+from caseapp.audit.services import commit_read_audit
 from caseapp.auth.access import guard_blueprint, safe_next
 from caseapp.auth.models import Role
 from caseapp.callbacks import handover, history
@@ -80,7 +81,7 @@ def _labels(held: list[Callback]) -> dict[str, str]:
 def _audit_listing(callbacks: list[Callback]) -> None:
     """The clock-off form lists callers' names: which callbacks were shown is audited."""
     history.record("listed", None, current_user.id, ids=[c.id for c in callbacks])
-    db.session.commit()
+    commit_read_audit()
 
 
 def _defaults(held: list[Callback]) -> MultiDict[str, Any]:

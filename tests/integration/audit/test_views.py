@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from caseapp.auth.models import Role, User
 from caseapp.extensions import db
 from caseapp.timeutil import format_local
 from tests import factories
+from tests.statements import counted_queries
 
 
 @pytest.fixture
@@ -40,20 +40,6 @@ def _rows(page: str) -> list[str]:
 
 def _codes(page: str) -> list[str]:
     return re.findall(r'<code class="action-code">([a-z_.]+)</code>', page)
-
-
-@contextmanager
-def counted_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _event(action: str, actor: User | None, at: datetime | None = None, **kwargs: Any) -> AuditEvent:

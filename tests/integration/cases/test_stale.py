@@ -19,7 +19,7 @@ from caseapp.cases.models import Case
 from caseapp.extensions import db
 from caseapp.reference import AttemptOutcome, CallbackStatus, CaseStatus, CloseReason, Direction
 from tests import factories
-from tests.integration.audit.test_views import counted_queries
+from tests.statements import counted_queries
 
 #: when the lists are read: Monday 15 June 2026, 10:00 BST; with 14 days, stale = last contact before 2 June local
 NOW = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)

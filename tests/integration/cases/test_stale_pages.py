@@ -24,7 +24,7 @@ from caseapp.timeutil import now_utc
 from tests import factories
 from tests.conftest import csrf_token_from
 from tests.integration.api_support import Api, audit_events
-from tests.integration.audit.test_views import counted_queries
+from tests.statements import counted_queries
 
 
 @pytest.fixture(autouse=True)
