@@ -8,6 +8,7 @@ from typing import Any
 from flask_login import current_user
 
 from caseapp.api import Extended, api_blueprint, operation, page_of
+from caseapp.audit.services import commit_read_audit
 from caseapp.callbacks import booking, handover, history, queries, workflow
 from caseapp.callbacks.models import Callback, Handover
 from caseapp.callbacks.schemas import (
@@ -75,7 +76,7 @@ def list_callbacks(query: dict[str, Any]) -> dict[str, Any]:
         descending=False,
     )
     history.record("listed", None, current_user.id, ids=[c.id for c in items])
-    db.session.commit()
+    commit_read_audit()
     return {"items": items, "next": next_cursor}
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask_login import current_user
 
 from caseapp.api import api_blueprint, operation, page_of
-from caseapp.audit.services import record_event, record_listing
+from caseapp.audit.services import commit_read_audit, record_listing
 from caseapp.auth.models import Role
 from caseapp.cases import queries, services, stale
 from caseapp.cases.models import Case
@@ -48,8 +48,8 @@ def list_cases(query: dict[str, Any]) -> dict[str, Any]:
         cursor=query["cursor"],
         limit=query["limit"],
     )
-    record_event("case.listed", actor_id=current_user.id, entity_type="case", detail={"ids": [c.id for c in items]})
-    db.session.commit()
+    record_listing("case.listed", actor_id=current_user.id, entity_type="case", ids=[c.id for c in items])
+    commit_read_audit()
     return {"items": items, "next": next_cursor}
 
 
@@ -117,5 +117,5 @@ def list_stale(query: dict[str, Any]) -> dict[str, Any]:
     days = query["days"] or stale.configured_days()
     items, next_cursor = stale.stale_after(days, now_utc(), cursor=query["cursor"], limit=query["limit"])
     record_listing("case.listed", actor_id=current_user.id, entity_type="case", ids=[item.id for item in items])
-    db.session.commit()
+    commit_read_audit()
     return {"items": items, "next": next_cursor}

@@ -42,3 +42,25 @@ def test_a_list_page_takes_the_same_statements_for_2_rows_as_for_12(
 
     made = [0]
     assert statements_for(2) == statements_for(12)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cases", "/api/v1/callbacks"])
+def test_an_api_list_takes_the_same_statements_for_2_rows_as_for_12(client: FlaskClient, path: str) -> None:
+    manager = factories.make_user(role=Role.MANAGER)
+    _, token = factories.make_token(manager)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def statements_for(rows: int) -> int:
+        for i in range(rows - made[0]):
+            case = factories.make_case(factories.make_caller(consent_callback=True, name=f"Caller {made[0] + i}"))
+            booking.book_callback(case, due_at=now_utc() + timedelta(minutes=30 + i), actor=manager)
+        made[0] = rows
+        db.session.commit()
+        assert client.get(path, headers=headers).status_code == 200
+        with counted_queries() as seen:
+            response = client.get(path, headers=headers)
+        assert len(response.get_json()["items"]) == rows
+        return len(seen)
+
+    made = [0]
+    assert statements_for(2) == statements_for(12)
