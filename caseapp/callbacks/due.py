@@ -268,31 +268,42 @@ def escalate_not_started(now: datetime, result: ClockResult) -> None:
             history.record("escalated", callback.id, None, due_at=callback.due_at.isoformat(), recipients=recipients)
 
 
+def _tell_holders(
+    found: list[Callback],
+    kind: OutboxKind,
+    render: Callable[[Callback], Callable[..., outbox.Rendered]],
+    action: str,
+    done: list[int],
+    result: ClockResult,
+) -> None:
+    """Tell each callback's holder (on the reminder channels) about its current clock: `render(callback)` gives the
+    words, `action` the history step, `done` the list in `result` the callback's id goes to."""
+    channels = outbox.configured_channels("REMINDER_CHANNELS")
+    for callback in found:
+        advisor = callback.assignee
+        assert advisor is not None  # noqa: S101 - the queries take held callbacks only
+        ids = _tell(callback, kind, callback.clock_started_at, [advisor], channels, render(callback))
+        if ids:
+            result.messages += ids
+            done.append(callback.id)
+            history.record(action, callback.id, None, advisor_id=advisor.id)
+
+
 def nudge_stalled(now: datetime, result: ClockResult) -> None:
     """In progress with no outcome STALLED_NUDGE_SECONDS after it was started: the advisor is reminded."""
     found = queries.lock_stalled(
         OutboxKind.STALLED_NUDGE, now - _seconds("STALLED_NUDGE_SECONDS"), scan_batch_size(), held_only=True
     )
-    for callback in found:
-        assert callback.assignee is not None  # noqa: S101 - the query takes held callbacks only
-        advisor = callback.assignee
-        ids = _tell(
-            callback,
-            OutboxKind.STALLED_NUDGE,
-            callback.clock_started_at,
-            [advisor],
-            outbox.configured_channels("REMINDER_CHANNELS"),
-            partial(
-                messages.stalled_nudge,
-                callback_id=callback.id,
-                case_reference=callback.case.reference,
-                started_at=callback.clock_started_at,
-            ),
-        )
-        if ids:
-            result.messages += ids
-            result.stalled_nudged.append(callback.id)
-            history.record("stalled_nudged", callback.id, None, advisor_id=advisor.id)
+    _tell_holders(
+        found,
+        OutboxKind.STALLED_NUDGE,
+        lambda c: partial(
+            messages.stalled_nudge, callback_id=c.id, case_reference=c.case.reference, started_at=c.clock_started_at
+        ),
+        "stalled_nudged",
+        result.stalled_nudged,
+        result,
+    )
 
 
 def alert_stalled(now: datetime, result: ClockResult) -> None:
@@ -326,26 +337,16 @@ def alert_stalled(now: datetime, result: ClockResult) -> None:
 def prompt_retry(now: datetime, result: ClockResult) -> None:
     """No answer and no new time RETRY_PROMPT_SECONDS after the attempt: the advisor is asked to reschedule."""
     found = queries.lock_unanswered_to_prompt(now - _seconds("RETRY_PROMPT_SECONDS"), scan_batch_size())
-    for callback in found:
-        assert callback.assignee is not None  # noqa: S101 - the query takes held callbacks only
-        advisor = callback.assignee
-        ids = _tell(
-            callback,
-            OutboxKind.RETRY_PROMPT,
-            callback.clock_started_at,
-            [advisor],
-            outbox.configured_channels("REMINDER_CHANNELS"),
-            partial(
-                messages.retry_prompt,
-                callback_id=callback.id,
-                case_reference=callback.case.reference,
-                attempted_at=callback.clock_started_at,
-            ),
-        )
-        if ids:
-            result.messages += ids
-            result.retry_prompted.append(callback.id)
-            history.record("retry_prompted", callback.id, None, advisor_id=advisor.id)
+    _tell_holders(
+        found,
+        OutboxKind.RETRY_PROMPT,
+        lambda c: partial(
+            messages.retry_prompt, callback_id=c.id, case_reference=c.case.reference, attempted_at=c.clock_started_at
+        ),
+        "retry_prompted",
+        result.retry_prompted,
+        result,
+    )
 
 
 def pool_unanswered(now: datetime, result: ClockResult) -> None:
