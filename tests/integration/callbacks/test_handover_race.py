@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask_migrate import upgrade
 
 from caseapp.auth.models import Role, User
 from caseapp.callbacks import due, handover, queries
@@ -30,23 +28,8 @@ from caseapp.extensions import db
 from caseapp.reference import HandoverStatus
 from caseapp.timeutil import now_utc
 from tests import factories
-from tests.conftest import create_database, drop_database, make_app
 
 PAUSE = 0.25
-
-
-@pytest.fixture(scope="module")
-def race_app(pg_server_url: str, redis_url: str) -> Iterator[Flask]:
-    database_url = create_database(pg_server_url, prefix="caseapp_race")
-    flask_app = make_app(database_url, redis_url)
-    try:
-        with flask_app.app_context():
-            upgrade()
-        yield flask_app
-    finally:
-        with flask_app.app_context():
-            db.engine.dispose()
-        drop_database(pg_server_url, database_url)
 
 
 def _seed(app: Flask, *, to_pool: bool) -> tuple[int, int, list[str]]:
