@@ -272,13 +272,14 @@ def _tell_holders(
     found: list[Callback],
     kind: OutboxKind,
     render: Callable[[Callback], Callable[..., outbox.Rendered]],
-    action: str,
     done: list[int],
     result: ClockResult,
-) -> None:
+) -> list[tuple[int, int]]:
     """Tell each callback's holder (on the reminder channels) about its current clock: `render(callback)` gives the
-    words, `action` the history step, `done` the list in `result` the callback's id goes to."""
+    words, `done` is the list in `result` the callback's id goes to. Returns (callback id, holder id) of each told,
+    for the caller's history step."""
     channels = outbox.configured_channels("REMINDER_CHANNELS")
+    told: list[tuple[int, int]] = []
     for callback in found:
         advisor = callback.assignee
         assert advisor is not None  # noqa: S101 - the queries take held callbacks only
@@ -286,7 +287,8 @@ def _tell_holders(
         if ids:
             result.messages += ids
             done.append(callback.id)
-            history.record(action, callback.id, None, advisor_id=advisor.id)
+            told.append((callback.id, advisor.id))
+    return told
 
 
 def nudge_stalled(now: datetime, result: ClockResult) -> None:
@@ -294,16 +296,17 @@ def nudge_stalled(now: datetime, result: ClockResult) -> None:
     found = queries.lock_stalled(
         OutboxKind.STALLED_NUDGE, now - _seconds("STALLED_NUDGE_SECONDS"), scan_batch_size(), held_only=True
     )
-    _tell_holders(
+    told = _tell_holders(
         found,
         OutboxKind.STALLED_NUDGE,
         lambda c: partial(
             messages.stalled_nudge, callback_id=c.id, case_reference=c.case.reference, started_at=c.clock_started_at
         ),
-        "stalled_nudged",
         result.stalled_nudged,
         result,
     )
+    for callback_id, advisor_id in told:
+        history.record("stalled_nudged", callback_id, None, advisor_id=advisor_id)
 
 
 def alert_stalled(now: datetime, result: ClockResult) -> None:
@@ -337,16 +340,17 @@ def alert_stalled(now: datetime, result: ClockResult) -> None:
 def prompt_retry(now: datetime, result: ClockResult) -> None:
     """No answer and no new time RETRY_PROMPT_SECONDS after the attempt: the advisor is asked to reschedule."""
     found = queries.lock_unanswered_to_prompt(now - _seconds("RETRY_PROMPT_SECONDS"), scan_batch_size())
-    _tell_holders(
+    told = _tell_holders(
         found,
         OutboxKind.RETRY_PROMPT,
         lambda c: partial(
             messages.retry_prompt, callback_id=c.id, case_reference=c.case.reference, attempted_at=c.clock_started_at
         ),
-        "retry_prompted",
         result.retry_prompted,
         result,
     )
+    for callback_id, advisor_id in told:
+        history.record("retry_prompted", callback_id, None, advisor_id=advisor_id)
 
 
 def pool_unanswered(now: datetime, result: ClockResult) -> None:
