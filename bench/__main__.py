@@ -8,6 +8,10 @@ import sys
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["calls"]:
+        from bench import calls
+
+        return calls.main(argv[1:])
     if argv[:1] == ["callbacks"]:
         from bench import callbacks
 

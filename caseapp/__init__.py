@@ -45,10 +45,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
+
     from caseapp import models  # noqa: F401 - every model registered on the metadata
+    from caseapp.audit import pending
     from caseapp.auth.access import init_login
 
     extensions.db.init_app(app)
+    pending.listen(FlaskSQLAlchemySession)  # each transaction's audit rows in one INSERT
     extensions.migrate.init_app(app, extensions.db, directory=MIGRATIONS_DIR, compare_type=True, render_as_batch=True)
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)

@@ -179,15 +179,27 @@ def _print_welcome(host: str, port: int) -> None:
     click.echo("")
 
 
+#: gunicorn's production defaults, chosen by `make bench-calls` on two cores (README, Performance)
+WEB_WORKERS = 2
+WEB_THREADS = 4
+WEB_WORKER_CLASS = "gthread"
+
+
 def _celery() -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "workers.app"]
 
 
 @click.command("web")
 @click.option("--bind", default=lambda: os.environ.get("CASEAPP_BIND", "0.0.0.0:8000"), show_default="0.0.0.0:8000")  # noqa: S104
-@click.option("--workers", default=lambda: int(os.environ.get("WEB_CONCURRENCY", "2")), type=int)
-def web(bind: str, workers: int) -> None:
-    """Run the web app under gunicorn (production)."""
+@click.option("--workers", default=lambda: int(os.environ.get("WEB_CONCURRENCY", WEB_WORKERS)), type=int)
+@click.option("--threads", default=lambda: int(os.environ.get("CASEAPP_WEB_THREADS", WEB_THREADS)), type=int)
+@click.option(
+    "--worker-class",
+    default=lambda: os.environ.get("CASEAPP_WEB_WORKER_CLASS", WEB_WORKER_CLASS),
+    type=click.Choice(["gthread", "sync"]),
+)
+def web(bind: str, workers: int, threads: int, worker_class: str) -> None:
+    """Run the web app under gunicorn (production): `workers` processes of `threads` threads each."""
     os.execv(  # noqa: S606 - fixed argv, no shell
         sys.executable,
         [
@@ -198,6 +210,10 @@ def web(bind: str, workers: int) -> None:
             bind,
             "--workers",
             str(workers),
+            "--worker-class",
+            worker_class,
+            "--threads",
+            str(threads),
             # no gunicorn access log: its request line carries the query string (phone numbers, names); the app
             # logs one line per request itself, path only (caseapp/logs.py)
             "caseapp.wsgi:app",

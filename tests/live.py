@@ -256,7 +256,13 @@ class LiveStack:
         return proc
 
     def start_web(
-        self, name: str = "web", *, workers: int = 2, env_name: str = "production", port: int | None = None
+        self,
+        name: str = "web",
+        *,
+        workers: int = 2,
+        env_name: str = "production",
+        port: int | None = None,
+        web_args: tuple[str, ...] = (),
     ) -> Proc:
         """`caseapp web` (gunicorn) on `port` (a free loopback port unless given), as production runs it; returns once
         /healthz answers."""
@@ -264,7 +270,7 @@ class LiveStack:
         argv = [sys.executable, "-c", "from caseapp.cli import main; main()", "web"]
         proc = self.spawn(
             name,
-            [*argv, "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+            [*argv, "--bind", f"127.0.0.1:{port}", "--workers", str(workers), *web_args],
             env={"CASEAPP_ENV": env_name},
         )
         proc.url = f"http://127.0.0.1:{port}"

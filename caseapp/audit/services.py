@@ -8,7 +8,9 @@ from typing import Any, cast
 import sqlalchemy as sa
 from flask import g, has_request_context, request
 
+from caseapp.audit import pending
 from caseapp.audit.models import AuditEvent
+from caseapp.db import Base
 from caseapp.extensions import db
 
 
@@ -18,26 +20,28 @@ def record_event(
     actor_id: int | None,
     entity_type: str | None = None,
     entity_id: int | str | None = None,
+    entity: Base | None = None,
     detail: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append an audit event in the current transaction. `detail` holds ids and codes, never personal data."""
-    event = AuditEvent(
-        action=action,
-        actor_id=actor_id,
-        entity_type=entity_type,
-        entity_id=None if entity_id is None else str(entity_id),
-        detail=detail or {},
-    )
-    if has_request_context():
-        event.request_id = g.get("request_id")
-        event.ip = request.remote_addr
-    db.session.add(event)
-    return event
+) -> None:
+    """Append an audit event to the current transaction (written with the others as it commits: audit/pending.py).
+    `detail` holds ids and codes, never personal data; `entity` instead of `entity_id`: a record not yet flushed,
+    named by the id it has when the event is written."""
+    row = {
+        "action": action,
+        "actor_id": actor_id,
+        "entity_type": entity_type,
+        "entity_id": entity if entity is not None else None if entity_id is None else str(entity_id),
+        "detail": detail or {},
+        **request_context(),
+    }
+    pending.add(db.session(), row)
 
 
 def request_context() -> dict[str, Any]:
     """The request an event happens in (its id and the client's address), when there is one."""
-    return {"request_id": g.get("request_id"), "ip": request.remote_addr} if has_request_context() else {}
+    if not has_request_context():
+        return {"request_id": None, "ip": None}
+    return {"request_id": g.get("request_id"), "ip": request.remote_addr}
 
 
 def record_events(
@@ -67,22 +71,11 @@ def record_events(
     return len(rows)
 
 
-def record_listing(action: str, *, actor_id: int, entity_type: str, ids: list[int]) -> AuditEvent:
+def record_listing(action: str, *, actor_id: int, entity_type: str, ids: list[int]) -> None:
     """A page or API answer that showed several records: which ones (ids only) is what the audit keeps."""
-    return record_event(action, actor_id=actor_id, entity_type=entity_type, detail={"ids": ids})
+    record_event(action, actor_id=actor_id, entity_type=entity_type, detail={"ids": ids})
 
 
-def commit_read_audit() -> None:
-    """Commit the audit of what a page shows without expiring what it loaded: the page renders the rows it read and
-    audited, instead of loading each one again after the commit (one statement per row)."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
-
-
-def record_trail_view(*, actor_id: int, filters: dict[str, Any], page: int) -> AuditEvent:
+def record_trail_view(*, actor_id: int, filters: dict[str, Any], page: int) -> None:
     """Reading the audit trail is itself audited: who, and with which filters (ids, codes and dates only)."""
-    return record_event("audit.viewed", actor_id=actor_id, detail={**filters, "page": page})
+    record_event("audit.viewed", actor_id=actor_id, detail={**filters, "page": page})

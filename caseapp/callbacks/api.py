@@ -8,7 +8,6 @@ from typing import Any
 from flask_login import current_user
 
 from caseapp.api import Extended, api_blueprint, operation, page_of
-from caseapp.audit.services import commit_read_audit
 from caseapp.callbacks import booking, handover, history, queries, workflow
 from caseapp.callbacks.models import Callback, Handover
 from caseapp.callbacks.schemas import (
@@ -28,6 +27,7 @@ from caseapp.extensions import db
 from caseapp.ids import as_id
 from caseapp.pagination import keyset_page
 from caseapp.reminders import queries as reminder_queries
+from caseapp.transactions import commit_keeping_loaded
 
 api_bp = api_blueprint("callbacks", "/callbacks")
 handovers_api_bp = api_blueprint("handovers", "/handovers")
@@ -76,7 +76,7 @@ def list_callbacks(query: dict[str, Any]) -> dict[str, Any]:
         descending=False,
     )
     history.record("listed", None, current_user.id, ids=[c.id for c in items])
-    commit_read_audit()
+    commit_keeping_loaded()
     return {"items": items, "next": next_cursor}
 
 

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from caseapp import reference
 from caseapp.api import load
-from caseapp.audit.services import commit_read_audit, record_listing
+from caseapp.audit.services import record_listing
 from caseapp.auth import queries as auth_queries
 from caseapp.auth.access import guard_blueprint, require_role, safe_next
 from caseapp.auth.models import Role
@@ -32,6 +32,7 @@ from caseapp.reference import AttemptOutcome, CallbackStatus
 from caseapp.reminders import queries as reminder_queries
 from caseapp.shifts import queries as shift_queries
 from caseapp.timeutil import local_day_bounds, now_utc, to_local
+from caseapp.transactions import commit_keeping_loaded
 
 bp = Blueprint("callbacks", __name__)
 guard_blueprint(bp, Role.ADVISOR)
@@ -68,7 +69,7 @@ def _audit_listing(callbacks: list[Callback]) -> None:
         record_listing(
             "callback.listed", actor_id=current_user.id, entity_type="callback", ids=[c.id for c in callbacks]
         )
-        commit_read_audit()
+        commit_keeping_loaded()
 
 
 # --- my callbacks, the pool -----------------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import time
+from functools import cache
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from caseapp.audit.services import record_event
@@ -29,19 +31,41 @@ DETAIL_FIELDS = (
 )
 
 
-def _insert_ignoring_duplicate(e164: str) -> bool:
-    """INSERT ... ON CONFLICT (phone_e164) DO NOTHING; True when this transaction created the row."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = {
-        "phone_e164": e164,
-        "relationship": Relationship.SELF.value,
-        "consent_callback": False,
-        "consent_voicemail": False,
-        "consent_sms": False,
-    }
-    stmt = insert(Caller).values(**values).on_conflict_do_nothing(index_elements=["phone_e164"]).returning(Caller.id)
-    return db.session.execute(stmt).first() is not None
+#: a new caller's row before any details are recorded
+_NEW_CALLER = {
+    "relationship": Relationship.SELF.value,
+    "consent_callback": False,
+    "consent_voicemail": False,
+    "consent_sms": False,
+}
+
+
+def _upsert_locking(e164: str) -> tuple[Caller, bool]:
+    """PostgreSQL, one round trip: INSERT ... ON CONFLICT (phone_e164) DO UPDATE ... RETURNING the row, which is then
+    locked for the transaction whether it was inserted or already there; `xmax = 0` only on a row this statement
+    inserted. The no-op update changes no column a trigger watches (report_callers_relationship: relationship)."""
+    caller, created = db.session.execute(
+        _caller_upsert(), {"phone": e164}, execution_options={"populate_existing": True}
+    ).one()
+    return caller, bool(created)
+
+
+@cache
+def _caller_upsert() -> sa.Insert:
+    """Built once: the statement is the same for every number (its cache key and compiled form are reused)."""
+    insert = postgresql.insert(Caller).values(phone_e164=sa.bindparam("phone"), **_NEW_CALLER)
+    return insert.on_conflict_do_update(
+        index_elements=[Caller.phone_e164], set_={"phone_e164": insert.excluded.phone_e164}
+    ).returning(Caller, sa.literal_column("xmax = 0"))
+
+
+def _insert_then_lock(e164: str) -> tuple[Caller, bool]:
+    """SQLite's way: INSERT ... ON CONFLICT DO NOTHING, then SELECT ... FOR UPDATE (which SQLite leaves out: it locks
+    the whole database file for a write). Two round trips where PostgreSQL takes one (_upsert_locking)."""
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(Caller).values(phone_e164=e164, **_NEW_CALLER).on_conflict_do_nothing().returning(Caller.id)
+    created = db.session.execute(stmt).first() is not None
+    return queries.lock_caller_by_phone(e164), created
 
 
 def find_or_create_caller(e164: str | None, *, actor: User) -> tuple[Caller, bool]:
@@ -51,9 +75,10 @@ def find_or_create_caller(e164: str | None, *, actor: User) -> tuple[Caller, boo
         db.session.add(caller)
         db.session.flush()
         created = True
+    elif db.session.get_bind().dialect.name == "postgresql":
+        caller, created = _upsert_locking(e164)
     else:
-        created = _insert_ignoring_duplicate(e164)
-        caller = queries.lock_caller_by_phone(e164)
+        caller, created = _insert_then_lock(e164)
     if created:
         record_event("caller.created", actor_id=actor.id, entity_type="caller", entity_id=caller.id)
     return caller, created

@@ -20,6 +20,7 @@ from caseapp.calls.schemas import (
 )
 from caseapp.extensions import db
 from caseapp.pagination import keyset_page
+from caseapp.transactions import commit_keeping_loaded
 
 api_bp = api_blueprint("calls", "/calls")
 
@@ -36,7 +37,7 @@ api_bp = api_blueprint("calls", "/calls")
 def create(body: dict[str, Any]) -> Any:
     draft_id = body.get("draft_id")
     logged = services.log_call(services.call_input_from(body), actor=current_user, draft_id=draft_id)
-    db.session.commit()
+    commit_keeping_loaded()
     return Extended(logged.call, created_caller=logged.created_caller, created_case=logged.created_case)
 
 

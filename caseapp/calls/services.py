@@ -104,15 +104,15 @@ def log_call(data: CallInput, *, actor: User, draft_id: int | None = None) -> Lo
         caller, created_caller = caller_services.find_or_create_caller(e164, actor=actor)
         case = None if created_caller else case_queries.find_open_case_for_caller(caller.id)
         if case is None:
-            case = case_services.open_case(caller, actor=actor)
+            case = case_services.open_case(caller, actor=actor, first_contact_at=started_at)
             created_case = True
     if caller is not None and data.call_type == CallType.DATA:
         caller_services.apply_details(caller, data.caller_details, actor=actor)
     local_date, local_hour = local_date_and_hour(started_at)
     call = Call(
         call_type=data.call_type,
-        case_id=case.id if case else None,
-        caller_id=caller.id if caller else None,
+        case=case,
+        caller=caller,
         advisor_id=actor.id,
         direction=data.direction,
         channel=data.channel,
@@ -128,8 +128,8 @@ def log_call(data: CallInput, *, actor: User, draft_id: int | None = None) -> Lo
     )
     db.session.add(call)
     db.session.flush()
-    if call.case_id is not None and call.call_type == CallType.DATA:  # the caller was reached (cases/stale.py)
-        stale.record_contact(call.case_id, call.started_at)
+    if case is not None and call.call_type == CallType.DATA and not created_case:
+        stale.record_contact(case.id, call.started_at)  # the caller was reached (cases/stale.py)
     record_event(
         "call.logged",
         actor_id=actor.id,

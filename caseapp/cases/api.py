@@ -7,7 +7,7 @@ from typing import Any
 from flask_login import current_user
 
 from caseapp.api import api_blueprint, operation, page_of
-from caseapp.audit.services import commit_read_audit, record_listing
+from caseapp.audit.services import record_listing
 from caseapp.auth.models import Role
 from caseapp.cases import queries, services, stale
 from caseapp.cases.models import Case
@@ -24,6 +24,7 @@ from caseapp.cases.timeline import build_timeline
 from caseapp.extensions import db
 from caseapp.pagination import keyset_page
 from caseapp.timeutil import now_utc
+from caseapp.transactions import commit_keeping_loaded
 
 api_bp = api_blueprint("cases", "/cases")
 #: the managers' list of cases nobody has reached (its own blueprint: the role is checked before the query is read)
@@ -49,7 +50,7 @@ def list_cases(query: dict[str, Any]) -> dict[str, Any]:
         limit=query["limit"],
     )
     record_listing("case.listed", actor_id=current_user.id, entity_type="case", ids=[c.id for c in items])
-    commit_read_audit()
+    commit_keeping_loaded()
     return {"items": items, "next": next_cursor}
 
 
@@ -117,5 +118,5 @@ def list_stale(query: dict[str, Any]) -> dict[str, Any]:
     days = query["days"] or stale.configured_days()
     items, next_cursor = stale.stale_after(days, now_utc(), cursor=query["cursor"], limit=query["limit"])
     record_listing("case.listed", actor_id=current_user.id, entity_type="case", ids=[item.id for item in items])
-    commit_read_audit()
+    commit_keeping_loaded()
     return {"items": items, "next": next_cursor}

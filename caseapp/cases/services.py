@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from caseapp.audit.services import record_event
@@ -25,14 +26,18 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
 REASON_ONLY_WHEN_CLOSING = "A close reason goes with status closed."
 
 
-def open_case(caller: Caller, *, actor: User) -> Case:
-    # the advisor who takes the first call owns the case until someone reassigns it
+def open_case(caller: Caller, *, actor: User, first_contact_at: datetime | None = None) -> Case:
+    """A new case for `caller`, owned by the advisor who takes the first call until someone reassigns it;
+    `first_contact_at`: the call that opens it reached the caller then (cases/stale.py)."""
     case = Case(
-        caller=caller, status=CaseStatus.NEW, reference_year=to_local(now_utc()).year, assigned_advisor_id=actor.id
+        caller=caller,
+        status=CaseStatus.NEW,
+        reference_year=to_local(now_utc()).year,
+        assigned_advisor_id=actor.id,
+        last_contact_at=first_contact_at,
     )
-    db.session.add(case)
-    db.session.flush()
-    record_event("case.opened", actor_id=actor.id, entity_type="case", entity_id=case.id)
+    db.session.add(case)  # flushed with the call that opens it
+    record_event("case.opened", actor_id=actor.id, entity_type="case", entity=case)
     return case
 
 

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from caseapp import reference
 from caseapp.api import load
-from caseapp.audit.services import commit_read_audit, record_listing
+from caseapp.audit.services import record_listing
 from caseapp.auth import queries as auth_queries
 from caseapp.auth.access import guard_blueprint, require_role, safe_next
 from caseapp.auth.models import Role
@@ -31,6 +31,7 @@ from caseapp.extensions import db
 from caseapp.forms import form_to_payload
 from caseapp.ids import parse_id
 from caseapp.timeutil import now_utc
+from caseapp.transactions import commit_keeping_loaded
 
 bp = Blueprint("cases", __name__)
 guard_blueprint(bp, Role.ADVISOR)
@@ -218,4 +219,4 @@ def _audit_listing(cases: list[Case], action: str = "case.listed", even_if_empty
     """A list of cases shows callers' names and numbers: which ones were shown is audited."""
     if cases or even_if_empty:
         record_listing(action, actor_id=current_user.id, entity_type="case", ids=[c.id for c in cases])
-        commit_read_audit()
+        commit_keeping_loaded()

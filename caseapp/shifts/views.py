@@ -12,7 +12,6 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from caseapp.api import load
-from caseapp.audit.services import commit_read_audit
 from caseapp.auth.access import guard_blueprint, safe_next
 from caseapp.auth.models import Role
 from caseapp.callbacks import handover, history
@@ -25,6 +24,7 @@ from caseapp.forms import form_to_payload
 from caseapp.ids import as_id, parse_id
 from caseapp.shifts import queries, services
 from caseapp.timeutil import to_local
+from caseapp.transactions import commit_keeping_loaded
 
 bp = Blueprint("shifts", __name__, url_prefix="/shifts")
 guard_blueprint(bp, Role.ADVISOR)
@@ -81,7 +81,7 @@ def _labels(held: list[Callback]) -> dict[str, str]:
 def _audit_listing(callbacks: list[Callback]) -> None:
     """The clock-off form lists callers' names: which callbacks were shown is audited."""
     history.record("listed", None, current_user.id, ids=[c.id for c in callbacks])
-    commit_read_audit()
+    commit_keeping_loaded()
 
 
 def _defaults(held: list[Callback]) -> MultiDict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from caseapp.audit.services import record_event
+from caseapp.audit.models import AuditEvent
 from caseapp.auth.models import Role
 from caseapp.cases.services import add_note
 from caseapp.extensions import db
@@ -61,26 +61,32 @@ def test_audit_trail_fits_1280_with_timestamps_on_one_line(live_app, live_url, w
         case = factories.make_case(factories.make_caller(consent_callback=True), actor=actor)
         factories.make_call(case, actor=actor)
         factories.make_callback(case, actor=actor)
-        wide = [
-            record_event("case.listed", actor_id=actor.id, entity_type="case", detail={"ids": list(range(1, 201))}),
-            record_event(
-                "assessment.immediate_danger_alerted",
-                actor_id=None,
-                entity_type="case",
-                entity_id=case.id,
-                detail={"assessment_id": 123456789012, "recipients": 12},
-            ),
-            record_event(
-                "reminder.failed",
-                actor_id=None,
-                entity_type="callback",
-                entity_id=123456789012345678,
-                detail={"outbox_id": 987654321, "kind": "due_soon", "channel": "email", "error": "x" * 120},
-            ),
-        ]
-        for event in wide:
-            event.ip = "2001:0db8:85a3:0000:0000:8a2e:0370:7334"
-            event.request_id = "0f3c2a9e6b7d4c1a8e5f2b3c4d5e6f70"
+        wide = {"ip": "2001:0db8:85a3:0000:0000:8a2e:0370:7334", "request_id": "0f3c2a9e6b7d4c1a8e5f2b3c4d5e6f70"}
+        db.session.add_all(
+            [
+                AuditEvent(
+                    action="case.listed",
+                    actor_id=actor.id,
+                    entity_type="case",
+                    detail={"ids": list(range(1, 201))},
+                    **wide,
+                ),
+                AuditEvent(
+                    action="assessment.immediate_danger_alerted",
+                    entity_type="case",
+                    entity_id=str(case.id),
+                    detail={"assessment_id": 123456789012, "recipients": 12},
+                    **wide,
+                ),
+                AuditEvent(
+                    action="reminder.failed",
+                    entity_type="callback",
+                    entity_id="123456789012345678",
+                    detail={"outbox_id": 987654321, "kind": "due_soon", "channel": "email", "error": "x" * 120},
+                    **wide,
+                ),
+            ]
+        )
         db.session.commit()
     sign_in(page, live_url, email)
 

@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from caseapp.audit.models import AuditEvent
-from caseapp.audit.services import record_event
 from caseapp.auth.models import Role, User
 from caseapp.extensions import db
 from caseapp.timeutil import format_local
@@ -43,9 +42,13 @@ def _codes(page: str) -> list[str]:
 
 
 def _event(action: str, actor: User | None, at: datetime | None = None, **kwargs: Any) -> AuditEvent:
-    event = record_event(action, actor_id=actor.id if actor else None, **kwargs)
+    """A row of the trail as record_event writes it, at `at` (a row made directly: record_event takes the clock)."""
+    if "entity_id" in kwargs:
+        kwargs["entity_id"] = str(kwargs["entity_id"])
+    event = AuditEvent(action=action, actor_id=actor.id if actor else None, detail=kwargs.pop("detail", {}), **kwargs)
     if at is not None:
         event.occurred_at = at
+    db.session.add(event)
     db.session.flush()
     return event
 

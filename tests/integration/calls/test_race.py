@@ -9,11 +9,11 @@ own (built by `upgrade head`, dropped afterwards), with real commits, each advis
 How the race is made to happen every time rather than by luck: both threads wait at a Barrier and send together, and
 a short pause is added *after* the real read that the decision rests on (find-or-create, the open-case lookup, the
 superseded check, the case read: `_widen`). With the production logic the second request is blocked inside the
-database (INSERT ... ON CONFLICT waits for the first request's uncommitted row; SELECT ... FOR UPDATE waits for its
-row lock) until the first commits, and then sees what it wrote. Without that logic both requests are inside the
-pause together, both see "no caller" / "no open case" / "not corrected yet", and both write. The controls
-(`..._when_..._removed`) prove it: they swap in the naive logic and assert that it does go wrong in exactly that
-way, so a green race test means the locking works, not that the threads happened to take turns.
+database (INSERT ... ON CONFLICT waits for the first request's uncommitted row; DO UPDATE locks the row it returns,
+so the second upsert waits for that lock) until the first commits, and then sees what it wrote. Without that logic
+both requests are inside the pause together, both see "no caller" / "no open case" / "not corrected yet", and both
+write. The controls (`..._when_..._removed`) prove it: they swap in the naive logic and assert that it does go wrong
+in exactly that way, so a green race test means the locking works, not that the threads happened to take turns.
 """
 
 from __future__ import annotations
@@ -168,25 +168,27 @@ def test_log_call_race_on_a_known_caller_without_an_open_case_opens_one_case(
 
 
 def _naive_insert(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Find-then-insert instead of INSERT ... ON CONFLICT DO NOTHING."""
-
+    """Find-then-insert instead of the INSERT ... ON CONFLICT upsert."""
     barrier = threading.Barrier(2)
 
-    def insert_if_missing(e164: str) -> bool:
-        if caller_queries.find_caller_by_phone(e164) is not None:
-            return False
+    def find_or_insert(e164: str) -> tuple[Caller, bool]:
+        found = caller_queries.find_caller_by_phone(e164)
+        if found is not None:
+            return found, False
         barrier.wait(timeout=10)  # both have seen "no caller"
-        db.session.add(Caller(phone_e164=e164))
+        caller = Caller(phone_e164=e164)
+        db.session.add(caller)
         db.session.flush()
-        return True
+        return caller, True
 
-    monkeypatch.setattr(caller_services, "_insert_ignoring_duplicate", insert_if_missing)
+    monkeypatch.setattr(caller_services, "_upsert_locking", find_or_insert)
 
 
 def _no_row_lock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A plain SELECT instead of SELECT ... FOR UPDATE."""
+    """INSERT ... ON CONFLICT DO NOTHING and a plain SELECT instead of the upsert that locks the row it returns."""
     find: Callable[[str], Caller | None] = caller_queries.find_caller_by_phone
     monkeypatch.setattr(caller_queries, "lock_caller_by_phone", find)
+    monkeypatch.setattr(caller_services, "_upsert_locking", caller_services._insert_then_lock)
 
 
 def test_log_call_race_fails_one_request_when_on_conflict_is_removed(

@@ -1,0 +1,89 @@
+"""Logging a call sends one statement per row it writes: the caller in one upsert that also locks it, the audit rows of
+the request in one INSERT, and nothing after the commit (the response is built from the rows already loaded)."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+from caseapp.auth.models import Role
+from caseapp.callers.models import Caller
+from caseapp.extensions import db
+from tests import factories
+from tests.statements import counted_queries
+
+
+def _post(client: FlaskClient, token: str, phone: str) -> list[str]:
+    """The statements of one POST /api/v1/calls (201), the savepoint bookkeeping of the test's session left out but
+    the commit kept as COMMIT."""
+    with counted_queries() as seen:
+        response = client.post(
+            "/api/v1/calls",
+            json={"phone": phone, "caller_name": "Sam", "reason": "Asked about detox"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert response.status_code == 201, response.get_json()
+    return ["COMMIT" if s.startswith("RELEASE SAVEPOINT") else s for s in seen if not s.startswith("SAVEPOINT")]
+
+
+def _verbs(statements: list[str]) -> list[str]:
+    return [" ".join(s.split()[:3]) for s in statements]
+
+
+@pytest.fixture
+def advisor_token(db_session: object) -> str:
+    advisor = factories.make_user(role=Role.ADVISOR)
+    _, token = factories.make_token(advisor)
+    db.session.commit()
+    return token
+
+
+def test_a_new_callers_first_call_writes_each_row_once_and_reads_nothing_back(
+    client: FlaskClient, advisor_token: str
+) -> None:
+    statements = _post(client, advisor_token, factories.unique_phone())
+
+    assert _verbs(statements) == [
+        "SELECT api_tokens.id, api_tokens.user_id,",  # who is asking
+        "INSERT INTO callers",  # the upsert that also locks the caller
+        "UPDATE callers SET",  # the name given
+        "INSERT INTO cases",
+        "INSERT INTO calls",
+        "INSERT INTO audit_events",  # every event of the request
+        "COMMIT",
+    ]
+    upsert = statements[1]
+    assert "ON CONFLICT (phone_e164) DO UPDATE" in upsert
+    assert "RETURNING" in upsert
+
+
+def test_a_repeat_callers_call_finds_the_open_case_and_reads_nothing_back(
+    client: FlaskClient, advisor_token: str
+) -> None:
+    phone = factories.unique_phone()
+    _post(client, advisor_token, phone)
+
+    statements = _post(client, advisor_token, phone)
+
+    assert _verbs(statements) == [
+        "SELECT api_tokens.id, api_tokens.user_id,",
+        "INSERT INTO callers",  # the same upsert finds (and locks) the caller
+        "SELECT cases.id, cases.reference_year,",  # the open case
+        "INSERT INTO calls",
+        "UPDATE cases SET",  # the case's last contact
+        "INSERT INTO audit_events",
+        "COMMIT",
+    ]
+
+
+def test_the_upsert_tells_a_new_caller_from_a_known_one(client: FlaskClient, advisor_token: str) -> None:
+    phone = factories.unique_phone()
+    headers = {"Authorization": f"Bearer {advisor_token}"}
+
+    first = client.post("/api/v1/calls", json={"phone": phone}, headers=headers).get_json()
+    second = client.post("/api/v1/calls", json={"phone": phone}, headers=headers).get_json()
+
+    assert (first["created_caller"], first["created_case"]) == (True, True)
+    assert (second["created_caller"], second["created_case"]) == (False, False)
+    assert (second["caller_id"], second["case_id"]) == (first["caller_id"], first["case_id"])
+    assert db.session.query(Caller).filter_by(id=first["caller_id"]).one().name is None
