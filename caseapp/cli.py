@@ -214,6 +214,8 @@ def web(bind: str, workers: int, threads: int, worker_class: str) -> None:
             worker_class,
             "--threads",
             str(threads),
+            "--config",
+            "python:caseapp.gunicorn_hooks",
             # no gunicorn access log: its request line carries the query string (phone numbers, names); the app
             # logs one line per request itself, path only (caseapp/logs.py)
             "caseapp.wsgi:app",
