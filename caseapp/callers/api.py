@@ -7,6 +7,7 @@ from typing import Any
 from flask_login import current_user
 
 from caseapp.api import Extended, api_blueprint, operation, page_of
+from caseapp.audit.services import commit_read_audit
 from caseapp.callers import queries, services
 from caseapp.callers.models import Caller
 from caseapp.callers.phones import normalise_phone
@@ -38,7 +39,7 @@ def lookup(query: dict[str, Any]) -> dict[str, Any]:
     e164 = normalise_phone(query["phone"])
     caller = queries.find_caller_by_phone(e164) if e164 else None
     services.lookup_phone_audit(caller, actor=current_user)
-    db.session.commit()
+    commit_read_audit()
     return {"items": [with_context(caller)] if caller else [], "next": None}
 
 

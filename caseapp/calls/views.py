@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from caseapp import reference
 from caseapp.api import load
+from caseapp.audit.services import commit_read_audit
 from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
 from caseapp.callbacks import queries as callback_queries
@@ -75,7 +76,7 @@ def _initial_values() -> MultiDict[str, Any]:
         if request.args.get(key):
             values[key] = request.args[key]
     caller = _known_caller()
-    db.session.commit()
+    commit_read_audit()
     if caller is not None:
         for key, value in caller_form_values(caller).items():
             values[key] = value  # replaces the default (MultiDict.update would add a second value)
@@ -151,7 +152,7 @@ def lookup() -> ResponseReturnValue:
         return render_template("calls/_banner.html", state=state)
     caller = caller_queries.find_caller_by_phone(e164)
     caller_services.lookup_phone_audit(caller, actor=current_user)
-    db.session.commit()
+    commit_read_audit()
     if caller is None:
         return render_template("calls/_banner.html", state="new")
     case = case_queries.find_open_case_for_caller(caller.id)

@@ -49,7 +49,7 @@ def _render_case(
     """The case page; every rendering shows the caller's details, so every rendering is an audited view (also the
     re-rendering after a refused change)."""
     services.record_view(case, actor=current_user)
-    db.session.commit()
+    commit_read_audit()
     caller = case.caller
     caller_values: MultiDict[str, Any] = MultiDict(
         {
