@@ -39,7 +39,9 @@ def _grow_case(case: Case, me: User, start: int, rows: int) -> None:
     for i in range(start, rows):
         factories.make_call(case, actor=someone(), notes=f"Call {i}")
         case_services.add_note(case, f"Note {i}", actor=someone())
-        booking.book_callback(case, due_at=now_utc() + timedelta(hours=2, minutes=i), actor=someone(), assignee_id=me.id)
+        booking.book_callback(
+            case, due_at=now_utc() + timedelta(hours=2, minutes=i), actor=someone(), assignee_id=me.id
+        )
         if i % 3 == 0:
             factories.make_assessment(case, actor=someone())
     db.session.commit()
