@@ -223,7 +223,7 @@ def _plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def name_search_plan(app: Flask, captured: Captured, client: FlaskClient, text: str) -> str:
-    """How PostgreSQL reads callers for the name search: the scan node(s) on callers in the plan of its query."""
+    """How PostgreSQL finds the callers for a name search: the plan nodes of its query that test the LIKE."""
     with app.app_context(), captured.catching() as statements:
         client.get(f"/search?q={quote(text)}")
     found = [(s, p) for s, p in statements if "LIKE" in s.upper() and "callers" in s and "count(" not in s]
@@ -233,13 +233,15 @@ def name_search_plan(app: Flask, captured: Captured, client: FlaskClient, text: 
     with app.app_context():
         raw = db.session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters).scalar()
         db.session.rollback()
-    nodes = [n for n in _plan_nodes(raw[0]["Plan"]) if n.get("Relation Name") == "callers" or "Index Name" in n]
-    on_callers = [
-        f"{n['Node Type']}" + (f" using {n['Index Name']}" if "Index Name" in n else "")
-        for n in nodes
-        if n.get("Relation Name") == "callers" or "callers" in str(n.get("Index Name", ""))
+    like = [
+        n
+        for n in _plan_nodes(raw[0]["Plan"])
+        if any("~~" in str(n.get(key, "")) for key in ("Filter", "Recheck Cond", "Index Cond"))
     ]
-    return "; ".join(on_callers) or "no scan on callers"
+    read = [
+        n["Node Type"] + (f" on {n['Index Name']}" if "Index Name" in n else f" on {n['Relation Name']}") for n in like
+    ]
+    return ", then ".join(reversed(read)) or "no LIKE on callers in the plan"
 
 
 def measure(client: FlaskClient, page: Page, headers: dict[str, str], repeat: int) -> list[float]:
