@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from caseapp.auth.models import Role, User
-from caseapp.callbacks import booking
+from caseapp.callbacks import booking, handover
 from caseapp.cases import services as case_services
 from caseapp.cases.models import Case
 from caseapp.extensions import db
@@ -118,3 +118,29 @@ def test_the_case_page_shows_every_entry_of_a_long_timeline(
 
     assert all(f"Call {i}" in page and f"Note {i}" in page for i in range(12))
     assert page.count('class="entry entry-callback"') == 12
+
+
+def test_my_callbacks_takes_the_same_statements_for_2_handovers_as_for_12(
+    client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    """Handed to me, and handed to the pool, by colleagues clocking off (each its own giver)."""
+    me = login_as(Role.ADVISOR)
+    factories.make_shift(me)
+
+    def statements_for(rows: int) -> int:
+        for i in range(made[0], rows):
+            giver = factories.make_user(role=Role.ADVISOR)
+            factories.make_shift(giver)
+            for to_user_id in (me.id, None):
+                case = factories.make_case(factories.make_caller(consent_callback=True, name=f"Handed {i}"))
+                due_at = now_utc() + timedelta(minutes=30 + i)
+                callback = booking.book_callback(case, due_at=due_at, actor=giver, assignee_id=giver.id).callback
+                handover.hand_over_callback(callback.id, to_user_id=to_user_id, actor=giver, note=f"Note {i}")
+        made[0] = rows
+        db.session.commit()
+        return _statements(client, "/callbacks/")
+
+    made = [0]
+    assert statements_for(2) == statements_for(12)
+    page = client.get("/callbacks/").get_data(as_text=True)
+    assert all(f"Handed {i}" in page for i in range(12))
