@@ -188,7 +188,7 @@ def pages(fixture: Fixture) -> list[Page]:
         Page("My callbacks, 100 due", "/callbacks/"),
         Page("search by phone", f"/search?q={quote(known)}"),
         Page("search by partial name", f"/search?q={quote('kowal')}"),
-        Page("search by full name", f"/search?q={quote(BUSY_NAME.lower())}"),
+        Page("search by full name", f"/search?q={quote('priya kowalski')}"),
         Page("search by reference", f"/search?q={quote(fixture.busy_reference)}"),
     ]
 
