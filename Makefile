@@ -29,4 +29,7 @@ bench: ## run the report benchmarks (see bench/README.md)
 bench-callbacks: ## 10,000 callbacks due at once through a real worker and beat (see bench/README.md)
 	$(VENV)/bin/python -m bench callbacks
 
-.PHONY: help run test lint fmt migration bench bench-callbacks
+bench-pages: ## the advisor pages at 300,000 callers and 1M calls: p50/p95 and statements (see bench/README.md)
+	$(VENV)/bin/python -m bench pages
+
+.PHONY: help run test lint fmt migration bench bench-callbacks bench-pages

@@ -1,5 +1,6 @@
 """`python -m bench [reports] [options]`: the report benchmarks (`make bench`); `python -m bench callbacks [options]`:
-10,000 callbacks falling due at once, through the real worker and beat (`make bench-callbacks`). See bench/README.md.
+10,000 callbacks falling due at once, through the real worker and beat (`make bench-callbacks`); `python -m bench pages
+[options]`: the advisor pages' time and statements at 300,000 callers (`make bench-pages`). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ def main(argv: list[str]) -> int:
         from bench import callbacks
 
         return callbacks.main(argv[1:])
+    if argv[:1] == ["pages"]:
+        from bench import pages
+
+        return pages.main(argv[1:])
     from bench import reports
 
     return reports.main(argv[1:] if argv[:1] == ["reports"] else argv)

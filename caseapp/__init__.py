@@ -50,10 +50,18 @@ def _init_extensions(app: Flask) -> None:
     from caseapp import models  # noqa: F401 - every model registered on the metadata
     from caseapp.audit import pending
     from caseapp.auth.access import init_login
+    from caseapp.db import include_in_autogenerate
 
     extensions.db.init_app(app)
     pending.listen(FlaskSQLAlchemySession)  # each transaction's audit rows in one INSERT
-    extensions.migrate.init_app(app, extensions.db, directory=MIGRATIONS_DIR, compare_type=True, render_as_batch=True)
+    extensions.migrate.init_app(
+        app,
+        extensions.db,
+        directory=MIGRATIONS_DIR,
+        compare_type=True,
+        render_as_batch=True,
+        include_object=include_in_autogenerate,
+    )
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
     init_login(app)

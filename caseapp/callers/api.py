@@ -14,6 +14,7 @@ from caseapp.callers.schemas import CallerDetailsSchema, CallerLookupQuery, Call
 from caseapp.calls import queries as call_queries
 from caseapp.cases import queries as case_queries
 from caseapp.extensions import db
+from caseapp.transactions import commit_keeping_loaded
 
 api_bp = api_blueprint("callers", "/callers")
 
@@ -38,7 +39,7 @@ def lookup(query: dict[str, Any]) -> dict[str, Any]:
     e164 = normalise_phone(query["phone"])
     caller = queries.find_caller_by_phone(e164) if e164 else None
     services.lookup_phone_audit(caller, actor=current_user)
-    db.session.commit()
+    commit_keeping_loaded()
     return {"items": [with_context(caller)] if caller else [], "next": None}
 
 

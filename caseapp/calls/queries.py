@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import lazyload
 
 from caseapp.calls.models import Call, CallDraft
 from caseapp.errors import NotFound
@@ -47,8 +48,12 @@ def recent_calls_for_caller(caller_id: int, limit: int = 5) -> list[Call]:
     return list(db.session.scalars(query))
 
 
-def calls_for_case(case_id: int) -> list[Call]:
+def calls_for_case(case_id: int, *, with_case: bool = True) -> list[Call]:
+    """The case's calls, newest first. `with_case=False`: without joining each call's case and caller again (the
+    case page has them already; an access finds them in the session instead)."""
     query = sa.select(Call).where(Call.case_id == case_id).order_by(Call.started_at.desc(), Call.id.desc())
+    if not with_case:
+        query = query.options(lazyload(Call.case), lazyload(Call.caller))
     return list(db.session.scalars(query))
 
 

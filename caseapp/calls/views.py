@@ -26,6 +26,7 @@ from caseapp.extensions import db
 from caseapp.forms import form_to_payload, merge_errors
 from caseapp.ids import as_id, parse_id
 from caseapp.timeutil import now_utc, to_local
+from caseapp.transactions import commit_keeping_loaded
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
 guard_blueprint(bp, Role.ADVISOR)
@@ -75,7 +76,7 @@ def _initial_values() -> MultiDict[str, Any]:
         if request.args.get(key):
             values[key] = request.args[key]
     caller = _known_caller()
-    db.session.commit()
+    commit_keeping_loaded()
     if caller is not None:
         for key, value in caller_form_values(caller).items():
             values[key] = value  # replaces the default (MultiDict.update would add a second value)
@@ -151,7 +152,7 @@ def lookup() -> ResponseReturnValue:
         return render_template("calls/_banner.html", state=state)
     caller = caller_queries.find_caller_by_phone(e164)
     caller_services.lookup_phone_audit(caller, actor=current_user)
-    db.session.commit()
+    commit_keeping_loaded()
     if caller is None:
         return render_template("calls/_banner.html", state="new")
     case = case_queries.find_open_case_for_caller(caller.id)

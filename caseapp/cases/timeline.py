@@ -11,7 +11,7 @@ from caseapp.audit import queries as audit_queries
 from caseapp.audit.models import AuditEvent
 from caseapp.callbacks import history as callback_history
 from caseapp.callbacks import queries as callback_queries
-from caseapp.callbacks.models import Handover
+from caseapp.callbacks.models import Callback, Handover
 from caseapp.calls import queries as call_queries
 from caseapp.cases import queries as case_queries
 from caseapp.timeutil import format_local
@@ -29,8 +29,10 @@ class TimelineEntry:
     note: str | None = None
 
 
-def build_timeline(case_id: int) -> list[TimelineEntry]:
-    callbacks = callback_queries.callbacks_for_case(case_id)
+def build_timeline(case_id: int, callbacks: list[Callback] | None = None) -> list[TimelineEntry]:
+    """The case's timeline; `callbacks` are the case's callbacks when the caller has read them already."""
+    if callbacks is None:
+        callbacks = callback_queries.callbacks_for_case(case_id)
     entries = [
         TimelineEntry(
             "call",
@@ -40,7 +42,7 @@ def build_timeline(case_id: int) -> list[TimelineEntry]:
             f"{c.call_type.label} ({c.direction.in_sentence}, {c.channel.in_sentence})",
             c,
         )
-        for c in call_queries.calls_for_case(case_id)
+        for c in call_queries.calls_for_case(case_id, with_case=False)
     ]
     entries += [
         TimelineEntry(

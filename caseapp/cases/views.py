@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -21,7 +22,7 @@ from caseapp.callers.phones import try_normalise
 from caseapp.callers.schemas import CallerDetailsSchema
 from caseapp.cases import queries, services
 from caseapp.cases import stale as stale_cases
-from caseapp.cases.models import Case
+from caseapp.cases.models import Case, parse_reference
 from caseapp.cases.schemas import CasePatchSchema, StaleDaysQuery
 from caseapp.cases.timeline import build_timeline
 from caseapp.emergencies import queries as emergency_queries
@@ -49,7 +50,7 @@ def _render_case(
     """The case page; every rendering shows the caller's details, so every rendering is an audited view (also the
     re-rendering after a refused change)."""
     services.record_view(case, actor=current_user)
-    db.session.commit()
+    commit_keeping_loaded()
     caller = case.caller
     caller_values: MultiDict[str, Any] = MultiDict(
         {
@@ -75,13 +76,14 @@ def _render_case(
     chosen = {"caller": caller_values, "update": update_values, "note": MultiDict()}
     if form and values is not None:
         chosen[form] = values
+    callbacks = callback_queries.callbacks_for_case(case.id)
     return render_template(
         "cases/show.html",
         alert_text=emergency_texts.describe(emergency_queries.find_latest_alert(case.id)),
-        callbacks=callback_queries.callbacks_for_case(case.id),
+        callbacks=callbacks,
         flags=callback_queries.open_flags_for_case(case.id),
         case=case,
-        timeline=build_timeline(case.id),
+        timeline=build_timeline(case.id, callbacks),
         ref=reference,
         staff_choices=[(str(u.id), u.full_name) for u in auth_queries.list_active_staff()],
         forms=chosen,
@@ -204,15 +206,37 @@ def stale() -> ResponseReturnValue:
     ), 422 if errors else 200
 
 
+@dataclass(frozen=True)
+class NameResults:
+    """A name search's cases, shown like a page of one (a name search is narrowed by typing more, not paged)."""
+
+    items: list[Case]
+    more: bool
+    too_short: bool = False
+    pages: int = 1
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+
 @bp.get("/search")
 def search() -> ResponseReturnValue:
     text = request.args.get("q", "").strip()[:100]
-    page = None
+    page: Any = None
     if text:
-        query = queries.select_case_search(text, try_normalise(text) if any(c.isdigit() for c in text) else None)
-        page = db.paginate(query, page=request.args.get("page", 1, type=parse_id), per_page=PER_PAGE, error_out=False)
+        phone = try_normalise(text) if any(c.isdigit() for c in text) else None
+        if phone is not None or parse_reference(text) is not None:
+            query = queries.select_case_search(text, phone)
+            page = db.paginate(
+                query, page=request.args.get("page", 1, type=parse_id), per_page=PER_PAGE, error_out=False
+            )
+        else:
+            found = queries.search_cases_by_name(text, limit=PER_PAGE)
+            too_short = len(text) < queries.NAME_SEARCH_MIN_LENGTH
+            page = NameResults(found[:PER_PAGE], more=len(found) > PER_PAGE, too_short=too_short)
         _audit_listing(page.items, action="case.searched", even_if_empty=True)
-    return render_template("cases/search.html", q=text, page=page)
+    return render_template("cases/search.html", q=text, page=page, limit=PER_PAGE)
 
 
 def _audit_listing(cases: list[Case], action: str = "case.listed", even_if_empty: bool = False) -> None:

@@ -172,6 +172,10 @@ class SeedPlan:
     seed: int = 1
     #: the last local day of data (inclusive); calls never start after `now`
     end: date | None = None
+    #: share of data calls from someone who has not called before (callers ≈ calls × 0.8 × this)
+    new_caller_share: float = NEW_CALLER_SHARE
+    #: give callers synthetic names (from their own random stream, so every other row stays the same)
+    names: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,7 +261,7 @@ def _generate_calls(plan: SeedPlan, rng: random.Random, advisors: int, first: da
     kind_pick, channel_pick = _Picker(CALL_TYPE_MIX), _Picker(CHANNEL_MIX)
     data_index, enquiry_index = CALL_TYPES.index(CallType.DATA), CALL_TYPES.index(CallType.PROFESSIONAL_ENQUIRY)
     # repeat callers ring again within days: pick among the most recent callers, exponentially
-    new_per_day = max(1.0, plan.calls * 0.8 * NEW_CALLER_SHARE / max(1, plan.days))
+    new_per_day = max(1.0, plan.calls * 0.8 * plan.new_caller_share / max(1, plan.days))
     mean_gap = max(5.0, new_per_day * 6)
     callers = 0
     for hour_start, count in zip(hours, per_hour, strict=True):
@@ -271,7 +275,7 @@ def _generate_calls(plan: SeedPlan, rng: random.Random, advisors: int, first: da
             case = caller = 0
             if kind == data_index:
                 seconds = int(min(5400, max(60, rng.lognormvariate(6.4, 0.6))))  # median ~10 minutes
-                if callers == 0 or rng.random() < NEW_CALLER_SHARE:
+                if callers == 0 or rng.random() < plan.new_caller_share:
                     callers += 1
                     case = caller = callers
                 else:
@@ -669,7 +673,9 @@ def seed(plan: SeedPlan, *, progress: ProgressFactory = _no_progress) -> SeedSum
             writer.report_triggers_off(LoadedAfter(call_base, assessment_base, case_base, callback_base)),
         ):
             writer.write(
-                Caller, _CALLER_COLUMNS, _caller_rows(lives, calls, rng, relationship_pick, caller_base, phone_base)
+                Caller,
+                _CALLER_COLUMNS,
+                _caller_rows(lives, calls, rng, relationship_pick, caller_base, phone_base, _namer(plan)),
             )
             writer.write(Case, _CASE_COLUMNS, _case_rows(lives, states, calls, advisor_ids, case_base, caller_base))
             writer.write(Call, _CALL_COLUMNS, _call_rows(calls, advisor_ids, call_base, case_base, caller_base))
@@ -713,8 +719,45 @@ _CALLER_COLUMNS = (
 )
 
 
+# fmt: off
+FIRST_NAMES = (
+    "Aisha", "Alex", "Amelia", "Ben", "Callum", "Chloe", "Daniel", "Eleanor", "Emma", "Fatima", "Freya", "George",
+    "Grace", "Harry", "Isla", "Jack", "James", "Jo", "Kai", "Leah", "Liam", "Lily", "Mohammed", "Mia", "Noah",
+    "Olivia", "Oscar", "Priya", "Rhys", "Ruby", "Sam", "Sophie", "Thomas", "Zara",
+)
+SURNAMES = (
+    "Ahmed", "Baker", "Begum", "Brown", "Campbell", "Clarke", "Davies", "Evans", "Green", "Hall", "Hughes", "Jones",
+    "Khan", "Kowalski", "Lewis", "Morgan", "Murphy", "O'Brien", "Patel", "Roberts", "Robinson", "Singh", "Smith",
+    "Taylor", "Thomas", "Thompson", "Walker", "White", "Williams", "Wilson", "Wood", "Wright", "Young",
+)
+# fmt: on
+
+
+def _namer(plan: SeedPlan) -> Callable[[], str | None] | None:
+    """Synthetic caller names (most give a full name, some a first name, some none), or None for anonymous callers
+    only. Their own random stream: turning names on changes no other row."""
+    if not plan.names:
+        return None
+    rng = random.Random(plan.seed * 7919 + 1)  # noqa: S311 - synthetic data, reproducible on purpose
+
+    def name() -> str | None:
+        roll = rng.random()
+        if roll < 0.15:
+            return None
+        first = rng.choice(FIRST_NAMES)
+        return first if roll < 0.4 else f"{first} {rng.choice(SURNAMES)}"
+
+    return name
+
+
 def _caller_rows(
-    lives: list[_CaseLife], calls: _Calls, rng: random.Random, pick: _Picker, base: int, phone_base: int
+    lives: list[_CaseLife],
+    calls: _Calls,
+    rng: random.Random,
+    pick: _Picker,
+    base: int,
+    phone_base: int,
+    namer: Callable[[], str | None] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     for index, life in enumerate(lives):
         phone = None if rng.random() < WITHHELD_SHARE else f"+44{FIRST_PHONE + phone_base + index}"
@@ -722,7 +765,7 @@ def _caller_rows(
         yield (
             base + index + 1,
             phone,
-            None,  # anonymous: the generator invents no names
+            namer() if namer else None,  # anonymous unless the plan asks for names
             pick(rng).value,
             rng.random() < 0.7,
             rng.random() < 0.4,

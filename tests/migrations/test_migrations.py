@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -152,3 +153,73 @@ def test_rollup_backfills_on_the_way_up_and_down_give_what_the_raw_rows_say(empt
     upgrade()
 
     expected.assert_report_tables_agree("upgrading over existing rows")
+
+
+TRIGRAM_INDEX = "ix_callers_name_trgm"
+
+
+def _trigram_index() -> str | None:
+    with db.engine.connect() as connection:
+        return connection.scalar(
+            sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"), {"name": TRIGRAM_INDEX}
+        )
+
+
+def test_upgrade_makes_the_trigram_index_on_caller_names_and_downgrade_drops_it(empty_db_app: Flask) -> None:
+    upgrade()
+    made = _trigram_index()
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")  # an empty table: a scan is cheaper
+        plain = connection.execution_options(no_parameters=True)
+        plan = "\n".join(
+            plain.exec_driver_sql("EXPLAIN SELECT id FROM callers WHERE lower(name) LIKE '%kowal%'").scalars()
+        )
+
+    downgrade(revision="a28b5a98011d")
+    after_downgrade = _trigram_index()
+    upgrade()
+
+    assert made is not None
+    assert all(part in made for part in ("USING gin", "lower", "gin_trgm_ops"))
+    assert f"Bitmap Index Scan on {TRIGRAM_INDEX}" in plan  # it serves a search for part of a name
+    assert after_downgrade is None
+    assert _trigram_index() is not None
+    assert _drift() == []  # the models do not declare it, and autogenerate leaves it alone
+
+
+def _trigram_migration() -> object:
+    import importlib.util
+
+    [path] = VERSIONS.glob("*_4f2a9c1e7b30_*.py")
+    spec = importlib.util.spec_from_file_location("trigram_migration", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_role_that_may_not_create_pg_trgm_gets_no_index_and_a_usable_transaction(
+    pg_server_url: str, empty_db_app: Flask
+) -> None:
+    """Without the privilege (no CREATE on the database; pg_trgm not there yet) the migration's check says no inside
+    a SAVEPOINT, and the migration's transaction goes on."""
+    role = f"caseapp_noext_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+    limited = sa.create_engine(sa.make_url(db.engine.url).set(username=role))
+    try:
+        with limited.connect() as connection:
+            available = _trigram_migration().trigram_available(connection)  # type: ignore[attr-defined]
+            still_usable = connection.scalar(sa.text("SELECT 1"))
+            extension = connection.scalar(sa.text("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'"))
+    finally:
+        limited.dispose()
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
+        admin.dispose()
+
+    assert available is False
+    assert still_usable == 1
+    assert extension == 0
