@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -38,6 +39,43 @@ def test_web_runs_gunicorn_on_the_wsgi_app_without_an_access_log(execv_calls: li
     # gunicorn's access log prints the request line with its query string (phone numbers, names); the app already
     # logs one line per request with the path only
     assert "--access-logfile" not in argv
+
+
+def test_web_defaults_to_the_measured_production_settings(
+    execv_calls: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("WEB_CONCURRENCY", "CASEAPP_WEB_THREADS", "CASEAPP_WEB_WORKER_CLASS"):
+        monkeypatch.delenv(name, raising=False)
+
+    CliRunner().invoke(cli.web, [])
+
+    [argv] = execv_calls
+    assert argv[argv.index("--worker-class") + 1] == "gthread"
+    assert argv[argv.index("--workers") + 1] == "2"
+    assert argv[argv.index("--threads") + 1] == "4"
+    assert argv[argv.index("--config") + 1] == "python:caseapp.gunicorn_hooks"
+
+
+def test_web_settings_come_from_the_environment(execv_calls: list[list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setenv("CASEAPP_WEB_THREADS", "8")
+    monkeypatch.setenv("CASEAPP_WEB_WORKER_CLASS", "sync")
+
+    CliRunner().invoke(cli.web, [])
+
+    [argv] = execv_calls
+    assert [argv[argv.index(flag) + 1] for flag in ("--workers", "--threads", "--worker-class")] == ["3", "8", "sync"]
+
+
+def test_each_web_worker_freezes_what_the_app_allocated_at_start_up() -> None:
+    from caseapp import gunicorn_hooks
+
+    gc.unfreeze()
+    try:
+        gunicorn_hooks.post_worker_init(worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 @pytest.mark.parametrize(("command", "role"), [(cli.worker, "worker"), (cli.beat, "beat")])
