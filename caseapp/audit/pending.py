@@ -1,9 +1,9 @@
 """The audit rows of a transaction, held until it commits and then written in one INSERT.
 
 A request records several events (a caller created, a case opened, a call logged); each used to be its own INSERT.
-They are kept on the session instead and written just before the commit, after the flush that gives every record they
-name its id; a query of the trail in the same transaction writes them first, so it sees them. A rollback discards them
-with the rest of the transaction's work, a savepoint's rollback the ones recorded inside it."""
+They are kept on the session instead and written just before the commit; a query of the trail in the same
+transaction writes them first, so it sees them. A rollback discards them with the rest of the transaction's work, a
+savepoint's rollback the ones recorded inside it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from caseapp.audit.models import AuditEvent
-from caseapp.db import Base
 
 #: session.info keys: [(sequence number, row)] not yet written; {savepoint: first sequence number inside it}
 _ROWS = "caseapp.audit.pending"
@@ -31,12 +30,7 @@ def write(session: Session) -> None:
     pending = session.info.pop(_ROWS, None)
     if not pending:
         return
-    session.flush()
-    rows = [row for _, row in pending]
-    for row in rows:
-        if isinstance(row["entity_id"], Base):  # recorded before the record had an id
-            row["entity_id"] = str(row["entity_id"].id)  # type: ignore[attr-defined]
-    session.execute(sa.insert(cast(sa.Table, AuditEvent.__table__)), rows)
+    session.execute(sa.insert(cast(sa.Table, AuditEvent.__table__)), [row for _, row in pending])
 
 
 def _before_reading(state: ORMExecuteState) -> None:

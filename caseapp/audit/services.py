@@ -10,7 +10,6 @@ from flask import g, has_request_context, request
 
 from caseapp.audit import pending
 from caseapp.audit.models import AuditEvent
-from caseapp.db import Base
 from caseapp.extensions import db
 
 
@@ -20,17 +19,15 @@ def record_event(
     actor_id: int | None,
     entity_type: str | None = None,
     entity_id: int | str | None = None,
-    entity: Base | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append an audit event to the current transaction (written with the others as it commits: audit/pending.py).
-    `detail` holds ids and codes, never personal data; `entity` instead of `entity_id`: a record not yet flushed,
-    named by the id it has when the event is written."""
+    `detail` holds ids and codes, never personal data."""
     row = {
         "action": action,
         "actor_id": actor_id,
         "entity_type": entity_type,
-        "entity_id": entity if entity is not None else None if entity_id is None else str(entity_id),
+        "entity_id": None if entity_id is None else str(entity_id),
         "detail": detail or {},
         **request_context(),
     }

@@ -19,6 +19,7 @@ from caseapp.cases import queries as case_queries
 from caseapp.cases import services as case_services
 from caseapp.cases import stale
 from caseapp.cases.models import Case
+from caseapp.core_writes import insert_as_loaded
 from caseapp.errors import NotFound, ValidationError
 from caseapp.extensions import db
 from caseapp.reference import CallType, Channel, Direction, ReferralSource
@@ -111,7 +112,9 @@ def log_call(data: CallInput, *, actor: User, draft_id: int | None = None) -> Lo
     local_date, local_hour = local_date_and_hour(started_at)
     call = Call(
         call_type=data.call_type,
+        case_id=case.id if case else None,
         case=case,
+        caller_id=caller.id if caller else None,
         caller=caller,
         advisor_id=actor.id,
         direction=data.direction,
@@ -126,8 +129,7 @@ def log_call(data: CallInput, *, actor: User, draft_id: int | None = None) -> Lo
         notes=data.notes,
         tags=sorted({t.strip().lower() for t in data.tags if t.strip()}),
     )
-    db.session.add(call)
-    db.session.flush()
+    insert_as_loaded(call)  # the row written on every call: one Core INSERT, no unit of work (core_writes.py)
     if case is not None and call.call_type == CallType.DATA and not created_case:
         stale.record_contact(case.id, call.started_at)  # the caller was reached (cases/stale.py)
     record_event(

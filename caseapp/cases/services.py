@@ -9,6 +9,7 @@ from caseapp.audit.services import record_event
 from caseapp.auth.models import Role, User
 from caseapp.callers.models import Caller
 from caseapp.cases.models import NOTE_MAX_LENGTH, Case, CaseNote
+from caseapp.core_writes import insert_as_loaded
 from caseapp.errors import Conflict, ValidationError
 from caseapp.extensions import db
 from caseapp.reference import CaseStatus, CloseReason, RiskLevel
@@ -31,13 +32,14 @@ def open_case(caller: Caller, *, actor: User, first_contact_at: datetime | None 
     `first_contact_at`: the call that opens it reached the caller then (cases/stale.py)."""
     case = Case(
         caller=caller,
+        caller_id=caller.id,
         status=CaseStatus.NEW,
         reference_year=to_local(now_utc()).year,
         assigned_advisor_id=actor.id,
         last_contact_at=first_contact_at,
     )
-    db.session.add(case)  # flushed with the call that opens it
-    record_event("case.opened", actor_id=actor.id, entity_type="case", entity=case)
+    insert_as_loaded(case)
+    record_event("case.opened", actor_id=actor.id, entity_type="case", entity_id=case.id)
     return case
 
 

@@ -8,9 +8,7 @@ import sqlalchemy as sa
 
 from caseapp.audit.models import AuditEvent
 from caseapp.audit.services import record_event
-from caseapp.cases.models import Case
 from caseapp.extensions import db
-from caseapp.reference import CaseStatus
 from tests import factories
 from tests.statements import counted_queries
 
@@ -44,17 +42,3 @@ def test_a_rollback_discards_the_events_with_the_rest_of_the_transaction(db_sess
     db.session.commit()
 
     assert _actions() == [*before, "test.kept"]
-
-
-def test_an_event_about_a_record_not_yet_flushed_names_the_id_it_gets(db_session: Any) -> None:
-    actor = factories.make_user()
-    caller = factories.make_caller()
-    case = Case(caller=caller, status=CaseStatus.NEW, reference_year=2026)
-    db.session.add(case)
-
-    record_event("test.opened", actor_id=actor.id, entity_type="case", entity=case)
-    db.session.commit()
-
-    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "test.opened")).one()
-    assert case.id is not None
-    assert event.entity_id == str(case.id)

@@ -64,8 +64,8 @@ def test_a_new_callers_first_call_writes_each_row_once_and_reads_nothing_back(
     assert _verbs(statements) == [
         "SELECT api_tokens.id, api_tokens.user_id,",  # who is asking
         "INSERT INTO callers",  # the upsert that also locks the caller
-        "UPDATE callers SET",  # the name given
         "INSERT INTO cases",
+        "UPDATE callers SET",  # the name given
         "INSERT INTO calls",
         "INSERT INTO audit_events",  # every event of the request
         "COMMIT",
