@@ -24,12 +24,15 @@ migration: ## autogenerate a migration: make migration m="add callbacks" (then r
 	$(VENV)/bin/caseapp db migrate -m "$(m)"
 
 bench: ## run the report benchmarks (see bench/README.md)
-	$(VENV)/bin/python -m bench
+	@scripts/bench
 
 bench-callbacks: ## 10,000 callbacks due at once through a real worker and beat (see bench/README.md)
-	$(VENV)/bin/python -m bench callbacks
+	@scripts/bench callbacks
+
+bench-calls: ## logging a call: wrk on gunicorn against pgbench (B1), log_call() against raw psycopg (B4)
+	@scripts/bench calls
 
 bench-pages: ## the advisor pages at 300,000 callers and 1M calls: p50/p95 and statements (see bench/README.md)
-	$(VENV)/bin/python -m bench pages
+	@scripts/bench pages
 
-.PHONY: help run test lint fmt migration bench bench-callbacks bench-pages
+.PHONY: help run test lint fmt migration bench bench-callbacks bench-calls bench-pages

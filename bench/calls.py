@@ -13,6 +13,7 @@ Timing lives here, never in the tests. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -78,10 +79,10 @@ class Arm:
     cpu_ms: float | None = None
 
 
-def ensure_tools() -> str:
-    """wrk (Debian's package, installed if missing) and pgbench (beside the PostgreSQL server binaries)."""
+def pgbench_path() -> str:
+    """pgbench, beside the PostgreSQL server binaries (wrk and the server come with scripts/bench)."""
     if shutil.which("wrk") is None:
-        subprocess.run(["bash", "-c", f"source {ROOT}/scripts/lib.sh && apt_install wrk"], check=True)  # noqa: S603,S607
+        raise SystemExit("wrk is not installed: run this through scripts/bench (make bench-calls), which installs it")
     return servers._pg_bin("pgbench")
 
 
@@ -229,6 +230,7 @@ def b4(stack: LiveStack, advisor_id: int, calls: int, pairs: int) -> tuple[list[
         sa.event.listen(db.engine, "before_cursor_execute", count)
         orm_log_call(f"+44740{next(numbers):07d}", advisor)
         sa.event.remove(db.engine, "before_cursor_execute", count)
+        gc.freeze()  # as each web worker does once the app is loaded (caseapp/gunicorn_hooks.py)
         with psycopg.connect(stack.database_url.replace("+psycopg", "")) as raw:
             for _ in range(pairs):
                 began = time.perf_counter()
@@ -340,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     connection_counts = [int(n) for n in args.connections.split(",")]
 
-    pgbench = ensure_tools()
+    pgbench = pgbench_path()
     print(describe())
     with stack_for_the_run(args.durable) as (stack, pg_pid):
         advisor_id, token = make_advisor(stack)
