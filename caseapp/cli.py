@@ -181,8 +181,8 @@ def _print_welcome(host: str, port: int) -> None:
 
 #: gunicorn's production defaults, chosen by `make bench-calls` on two cores (README, Performance)
 WEB_WORKERS = 2
-WEB_THREADS = 4
-WEB_WORKER_CLASS = "gthread"
+WEB_THREADS = 1
+WEB_WORKER_CLASS = "sync"
 
 
 def _celery() -> list[str]:

@@ -10,10 +10,11 @@ with none (the tests hold the call-logging models to that)."""
 from __future__ import annotations
 
 from functools import cache
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from caseapp.db import Base
 from caseapp.extensions import db
@@ -32,6 +33,23 @@ def insert_as_loaded(obj: ModelT) -> ModelT:
     for attr in mapper.column_attrs:
         setattr(obj, attr.key, row._mapping[attr.columns[0]])
     make_transient_to_detached(obj)  # history reset: as if loaded
+    db.session.add(obj)
+    return obj
+
+
+def as_loaded(model: type[ModelT], row: sa.RowMapping) -> ModelT:
+    """The persistent object for a row a Core statement returned (every column of `model`'s table): the one already
+    in the session, given the row's values, or a new one attached as if loaded."""
+    mapper = sa.inspect(model)
+    values = {attr.key: row[attr.columns[0]] for attr in mapper.column_attrs}
+    key = mapper.identity_key_from_primary_key(tuple(row[column] for column in mapper.primary_key))
+    existing = db.session.identity_map.get(key)
+    if existing is not None:
+        for name, value in values.items():
+            set_committed_value(existing, name, value)
+        return cast(ModelT, existing)
+    obj = model(**values)
+    make_transient_to_detached(obj)
     db.session.add(obj)
     return obj
 

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from caseapp.callers.models import Caller
 from caseapp.calls.models import Call
 from caseapp.cases.models import Case
-from caseapp.core_writes import insert_as_loaded
+from caseapp.core_writes import as_loaded, insert_as_loaded
 from caseapp.extensions import db
 from caseapp.reference import CaseStatus
 from tests import factories
@@ -42,7 +43,17 @@ def test_the_row_is_written_once_and_read_back_without_another_statement(db_sess
     assert tuple(stored) == (CaseStatus.NEW, caller.id)
 
 
-@pytest.mark.parametrize("model", [Call, Case])
+def test_a_row_returned_for_an_object_already_in_the_session_refreshes_that_object(db_session: Any) -> None:
+    caller = factories.make_caller(name="Before")
+    db.session.execute(sa.update(Caller).where(Caller.id == caller.id).values(name="After"))  # behind the ORM's back
+    row = db.session.execute(sa.select(*Caller.__table__.columns).where(Caller.id == caller.id)).one()
+
+    assert as_loaded(Caller, row._mapping) is caller
+    assert caller.name == "After"
+    assert caller not in db.session.dirty  # the row's values, not a change to write
+
+
+@pytest.mark.parametrize("model", [Call, Case, Caller])
 def test_the_models_written_this_way_have_no_mapper_events_or_validators(model: type[Any]) -> None:
     """Core INSERTs skip mapper events and @validates: a model given either would silently lose them."""
     mapper = sa.inspect(model)

@@ -50,21 +50,25 @@ def test_web_defaults_to_the_measured_production_settings(
     CliRunner().invoke(cli.web, [])
 
     [argv] = execv_calls
-    assert argv[argv.index("--worker-class") + 1] == "gthread"
+    assert argv[argv.index("--worker-class") + 1] == "sync"
     assert argv[argv.index("--workers") + 1] == "2"
-    assert argv[argv.index("--threads") + 1] == "4"
+    assert argv[argv.index("--threads") + 1] == "1"
     assert argv[argv.index("--config") + 1] == "python:caseapp.gunicorn_hooks"
 
 
 def test_web_settings_come_from_the_environment(execv_calls: list[list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     monkeypatch.setenv("CASEAPP_WEB_THREADS", "8")
-    monkeypatch.setenv("CASEAPP_WEB_WORKER_CLASS", "sync")
+    monkeypatch.setenv("CASEAPP_WEB_WORKER_CLASS", "gthread")
 
     CliRunner().invoke(cli.web, [])
 
     [argv] = execv_calls
-    assert [argv[argv.index(flag) + 1] for flag in ("--workers", "--threads", "--worker-class")] == ["3", "8", "sync"]
+    assert [argv[argv.index(flag) + 1] for flag in ("--workers", "--threads", "--worker-class")] == [
+        "3",
+        "8",
+        "gthread",
+    ]
 
 
 def test_each_web_worker_freezes_what_the_app_allocated_at_start_up() -> None:
