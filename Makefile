@@ -29,4 +29,7 @@ bench: ## run the report benchmarks (see bench/README.md)
 bench-callbacks: ## 10,000 callbacks due at once through a real worker and beat (see bench/README.md)
 	$(VENV)/bin/python -m bench callbacks
 
-.PHONY: help run test lint fmt migration bench bench-callbacks
+bench-writes: ## write cost of the indexes and report triggers, and the reports under a write load (see bench/README.md)
+	$(VENV)/bin/python -m bench writes
+
+.PHONY: help run test lint fmt migration bench bench-callbacks bench-writes
