@@ -231,30 +231,50 @@ def write_pairs(bench: Pgbench, production: Path, bare: Path, pairs: int, second
     return results
 
 
-def breakdown(bench: Pgbench, connection: psycopg.Connection[Any], production: Path, seconds: float) -> None:
-    """Each part dropped on its own and the production script run, then the part restored and the script run again
-    (the machine drifts: each part is compared with the run next to it), the gain printed, costliest first."""
+def groups(found: list[Part], each: bool) -> list[tuple[str, list[Part]]]:
+    """What the breakdown drops at a time: each part on its own, or the parts of one kind on one table (a single
+    index costs less than this machine's run-to-run noise), and then the triggers and the rest apart."""
+    if each:
+        return [(f"{p.kind} {p.table}.{p.name}", [p]) for p in found]
+    grouped: dict[str, list[Part]] = {}
+    for part in found:
+        what = f"{part.table}: {part.name}" if part.kind == "trigger" else f"{part.table}: every {part.kind}"
+        grouped.setdefault(what, []).append(part)
+    out = [(f"{what} ({len(members)})" if len(members) > 1 else what, members) for what, members in grouped.items()]
+    triggers = [p for p in found if p.kind == "trigger"]
+    out.append(("all the triggers", triggers))
+    out.append(("every index and foreign key, the triggers kept", [p for p in found if p.kind != "trigger"]))
+    return out
+
+
+def breakdown(
+    bench: Pgbench, connection: psycopg.Connection[Any], production: Path, seconds: float, each: bool
+) -> None:
+    """Each group dropped and the production script run, then the group restored and the script run again (the
+    machine drifts: each group is compared with the run next to it), the gain printed, costliest first."""
     print()
-    print(f"What each part costs: production without it, then with it again, {seconds:.0f} s each")
+    print(f"What the parts cost: production without them, then with them again, {seconds:.0f} s each")
     rows = []
-    for part in (p for p in parts(connection) if fires_on_a_logged_call(p)):
+    for what, members in groups([p for p in parts(connection) if fires_on_a_logged_call(p)], each):
         with connection.cursor() as cursor:
-            cursor.execute(part.drop)
+            for part in members:
+                cursor.execute(part.drop)
         try:
             without = bench.run(production, seconds)
         finally:
             with connection.cursor() as cursor:
-                cursor.execute(part.restore)
-        with_it = bench.run(production, seconds)
-        rows.append((without / with_it - 1, part, without, with_it))
-        print(f"  {part.kind} {part.table}.{part.name}: {without:.0f} tps without, {with_it:.0f} with")
+                for part in members:
+                    cursor.execute(part.restore)
+        with_them = bench.run(production, seconds)
+        rows.append((without / with_them - 1, what, without, with_them))
+        print(f"  {what}: {without:.0f} tps without, {with_them:.0f} with")
     rows.sort(key=lambda row: row[0], reverse=True)
     print()
-    header = f"  {'part':<62} {'without':>8} {'with':>7} {'gain':>7}"
+    header = f"  {'dropped':<62} {'without':>8} {'with':>7} {'gain':>7}"
     print(header)
     print("  " + "-" * (len(header) - 2))
-    for gain, part, without, with_it in rows:
-        print(f"  {part.kind + ' ' + part.table + '.' + part.name:<62} {without:>8.0f} {with_it:>7.0f} {gain:>+7.0%}")
+    for gain, what, without, with_them in rows:
+        print(f"  {what:<62} {without:>8.0f} {with_them:>7.0f} {gain:>+7.0%}")
 
 
 # --- B5b ------------------------------------------------------------------------------------------------------------
@@ -331,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="idle and loaded rounds, in turn (B5b)")
     parser.add_argument("--only", help="time only the reports whose name contains this (B5b)")
     parser.add_argument("--breakdown", action="store_true", help="measure each part's cost even above the target")
-    parser.add_argument("--part-seconds", type=float, default=8, help="length of each breakdown run")
+    parser.add_argument("--part-seconds", type=float, default=10, help="length of each breakdown run")
+    parser.add_argument("--each-part", action="store_true", help="break down by each index, key and trigger")
     parser.add_argument("--arms", default="a,b", help="which of B5a (a) and B5b (b) to run")
     args = parser.parse_args(argv)
     arms = set(args.arms.split(","))
@@ -373,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
             ratio = statistics.median(full / plain for full, plain in pairs)
             print(f"  Median ratio {ratio:.2f} (target >= 0.8): {'met' if ratio >= 0.8 else 'MISSED'}")
             if args.breakdown or ratio < 0.8:
-                breakdown(bench, direct, production, args.part_seconds)
+                breakdown(bench, direct, production, args.part_seconds, args.each_part)
 
         if "b" in arms:
             with app.app_context():
