@@ -357,7 +357,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     arms = set(args.arms.split(","))
 
-    with time_machine.travel(NOW, tick=True), database() as server_url:
+    with (
+        time_machine.travel(NOW, tick=True),
+        database() as server_url,
+        tempfile.TemporaryDirectory(prefix="caseapp-writes-") as scratch,
+    ):
         url = server_url
         if not os.environ.get("CASEAPP_BENCH_DATABASE_URL"):
             engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
@@ -380,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  note: case ids {low}-{high} have gaps ({count:,} cases); a missing one logs no call")
         make_bare_copies(direct)
         bench = Pgbench(psycopg_url(url), pgbench_path(), args.clients)
-        scripts = Path(tempfile.mkdtemp(prefix="caseapp-writes-"))
+        scripts = Path(scratch)
         production, bare = scripts / "production.sql", scripts / "bare.sql"
         production.write_text(call_script({t: t for t in TABLES}, advisors, (low, high)))
         bare.write_text(call_script(BARE, advisors, (low, high)))
@@ -407,7 +411,6 @@ def main(argv: list[str] | None = None) -> int:
                 cursor.execute("VACUUM ANALYZE")
             report_latency(bench, production, app.test_client(), {"Authorization": f"Bearer {token}"}, args)
         direct.close()
-        shutil.rmtree(scripts, ignore_errors=True)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
