@@ -35,4 +35,7 @@ bench-calls: ## logging a call: wrk on gunicorn against pgbench (B1), log_call()
 bench-pages: ## the advisor pages at 300,000 callers and 1M calls: p50/p95 and statements (see bench/README.md)
 	@scripts/bench pages
 
-.PHONY: help run test lint fmt migration bench bench-callbacks bench-calls bench-pages
+bench-writes: ## write cost of the indexes and report triggers, and the reports under a write load (see bench/README.md)
+	@scripts/bench writes
+
+.PHONY: help run test lint fmt migration bench bench-callbacks bench-calls bench-pages bench-writes

@@ -1,29 +1,21 @@
-"""`python -m bench [reports] [options]`: the report benchmarks (`make bench`); `python -m bench callbacks [options]`:
-10,000 callbacks falling due at once, through the real worker and beat (`make bench-callbacks`); `python -m bench pages
-[options]`: the advisor pages' time and statements at 300,000 callers (`make bench-pages`). See bench/README.md.
+"""`python -m bench [reports] [options]`: the report benchmarks (`make bench`); `python -m bench SUB [options]` for
+the others: `callbacks` (10,000 callbacks falling due at once through a real worker and beat), `pages` (the advisor
+pages at 300,000 callers), `writes` (the write cost of the indexes and report triggers, the reports under a write
+load), `calls` (logging a call against raw SQL). Each is `make bench-SUB`. See bench/README.md.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+
+SUBCOMMANDS = ("reports", "callbacks", "pages", "writes", "calls")
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["calls"]:
-        from bench import calls
-
-        return calls.main(argv[1:])
-    if argv[:1] == ["callbacks"]:
-        from bench import callbacks
-
-        return callbacks.main(argv[1:])
-    if argv[:1] == ["pages"]:
-        from bench import pages
-
-        return pages.main(argv[1:])
-    from bench import reports
-
-    return reports.main(argv[1:] if argv[:1] == ["reports"] else argv)
+    name, rest = (argv[0], argv[1:]) if argv[:1] and argv[0] in SUBCOMMANDS else ("reports", argv)
+    module = importlib.import_module(f"bench.{name}")
+    return int(module.main(rest))
 
 
 if __name__ == "__main__":

@@ -108,8 +108,8 @@ def callbacks(query: dict[str, Any]) -> Response:
 @operation(
     api_bp, "/today", summary="The live strip: calls today, on shift, callbacks due and overdue", response=TodaySchema
 )
-def today() -> dict[str, Any]:
-    return services.today()
+def today() -> Response:
+    return _plain_json(services.today())
 
 
 # --- CSV -------------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import Enum
+from itertools import repeat
 from typing import Any
 
 from caseapp.reference import Channel, Direction, Labelled, Pathway, Relationship, RiskLevel, Substance
@@ -112,18 +113,23 @@ class VolumeSeries:
     def load(cls, period: Period, bucket: Bucket, dimension: Dimension | None, filters: Filters) -> VolumeSeries:
         counts: dict[Any, list[int]] = {}
         rows = queries.volume(period, bucket, dimension, filters)
-        if bucket == Bucket.HOUR:  # keys are whole UTC hours since the epoch: a bucket's position is arithmetic
-            first, size = int(period.first_hour.timestamp()) // 3600, period.hours
-            for value, key, calls in rows:
-                column = counts.get(key)
-                if column is None:
-                    column = counts[key] = [0] * size
-                index = value - first
-                if 0 <= index < size:
-                    column[index] = calls
+        if bucket == Bucket.HOUR:  # keys are whole UTC hours since the epoch: the column is a look-up per hour
+            first = int(period.first_hour.timestamp()) // 3600
+            hours = range(first, first + period.hours)
+            by_key: dict[Any, dict[int, int]] = {}
+            if dimension is None:
+                if rows:
+                    by_key[None] = dict(rows)  # type: ignore[arg-type]
+            else:
+                for value, calls, key in rows:
+                    by_key.setdefault(key, {})[value] = calls
+            for key, found in by_key.items():
+                # in C, not a Python step per hour: a year of hours with the year before is 17,520 of them
+                counts[key] = list(map(found.get, hours, repeat(0)))
             return cls(period, bucket, counts)
         positions = {day: index for index, day in enumerate(period.buckets(bucket))}
-        for value, key, calls in rows:
+        for value, calls, *split in rows:
+            key = split[0] if split else None
             column = counts.get(key)
             if column is None:
                 column = counts[key] = [0] * len(positions)
