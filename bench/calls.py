@@ -337,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         help="gunicorn settings class:workers:threads (default: caseapp web's)",
     )
     parser.add_argument("--sweep", nargs="?", const=SWEEP, help=f"compare gunicorn settings (default list {SWEEP})")
-    parser.add_argument("--b4-calls", type=int, default=1000, help="calls per B4 arm (0: skip B4)")
+    parser.add_argument("--arms", default="b1,b4", help="comma-separated: b1, b4")
+    parser.add_argument("--b4-calls", type=int, default=1000, help="calls per B4 arm")
     parser.add_argument("--durable", action="store_true", help="PostgreSQL with fsync on (default off, as measured)")
     args = parser.parse_args(argv)
     connection_counts = [int(n) for n in args.connections.split(",")]
@@ -353,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         settings = WebSettings.parse(args.web)
         print(f"gunicorn: {settings}; {args.pairs} pairs of {args.seconds:.0f} s runs, wrk first")
-        for mode in args.synchronous_commit.split(","):
+        for mode in args.synchronous_commit.split(",") if "b1" in args.arms else []:
             set_synchronous_commit(stack, mode)
             web = stack.start_web(f"web-{mode}", workers=settings.workers, web_args=settings.args())
             assert web.url is not None
@@ -369,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
                 if pg_before is not None and pg_pid:
                     print(f"  PostgreSQL CPU over both arms: {server_cpu_seconds(pg_pid) - pg_before:.1f} s")
             stack.stop(web)
-        if args.b4_calls:
+        if "b4" in args.arms:
             set_synchronous_commit(stack, "on")
             with stack.app.app_context():
                 db.engine.dispose()  # new connections take the setting

@@ -29,7 +29,8 @@ def insert_as_loaded(obj: ModelT) -> ModelT:
     mapper = sa.inspect(type(obj))
     given = obj.__dict__
     values = {attr.columns[0].key: given[attr.key] for attr in mapper.column_attrs if attr.key in given}
-    row = db.session.execute(_insert_returning_all(mapper.local_table), values).one()
+    db.session.flush()  # what the request changed before this row is written before it, as the unit of work would
+    row = db.session.connection().execute(_insert_returning_all(mapper.local_table), values).one()
     for attr in mapper.column_attrs:
         setattr(obj, attr.key, row._mapping[attr.columns[0]])
     make_transient_to_detached(obj)  # history reset: as if loaded

@@ -7,6 +7,7 @@ savepoint's rollback the ones recorded inside it."""
 
 from __future__ import annotations
 
+from functools import cache
 from itertools import count
 from typing import Any, cast
 
@@ -30,7 +31,12 @@ def write(session: Session) -> None:
     pending = session.info.pop(_ROWS, None)
     if not pending:
         return
-    session.execute(sa.insert(cast(sa.Table, AuditEvent.__table__)), [row for _, row in pending])
+    session.connection().execute(_audit_insert(), [row for _, row in pending])
+
+
+@cache
+def _audit_insert() -> sa.Insert:
+    return sa.insert(cast(sa.Table, AuditEvent.__table__))
 
 
 def _before_reading(state: ORMExecuteState) -> None:

@@ -46,7 +46,7 @@ def _upsert_locking(e164: str) -> tuple[Caller, bool]:
     locked for the transaction whether it was inserted or already there; `xmax = 0` only on a row this statement
     inserted. The no-op update changes no column a trigger watches (report_callers_relationship: relationship). A Core
     statement (core_writes.py): the ORM's INSERT ... RETURNING an entity cost more CPU than the rest of log_call."""
-    row = db.session.execute(_caller_upsert(), {"phone": e164}).one()
+    row = db.session.connection().execute(_caller_upsert(), {"phone": e164}).one()
     return as_loaded(Caller, row._mapping), bool(row.created)
 
 
