@@ -52,7 +52,6 @@ def verify(seal_first: bool, expected_head: str | None) -> None:
         result = chain.verify(expected_head)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--head") from exc
-    db.session.rollback()
     click.echo(f"Sealed rows verified: {result.verified}. Unsealed (waiting for the sealer): {result.unsealed}.")
     if result.broken is not None:
         b = result.broken
