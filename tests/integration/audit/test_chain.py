@@ -62,7 +62,8 @@ def test_update_of_an_audit_row_by_the_apps_connection_is_refused(db_session: An
 
     error = _refused("UPDATE audit_events SET action = 'case.opened' WHERE id = :id", id=event_id)
 
-    assert REFUSED in error and "UPDATE" in error
+    assert REFUSED in error
+    assert "UPDATE" in error
     assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.id == event_id)) == "case.viewed"
 
 
@@ -126,12 +127,14 @@ def test_seal_links_every_committed_row_in_id_order_from_genesis(db_session: Any
 
     result = chain.seal()
 
-    assert result.ran and result.count == 3
+    assert result.ran
+    assert result.count == 3
     rows = db.session.execute(
         sa.select(AuditEvent.id, AuditEvent.chain_seq, AuditEvent.row_hash).order_by(AuditEvent.chain_seq)
     ).all()
     assert [(r.id, r.chain_seq) for r in rows] == [(ids[0], 1), (ids[1], 2), (ids[2], 3)]
-    assert result.head is not None and result.head.hash == rows[-1].row_hash
+    assert result.head is not None
+    assert result.head.hash == rows[-1].row_hash
     assert chain.seal().count == 0  # nothing left
 
 
@@ -240,7 +243,8 @@ def test_seal_command_seals_and_prints_the_head(app: Flask, db_session: Any) -> 
 
     assert result.exit_code == 0, result.output
     head = chain.head()
-    assert head is not None and f"Sealed 2 rows. Head: {head}" in result.output
+    assert head is not None
+    assert f"Sealed 2 rows. Head: {head}" in result.output
 
 
 def test_seal_task_seals_every_committed_row(db_session: Any) -> None:
@@ -249,4 +253,5 @@ def test_seal_task_seals_every_committed_row(db_session: Any) -> None:
     _events(3)
 
     assert seal_audit_trail() == 3
-    assert chain.verify().ok and chain.status().unsealed == 0
+    assert chain.verify().ok
+    assert chain.status().unsealed == 0
