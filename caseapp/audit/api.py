@@ -12,7 +12,7 @@ from caseapp.api import api_blueprint, operation, page_of
 from caseapp.audit import chain, export, queries, services
 from caseapp.audit.models import AuditEvent
 from caseapp.audit.queries import EventFilters
-from caseapp.audit.schemas import AuditEventSchema, AuditQuery, ChainStatusSchema
+from caseapp.audit.schemas import AuditEventSchema, AuditFilters, AuditQuery, ChainStatusSchema
 from caseapp.auth.models import Role
 from caseapp.extensions import db
 from caseapp.pagination import keyset_page
@@ -60,7 +60,7 @@ def list_events(query: dict[str, Any]) -> Any:
     api_bp,
     "/audit.csv",
     summary="The audit trail as CSV (text/csv, streamed; formula-safe cells), with the filters of /api/v1/audit",
-    query=AuditQuery,
+    query=AuditFilters,
     media_type=CSV,
 )
 def export_csv(query: dict[str, Any]) -> Response:

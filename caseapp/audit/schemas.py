@@ -24,7 +24,9 @@ def _action(text: str) -> bool:
     return text in actions.ACTIONS or (text.endswith(".") and text[:-1] in actions.AREAS)
 
 
-class AuditQuery(PageQuery):
+class AuditFilters(ma.Schema):
+    """The filters of GET /api/v1/audit and /api/v1/audit.csv."""
+
     actor = fields.String(
         load_default=None,
         metadata={"description": f"A staff member's user id, or `{SYSTEM}` for events with no one signed in."},
@@ -35,6 +37,7 @@ class AuditQuery(PageQuery):
     )
     entity = fields.String(
         load_default=None,
+        validate=validate.Length(max=64),
         metadata={"description": "What the events are about: a type (`callback`) or type:id (`callback:42`)."},
     )
     case = fields.String(
@@ -52,25 +55,15 @@ class AuditQuery(PageQuery):
         load_default=None,
         metadata={"type": "string", "description": "Before (exclusive): a local date or an RFC 3339 time."},
     )
-    format = fields.String(
-        load_default="json",
-        validate=validate.OneOf(FORMATS),
-        metadata={"description": "`csv` for the whole matching trail as CSV (as /api/v1/audit.csv)."},
-    )
 
     @ma.validates("action")
-    def _known_action(self, value: str, **_: Any) -> None:
-        if not _action(value):
+    def _known_action(self, value: str | None, **_: Any) -> None:
+        if value is not None and not _action(value):
             raise ma.ValidationError("Give an action code, or an area ending in '.'.")
 
-    @ma.validates("entity")
-    def _entity(self, value: str, **_: Any) -> None:
-        if not _ENTITY.fullmatch(value):
-            raise ma.ValidationError("Give an entity type, or type:id (e.g. callback:42).")
-
     @ma.validates("actor")
-    def _known_actor(self, value: str, **_: Any) -> None:
-        if value != SYSTEM and as_id(value) is None:
+    def _known_actor(self, value: str | None, **_: Any) -> None:
+        if value is not None and value != SYSTEM and as_id(value) is None:
             raise ma.ValidationError(f"Give a user id or `{SYSTEM}`.")
 
     @ma.validates_schema
@@ -89,8 +82,10 @@ class AuditQuery(PageQuery):
         elif actor is not None:
             wanted["actor_id"] = as_id(actor)
         if data["entity"]:
-            if match := _ENTITY.fullmatch(data["entity"]):  # validated above
-                wanted["entity_type"], wanted["entity_id"] = match["type"], match["id"]
+            # type or type:id; anything else is a type no event has (it matches nothing, like any unknown value)
+            match = _ENTITY.fullmatch(data["entity"])
+            wanted["entity_type"] = match["type"] if match else data["entity"]
+            wanted["entity_id"] = match["id"] if match else None
         if data["case"]:
             case = case_by_reference(data["case"])
             if case is None:
@@ -102,6 +97,14 @@ class AuditQuery(PageQuery):
         data["filters"] = filters
         data["detail"] = filters_detail(filters)
         return data
+
+
+class AuditQuery(AuditFilters, PageQuery):
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(FORMATS),
+        metadata={"description": "`csv` for the whole matching trail as CSV (as /api/v1/audit.csv)."},
+    )
 
 
 def filters_detail(f: EventFilters) -> dict[str, Any]:

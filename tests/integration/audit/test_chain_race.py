@@ -64,7 +64,8 @@ def _trail(app: Flask) -> list[tuple[int, int | None]]:
 
 def test_inserts_from_two_connections_are_sealed_into_one_valid_chain(race_app: Flask) -> None:
     before = len(_trail(race_app))
-    start, running, errors = threading.Barrier(WRITERS + 1), threading.Event(), []
+    start, running = threading.Barrier(WRITERS + 1), threading.Event()
+    errors: list[BaseException] = []
     running.set()
     writers = [threading.Thread(target=_log, args=(race_app, w, start, errors)) for w in range(WRITERS)]
     sealers = [threading.Thread(target=_seal_while, args=(race_app, running, errors)) for _ in range(2)]
@@ -96,7 +97,7 @@ def test_a_row_committed_after_newer_ones_were_sealed_joins_the_chain_later(race
     with race_app.app_context():
         late = db.engine.connect()
         late_tx = late.begin()
-        late.execute(sa.insert(AuditEvent.__table__), [{"action": "case.viewed", "detail": {"late": True}}])
+        late.execute(sa.insert(AuditEvent), [{"action": "case.viewed", "detail": {"late": True}}])
         late_id = late.scalar(sa.select(sa.func.max(AuditEvent.id)))
         record_event("case.viewed", actor_id=None, detail={"late": False})
         db.session.commit()
@@ -112,6 +113,7 @@ def test_a_row_committed_after_newer_ones_were_sealed_joins_the_chain_later(race
         verification = chain.verify()
         db.session.remove()
 
+    assert early_seq is not None
     assert late_seq == early_seq + 1  # sealed after the newer row, with the next seq
     assert verification.ok
 
@@ -176,7 +178,7 @@ def test_without_the_sealer_lock_a_late_commit_forks_the_chain_and_the_database_
         db.session.commit()
         late = db.engine.connect()
         late_tx = late.begin()
-        late.execute(sa.insert(AuditEvent.__table__), [{"action": "case.viewed", "detail": {}}])  # A
+        late.execute(sa.insert(AuditEvent), [{"action": "case.viewed", "detail": {}}])  # A
         record_event("case.viewed", actor_id=None)  # B
         db.session.commit()
         first = threading.Thread(target=seal_once, args=(s1_done,), name="sealer-1")
