@@ -7,6 +7,7 @@ which ends with the test's transaction like everything else."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from click.testing import Result
 from flask import Flask
 from sqlalchemy.exc import DBAPIError
 
-from caseapp.audit import chain
+from caseapp.audit import chain, queries
 from caseapp.audit.models import AuditEvent
 from caseapp.audit.services import record_event
 from caseapp.extensions import db
@@ -255,3 +256,14 @@ def test_seal_task_seals_every_committed_row(db_session: Any) -> None:
     assert seal_audit_trail() == 3
     assert chain.verify().ok
     assert chain.status().unsealed == 0
+
+
+def test_a_row_read_back_from_postgresql_has_the_canonical_form_of_the_values_written(db_session: Any) -> None:
+    from tests.unit.test_audit_chain import ROW
+
+    values = {k: v for k, v in vars(ROW).items() if k != "id"}
+    db.session.execute(sa.insert(AuditEvent), [values])
+    db.session.commit()
+    [row] = queries.unsealed_rows(10)
+
+    assert chain.canonical(1, row) == chain.canonical(1, SimpleNamespace(**{**vars(ROW), "id": row.id}))
