@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from caseapp.audit import actions
 from caseapp.audit.queries import EventFilters, caller_exists
 from caseapp.cases import queries as case_queries
-from caseapp.cases.models import Case
+from caseapp.cases.models import Case, parse_reference
 from caseapp.ids import as_id
 from caseapp.timeutil import local_day_bounds
 
@@ -97,8 +97,12 @@ def _action(text: str, wanted: dict[str, Any], problems: list[str]) -> None:
 
 
 def case_by_reference(reference: str) -> Case | None:
-    """The case of a typed reference, or None (also for digits int() cannot read, such as '²')."""
-    return case_queries.find_case_by_reference(reference) if reference.isascii() else None
+    """The case of a typed reference, or None (also for digits int() cannot read, such as '²', and for a number
+    no id can be, which the database would refuse rather than find nothing)."""
+    parsed = parse_reference(reference) if reference.isascii() else None
+    if parsed is None or as_id(parsed[1]) is None:
+        return None
+    return case_queries.find_case_by_reference(reference)
 
 
 def _case(query: TrailQuery, wanted: dict[str, Any]) -> None:

@@ -205,6 +205,9 @@ def test_caller_filter_with_an_unknown_or_unreadable_number_says_so(client: Flas
 def test_unreadable_staff_and_case_filters_are_named_not_a_server_error(client: FlaskClient, admin: User) -> None:
     assert "Choose a staff member from the list." in _page(client, "?actor=%C2%B2")
     assert "No case has the reference CA-" in _page(client, "?case=CA-%C2%B2%C2%B2-1")
+    assert "No case has the reference CA-2026-99999999999999999999" in _page(
+        client, "?case=CA-2026-99999999999999999999"
+    )
 
 
 def test_csv_link_exports_what_the_page_shows(client: FlaskClient, admin: User) -> None:
