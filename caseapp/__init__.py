@@ -71,6 +71,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from caseapp.assessments.api import api_bp as assessments_api
     from caseapp.assessments.views import bp as assessments_bp
+    from caseapp.audit.api import api_bp as audit_api
     from caseapp.audit.views import bp as audit_bp
     from caseapp.auth.views import bp as auth_bp
     from caseapp.callbacks.api import api_bp as callbacks_api
@@ -127,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
         shifts_api,
         reminders_api,
         reports_api,
+        audit_api,
     )
     for blueprint in (*pages, *apis):
         app.register_blueprint(blueprint)

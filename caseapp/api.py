@@ -172,7 +172,9 @@ def operation(
             return jsonify(payload), status
 
         bp.add_url_rule(rule, view.__name__, wrapped, methods=[method])
-        tag = (bp.url_prefix or "").removeprefix(API_PREFIX).strip("/").split("/")[0] or "general"
+        # the first part of the path after /api/v1 ("audit" for /audit.csv)
+        tag = f"{bp.url_prefix or ''}{rule}".removeprefix(API_PREFIX).strip("/").split("/")[0].split(".")[0]
+        tag = tag or "general"
         OPERATIONS.append(
             Operation(f"{bp.url_prefix}{rule}", method, summary, tag, body, query, response, status, many, media_type)
         )

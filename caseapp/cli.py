@@ -43,9 +43,10 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from caseapp.audit.cli import audit
     from caseapp.reports.commands import seed_command
 
-    for command in (create_user, create_token, revoke_token, dev, web, worker, beat, seed_command):
+    for command in (create_user, create_token, revoke_token, dev, web, worker, beat, seed_command, audit):
         app.cli.add_command(command)
 
 

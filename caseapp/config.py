@@ -79,6 +79,7 @@ def defaults(env: str) -> dict[str, Any]:
         "ESCALATION_CHANNELS": "email,in_app",
         # the outbox (caseapp/reminders): delivery, retries and the sweeper
         "SWEEP_INTERVAL_SECONDS": 10,  # how often beat runs reminders.sweep
+        "AUDIT_SEAL_INTERVAL_SECONDS": 5,  # how often beat runs audit.seal (the audit trail's hash chain)
         "OUTBOX_DISPATCH_GRACE_SECONDS": 10,  # a row not handed to the broker this long after it could be: queued
         "OUTBOX_LOST_SECONDS": 60,  # a row whose task the broker took this long ago and that is still pending: queued
         "DELIVERY_LEASE_SECONDS": 45,  # a delivery's claim lasts this long (longer than any send: SMTP timeouts)

@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 
+from caseapp.audit import chain
 from caseapp.auth.services import purge_expired_sessions
 from caseapp.calls.services import purge_stale_drafts
 from caseapp.extensions import db
@@ -26,3 +27,20 @@ def purge_drafts() -> int:
     db.session.commit()
     logger.info("purged %s stale call drafts", removed)
     return removed
+
+
+#: batches one run seals at most (SEAL_BATCH rows each); the next run takes the rest
+SEAL_MAX_BATCHES = 20
+
+
+@shared_task(name=str(TaskName.SEAL_AUDIT_TRAIL))
+def seal_audit_trail() -> int:
+    """Seal the committed audit rows into the hash chain, a batch per commit."""
+    total = 0
+    for _ in range(SEAL_MAX_BATCHES):
+        result = chain.seal()
+        db.session.commit()
+        total += result.count
+        if not result.ran or result.count < chain.SEAL_BATCH:
+            break
+    return total

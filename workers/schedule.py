@@ -15,6 +15,7 @@ def build_schedule(config: Any) -> dict[str, dict[str, Any]]:
     CASEAPP_STALE_CASES_AT in CASEAPP_TIMEZONE)."""
     scan = float(config["SCAN_INTERVAL_SECONDS"])
     sweep = float(config["SWEEP_INTERVAL_SECONDS"])
+    seal = float(config["AUDIT_SEAL_INTERVAL_SECONDS"])
     default, periodic = Queue.DEFAULT.value, Queue.PERIODIC.value
     return {
         # callbacks.remind_due -> periodic queue: outbox rows for callbacks whose reminder time (due - lead) has come.
@@ -47,6 +48,13 @@ def build_schedule(config: Any) -> dict[str, dict[str, Any]]:
             "task": str(TaskName.SWEEP_OUTBOX),
             "schedule": timedelta(seconds=sweep),
             "options": {"queue": periodic, "expires": sweep},
+        },
+        # audit.seal -> periodic queue: seal the audit rows committed since the last run into the hash chain
+        # (caseapp/audit/chain.py); one sealer at a time (an advisory lock), so an overlapping run does nothing
+        "seal-audit-trail": {
+            "task": str(TaskName.SEAL_AUDIT_TRAIL),
+            "schedule": timedelta(seconds=seal),
+            "options": {"queue": periodic, "expires": seal},
         },
         # cases.notify_stale -> periodic queue: every day at STALE_CASES_AT local time (07:00 GMT in winter, 07:00
         # BST in summer), the managers are told in-app how many open cases nobody has reached for STALE_CASE_DAYS

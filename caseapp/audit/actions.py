@@ -42,6 +42,8 @@ ACTIONS: dict[str, str] = {
     "user.viewed": "Viewed a user",
     # the audit trail itself
     "audit.viewed": "Viewed the audit trail",
+    "audit.exported": "Exported the audit trail (CSV)",
+    "audit.chain_viewed": "Viewed the audit trail's hash chain",
     # cases
     "case.opened": "Case opened",
     "case.viewed": "Viewed a case",

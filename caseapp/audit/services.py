@@ -73,6 +73,16 @@ def record_listing(action: str, *, actor_id: int, entity_type: str, ids: list[in
     record_event(action, actor_id=actor_id, entity_type=entity_type, detail={"ids": ids})
 
 
-def record_trail_view(*, actor_id: int, filters: dict[str, Any], page: int) -> None:
+def record_trail_view(*, actor_id: int, filters: dict[str, Any], page: int | None = None, **more: Any) -> None:
     """Reading the audit trail is itself audited: who, and with which filters (ids, codes and dates only)."""
-    record_event("audit.viewed", actor_id=actor_id, detail={**filters, "page": page})
+    extra = {"page": page} if page is not None else {}
+    record_event("audit.viewed", actor_id=actor_id, detail={**filters, **extra, **more})
+
+
+def record_trail_export(*, actor_id: int, filters: dict[str, Any]) -> None:
+    """Exporting the trail (it may leave the service) is audited as its own action, with the filters."""
+    record_event("audit.exported", actor_id=actor_id, detail=filters)
+
+
+def record_chain_view(*, actor_id: int) -> None:
+    record_event("audit.chain_viewed", actor_id=actor_id)

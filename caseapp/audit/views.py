@@ -1,11 +1,12 @@
-"""Admin page: the audit trail, newest first, filtered by staff member, case, action and dates."""
+"""Admin pages: the audit trail, newest first, filtered by staff member, caller, case, action and dates (with a CSV
+link to the same filters through the API), and the state of its hash chain."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
-from caseapp.audit import actions, display, forms, queries, services
+from caseapp.audit import actions, chain, display, forms, queries, services
 from caseapp.auth import queries as auth_queries
 from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
@@ -37,4 +38,13 @@ def list() -> str:  # noqa: A001 - endpoint name audit.list
         ],
         action_groups=actions.grouped(),
         system=forms.SYSTEM,
+        csv_url=None if asked.no_match else url_for("audit_api.export_csv", **asked.api_args()),
     )
+
+
+@bp.get("/chain")
+def chain_status() -> str:
+    status = chain.status()
+    services.record_chain_view(actor_id=current_user.id)
+    db.session.commit()
+    return render_template("audit/chain.html", status=status)

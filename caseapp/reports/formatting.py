@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from caseapp.csv_cells import cell
+
 
 @dataclass(frozen=True)
 class CsvTable:
@@ -41,14 +43,6 @@ def suppress_row(row: dict[str, Any], table: CsvTable, below: int) -> dict[str, 
     return out
 
 
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    return value
-
-
 def csv_lines(table: CsvTable, *, suppress_below: int | None = None) -> Iterator[str]:
     """The table as CSV text, one line at a time (header first)."""
     buffer = io.StringIO()
@@ -60,10 +54,10 @@ def csv_lines(table: CsvTable, *, suppress_below: int | None = None) -> Iterator
         buffer.truncate()
         return text
 
-    writer.writerow(table.columns)
+    writer.writerow([cell(name) for name in table.columns])
     yield flush()
     for row in table.rows:
         if suppress_below:
             row = suppress_row(row, table, suppress_below)
-        writer.writerow([_cell(row.get(name)) for name in table.columns])
+        writer.writerow([cell(row.get(name)) for name in table.columns])
         yield flush()

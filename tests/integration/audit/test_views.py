@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+from caseapp.audit import chain
 from caseapp.audit.models import AuditEvent
 from caseapp.auth.models import Role, User
 from caseapp.extensions import db
@@ -168,6 +169,81 @@ def test_case_filter_with_an_unknown_reference_says_so_and_shows_nothing(client:
 
     assert "No case has the reference CA-1999-000001" in page
     assert _codes(page) == []
+
+
+def test_caller_filter_shows_the_callers_own_events_and_those_of_their_cases_and_calls(
+    client: FlaskClient, admin: User
+) -> None:
+    advisor = factories.make_user()
+    caller = factories.make_caller(consent_callback=True)
+    case = factories.make_case(caller, actor=advisor)
+    factories.make_call(case, actor=advisor)
+    factories.make_callback(case, actor=advisor)
+    _event("caller.viewed", advisor, entity_type="caller", entity_id=caller.id)
+    other = factories.make_case(factories.make_caller(), actor=advisor)
+    _event("caller.viewed", advisor, entity_type="caller", entity_id=other.caller_id)
+    db.session.commit()
+
+    page = _page(client, f"?caller=Caller+%23{caller.id}")  # as the trail shows a caller
+
+    codes = _codes(page)
+    assert {"caller.viewed", "case.opened", "call.logged", "callback.booked"} <= set(codes)
+    assert codes.count("caller.viewed") == 1
+    assert other.reference not in page
+    assert f'value="{caller.id}"' in page
+
+
+def test_caller_filter_with_an_unknown_or_unreadable_number_says_so(client: FlaskClient, admin: User) -> None:
+    unknown = _page(client, "?caller=2147483000")
+    unreadable = _page(client, "?caller=%C2%B2")  # "²": a digit to str.isdigit(), not to int()
+
+    assert "No caller has the number 2147483000." in unknown
+    assert _codes(unknown) == []
+    assert "Caller: enter the caller's number" in html.unescape(unreadable)
+
+
+def test_unreadable_staff_and_case_filters_are_named_not_a_server_error(client: FlaskClient, admin: User) -> None:
+    assert "Choose a staff member from the list." in _page(client, "?actor=%C2%B2")
+    assert "No case has the reference CA-" in _page(client, "?case=CA-%C2%B2%C2%B2-1")
+    assert "No case has the reference CA-2026-99999999999999999999" in _page(
+        client, "?case=CA-2026-99999999999999999999"
+    )
+
+
+def test_csv_link_exports_what_the_page_shows(client: FlaskClient, admin: User) -> None:
+    _event("shift.started", admin, at=datetime(2026, 10, 25, 12, 0, tzinfo=UTC), entity_type="shift", entity_id=1)
+    _event("shift.ended", admin, at=datetime(2026, 10, 27, 12, 0, tzinfo=UTC), entity_type="shift", entity_id=1)
+    db.session.commit()
+    page = _page(client, f"?actor={admin.id}&action=shift.&from=2026-10-25&to=2026-10-25")
+    link = re.search(r'<a href="([^"]+)" download>Download these events as CSV', page)
+    assert link is not None
+
+    response = client.get(html.unescape(link.group(1)), buffered=True)
+
+    assert response.status_code == 200
+    lines = response.get_data(as_text=True).splitlines()
+    assert len(lines) == 2
+    assert ",shift.started," in lines[1]
+    exported = _latest("audit.exported")
+    assert exported is not None
+    assert exported.detail["action"] == "shift."
+    assert exported.detail["from"] == "2026-10-24T23:00:00+00:00"  # the UK day, BST until the clocks went back
+    assert exported.detail["to"] == "2026-10-26T00:00:00+00:00"
+
+
+def test_chain_page_shows_the_head_and_is_audited(client: FlaskClient, admin: User) -> None:
+    _event("shift.started", admin, entity_type="shift", entity_id=1)
+    db.session.commit()
+    chain.seal()
+    db.session.commit()
+    head = chain.head()
+    assert head is not None
+
+    page = _page(client, "chain")
+
+    assert f'<code class="chain-head">{head}</code>' in page
+    assert f"caseapp audit verify --head {head}" in page
+    assert _latest("audit.chain_viewed") is not None
 
 
 def test_action_filter_offers_labels_and_matches_a_code_or_a_whole_area(client: FlaskClient, admin: User) -> None:
