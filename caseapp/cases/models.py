@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from caseapp.auth.models import User
 from caseapp.callers.models import Caller
 from caseapp.db import Base, CreatedAtMixin, UTCDateTime, str_enum
+from caseapp.ids import as_id
 from caseapp.reference import CaseStatus, CloseReason, RiskLevel
 
 REFERENCE_PREFIX = "CA"
@@ -74,12 +75,19 @@ def format_reference(year: int, case_id: int) -> str:
     return f"{REFERENCE_PREFIX}-{year}-{case_id:06d}"
 
 
+#: a reference year beyond this names no case (the column is a smallint)
+MAX_REFERENCE_YEAR = 9999
+
+
 def parse_reference(text: str) -> tuple[int, int] | None:
     """(year, id) from 'CA-2026-000123' (any case, spaces tolerated), or None."""
     parts = text.strip().upper().replace(" ", "").split("-")
-    if len(parts) != 3 or parts[0] != REFERENCE_PREFIX or not (parts[1].isdigit() and parts[2].isdigit()):
+    if len(parts) != 3 or parts[0] != REFERENCE_PREFIX:
         return None
-    return int(parts[1]), int(parts[2])
+    year, case_id = (as_id(part) for part in parts[1:])  # "²" is a digit to str.isdigit(), and ids have a ceiling
+    if year is None or case_id is None or year > MAX_REFERENCE_YEAR:
+        return None
+    return year, case_id
 
 
 #: the longest note a page or the API accepts (the note form's maxlength too)

@@ -69,3 +69,16 @@ def test_name_search_needs_three_letters_and_a_shorter_one_is_still_audited(
     assert "Type at least 3 letters of a name" in page
     assert "Al Ng" not in page
     assert _searched(me) == [[]]
+
+
+def test_a_reference_the_database_cannot_hold_finds_nothing_instead_of_failing(
+    client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    login_as(Role.MANAGER)
+    case = factories.make_case(factories.make_caller(name="Robin Ashby"))
+    db.session.commit()
+
+    for text in ("CA-2026-99999999999999999999", "CA-²026-000001", "CA-2026-00000²", f"CA-99999999999-{case.id}"):
+        response = client.get("/search", query_string={"q": text})
+        assert response.status_code == 200, text
+        assert "Robin Ashby" not in response.get_data(as_text=True), text
