@@ -30,7 +30,10 @@ PUBLIC_BLUEPRINTS: set[str] = set()
 STATIC_ENDPOINT = "static"
 #: what the sign-in page may say above the form, by the `msg` code in its URL (never text taken from the URL, which
 #: anyone could make say anything on our page)
-SIGN_IN_NOTICES = {"session_ended": "Your session has ended. Please sign in again."}
+SIGN_IN_NOTICES = {
+    "session_ended": "Your session has ended. Please sign in again.",
+    "sign_in_expired": "Signing in took too long, or was not started here. Please start again.",
+}
 
 
 def init_login(app: Flask) -> None:
