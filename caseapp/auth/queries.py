@@ -103,7 +103,9 @@ def find_recovery_code(user_id: int, code_hash: str) -> RecoveryCode | None:
 
 def find_reset_link_by_hash(token_hash: str) -> PasswordResetLink | None:
     return db.session.scalar(
-        sa.select(PasswordResetLink).where(PasswordResetLink.token_hash == token_hash).with_for_update()
+        sa.select(PasswordResetLink)
+        .where(PasswordResetLink.token_hash == token_hash)
+        .with_for_update(of=PasswordResetLink)
     )
 
 
