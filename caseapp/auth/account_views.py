@@ -12,7 +12,7 @@ from caseapp.auth.access import require_role
 from caseapp.auth.forms import EmptyForm, TokenForm
 from caseapp.auth.models import Role
 from caseapp.auth.views import _enrol, bp, render_account
-from caseapp.errors import AppError
+from caseapp.errors import AppError, NotFound
 from caseapp.extensions import db
 from caseapp.forms import apply_errors
 
@@ -46,9 +46,13 @@ def regenerate_recovery_codes() -> ResponseReturnValue:
 @require_role(Role.ADVISOR)
 def end_session(session_id: int) -> Response:
     if EmptyForm().validate_on_submit():
-        services.end_session_by_id(session_id, owner_id=current_user.id, actor_id=current_user.id)
-        db.session.commit()
-        flash("Session ended.", "info")
+        try:
+            services.end_session_by_id(session_id, owner_id=current_user.id, actor_id=current_user.id)
+        except NotFound as exc:  # not one of theirs, or gone: say so on their page
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash("Session ended.", "info")
     return redirect(url_for("auth.account"))
 
 
@@ -87,7 +91,11 @@ def create_token() -> ResponseReturnValue:
 @require_role(Role.ADVISOR)
 def revoke_token(token_id: int) -> Response:
     if EmptyForm().validate_on_submit():
-        services.revoke_token(token_id, actor_id=current_user.id, owner_id=current_user.id)
-        db.session.commit()
-        flash("Token revoked.", "info")
+        try:
+            services.revoke_token(token_id, actor_id=current_user.id, owner_id=current_user.id)
+        except NotFound as exc:
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash("Token revoked.", "info")
     return redirect(url_for("auth.account"))

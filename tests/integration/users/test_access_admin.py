@@ -173,5 +173,7 @@ def test_i_cannot_end_someone_elses_session_from_my_account(
 
     response = _post(client, f"/account/sessions/{their_session}/end", "/account")
 
-    assert response.status_code == 404
+    assert response.status_code == 302
+    assert "No such session." in client.get("/account").get_data(as_text=True)
     assert other_client.get("/").status_code == 200
+    assert _events("auth.session_ended", other.id) == []
