@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.assessments.api import api_bp as assessments_api
     from caseapp.assessments.views import bp as assessments_bp
     from caseapp.audit.views import bp as audit_bp
+    from caseapp.auth.api import api_bp as tokens_api
     from caseapp.auth.views import bp as auth_bp
     from caseapp.callbacks.api import api_bp as callbacks_api
     from caseapp.callbacks.api import handovers_api_bp as handovers_api
@@ -123,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
         emergencies_api,
         notifications_api,
         callbacks_api,
+        tokens_api,
         handovers_api,
         shifts_api,
         reminders_api,

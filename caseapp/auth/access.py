@@ -61,13 +61,14 @@ def init_login(app: Flask) -> None:
         header = req.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return None
-        user = services.resolve_token(header.removeprefix("Bearer ").strip())
+        token = services.resolve_api_token(header.removeprefix("Bearer ").strip())
         _note_bookkeeping()
-        if user is not None:
-            g.auth_via_token = True
-        else:
+        if token is None:
             g.bad_token = True
-        return user
+            return None
+        g.auth_via_token = True
+        g.api_token = token
+        return token.user
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Response:

@@ -223,19 +223,24 @@ def token_days(days: int | None) -> int:
     return days
 
 
-def create_token(user: User, name: str, *, actor_id: int | None, days: int | None = None) -> tuple[ApiToken, str]:
-    """A new API token that expires after `days` (default TOKEN_DEFAULT_DAYS); the plain token is returned once and
-    never stored."""
+def create_token(
+    user: User, name: str, *, actor_id: int | None, days: int | None = None, not_after: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new API token that expires after `days` (default TOKEN_DEFAULT_DAYS), and not after `not_after` (a token
+    made with another token never outlives it); the plain token is returned once and never stored."""
     if not user.is_active:
         raise ValidationError("A deactivated user cannot have API tokens.")
     lifetime = token_days(days)
+    expires_at = now_utc() + timedelta(days=lifetime)
+    if not_after is not None and not_after < expires_at:
+        expires_at = not_after
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,
         name=name.strip()[:80] or "token",
         prefix=secret[:12],
         token_hash=_digest(secret),
-        expires_at=now_utc() + timedelta(days=lifetime),
+        expires_at=expires_at,
     )
     db.session.add(token)
     db.session.flush()
@@ -249,15 +254,20 @@ def create_token(user: User, name: str, *, actor_id: int | None, days: int | Non
     return token, secret
 
 
-def resolve_token(secret: str) -> User | None:
-    """The token's user, or None when it is unknown, revoked, expired or its user deactivated."""
+def resolve_api_token(secret: str) -> ApiToken | None:
+    """The live token, or None when it is unknown, revoked, expired or its user deactivated."""
     token = queries.find_token_by_hash(_digest(secret))
     now = now_utc()
     if token is None or token.revoked_at is not None or not token.user.is_active or now >= token.expires_at:
         return None
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
         token.last_used_at = now
-    return token.user
+    return token
+
+
+def resolve_token(secret: str) -> User | None:
+    token = resolve_api_token(secret)
+    return token.user if token is not None else None
 
 
 def revoke_token(token_id: int, *, actor_id: int | None, owner_id: int | None = None) -> ApiToken:
