@@ -31,6 +31,7 @@ ACTIONS: dict[str, str] = {
     "auth.login_backoff_started": "Sign-ins slowed after repeated failures from one address",
     "auth.mfa_failed": "Second-factor code refused",
     "auth.mfa_enabled": "Set up a second factor",
+    "auth.mfa_disabled": "Turned off their second factor",
     "auth.recovery_code_used": "Signed in with a recovery code",
     "auth.recovery_codes_regenerated": "Made new recovery codes",
     "auth.logout": "Signed out",

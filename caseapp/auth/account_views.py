@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from caseapp.auth import mfa, services
 from caseapp.auth.access import require_role
-from caseapp.auth.forms import EmptyForm, TokenForm
+from caseapp.auth.forms import CodeForm, EmptyForm, TokenForm
 from caseapp.auth.models import Role
 from caseapp.auth.views import _enrol, bp, render_account
 from caseapp.errors import AppError, NotFound
@@ -40,6 +40,22 @@ def regenerate_recovery_codes() -> ResponseReturnValue:
         flash(exc.message, "error")
         return redirect(url_for("auth.account"))
     return _show_codes(codes)
+
+
+@bp.post("/account/mfa/off")
+@require_role(Role.ADVISOR)
+def turn_off_mfa() -> Response:
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            mfa.turn_off(current_user, form.code.data or "")
+        except AppError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash("Second factor turned off: you sign in with your password alone.", "info")
+    return redirect(url_for("auth.account"))
 
 
 @bp.post("/account/sessions/<int:session_id>/end")

@@ -143,6 +143,16 @@ def count_unused_recovery_codes(user: User) -> int:
     return len(queries.list_unused_recovery_codes(user.id))
 
 
+def turn_off(user: User, code: str) -> None:
+    """The user's own choice, where their role allows it: a current code (or a recovery code) proves it is them."""
+    if is_required(user):
+        raise ValidationError("Your role requires a second factor.")
+    if verify(user, code) is None:
+        raise ValidationError(WRONG_CODE, fields={"code": [WRONG_CODE]})
+    disable(user)
+    record_event("auth.mfa_disabled", actor_id=user.id, entity_type="user", entity_id=user.id)
+
+
 def disable(user: User) -> None:
     """Remove the second factor and its recovery codes (the user enrols again at next sign-in where required)."""
     user.totp_secret = None

@@ -60,13 +60,19 @@ def authenticate(email: str, password: str, address: str) -> User:
 
 
 def register_failure(key: str, address: str, *, user_id: int | None, reason: str, now: datetime) -> None:
-    """Audit the failure and count it for (account, address); the delay starting is audited too."""
+    """Audit a failed password step and count it for (account, address)."""
     entity_type = "user" if user_id else None
     record_event(
         "auth.login_failed", actor_id=user_id, entity_type=entity_type, entity_id=user_id, detail={"reason": reason}
     )
+    _count_failure(key, address, user_id, now)
+
+
+def _count_failure(key: str, address: str, user_id: int | None, now: datetime) -> None:
+    """Count a failure for (account, address); the moment the delays start is audited."""
     row = throttle.register_failure(key, address, now)
     if row.blocked_until is not None and row.failures == current_app.config["LOGIN_BACKOFF_AFTER_FAILURES"]:
+        entity_type = "user" if user_id else None
         record_event("auth.login_backoff_started", actor_id=user_id, entity_type=entity_type, entity_id=user_id)
 
 
@@ -81,9 +87,7 @@ def verify_second_factor(user: User, code: str, address: str) -> str:
     method = mfa.verify(user, code)
     if method is None:
         record_event("auth.mfa_failed", actor_id=user.id, entity_type="user", entity_id=user.id)
-        row = throttle.register_failure(key, address, now)
-        if row.blocked_until is not None and row.failures == current_app.config["LOGIN_BACKOFF_AFTER_FAILURES"]:
-            record_event("auth.login_backoff_started", actor_id=user.id, entity_type="user", entity_id=user.id)
+        _count_failure(key, address, user.id, now)
         raise LoginFailed(mfa.WRONG_CODE)
     throttle.clear(key, address)
     return method

@@ -219,6 +219,7 @@ def render_account(form: ChangePasswordForm | None = None, **extra: Any) -> Resp
         form=form,
         token_form=token_form,
         confirm=EmptyForm(formdata=None),
+        off_form=CodeForm(formdata=None),
         sessions=services.live_sessions(current_user.id),
         current_session_id=current_session.id if current_session else None,
         tokens=queries.list_tokens(current_user.id),

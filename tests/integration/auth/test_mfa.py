@@ -236,3 +236,40 @@ def test_admin_reset_of_a_second_factor_is_audited_and_the_user_enrols_again(
     assert event.actor_id == admin.id
     assert login(app.test_client(), user.email).headers["Location"] == "/login/enrol"
     assert session_cookie(admin_client) is not None
+
+
+def test_a_user_whose_role_allows_it_turns_the_second_factor_off_with_a_code(
+    app: Flask, client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    user = login_as(Role.ADVISOR)
+    secret = _key(client.get("/account/mfa").get_data(as_text=True))
+    _post(client, "/account/mfa", code=pyotp.TOTP(secret).now())
+
+    wrong = _post(client, "/account/mfa/off", code="123456")
+    still_on = db.session.get(User, user.id)
+    assert still_on is not None
+    assert still_on.has_mfa
+    right = _post(client, "/account/mfa/off", code=_next_step_code(secret))
+
+    assert wrong.status_code == right.status_code == 302
+    db.session.refresh(still_on)
+    assert still_on.totp_secret is None
+    assert login(app.test_client(), user.email).status_code == 302
+    assert len(_events("auth.mfa_disabled", user.id)) == 1
+
+
+def test_a_required_second_factor_cannot_be_turned_off(app: Flask, client: FlaskClient, mfa_required: None) -> None:
+    user, secret, _ = _enrolled_user(app)
+    login(client, user.email)
+    _post(client, "/login/code", code=_next_step_code(secret))
+
+    page = client.get("/account").get_data(as_text=True)
+    refused = client.post(
+        "/account/mfa/off", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_token_from(page)}
+    )
+
+    assert "Turn off" not in page
+    assert refused.status_code == 302
+    assert "Your role requires a second factor." in client.get("/account").get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.has_mfa

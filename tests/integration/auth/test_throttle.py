@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from caseapp.audit.models import AuditEvent
-from caseapp.auth import throttle
+from caseapp.auth import services, throttle
 from caseapp.auth.models import LoginThrottle
 from caseapp.auth.services import LOGIN_FAILED_MESSAGE
 from caseapp.extensions import db
@@ -156,3 +156,28 @@ def test_unknown_emails_are_throttled_like_real_accounts(app: Flask, client: Fla
 
     assert len(_events("auth.login_throttled")) == 1
     assert len(_events("auth.login_backoff_started")) == 1
+
+
+def test_every_answer_costs_one_password_verification(
+    app: Flask, client: FlaskClient, time_machine: Any, monkeypatch: Any
+) -> None:
+    """Similar timing whatever went wrong: unknown emails are checked against a dummy hash, and a throttled attempt
+    still pays for its verification before it is refused."""
+    time_machine.move_to(START, tick=False)
+    user = factories.make_user()
+    db.session.commit()
+    _fail(app, client, user.email, STRANGER)
+    calls: list[str | None] = []
+    real = services.verify_password
+
+    def counting(password_hash: str | None, password: str) -> bool:
+        calls.append(password_hash)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(services, "verify_password", counting)
+
+    for email in ("nobody-here@example.org", user.email):
+        _attempt(client, email, WRONG, address=OWNER)
+    _attempt(client, user.email, address=STRANGER)  # throttled
+
+    assert calls == [None, user.password_hash, user.password_hash]
