@@ -73,7 +73,7 @@ def verify(user: User, code: str) -> str | None:
     if not user.has_mfa:
         return None
     cleaned = "".join(code.split()).replace("-", "").lower()
-    if cleaned.isdigit():
+    if len(cleaned) == 6 and cleaned.isdigit():
         return "totp" if _accept_totp(user, cleaned) else None
     if _use_recovery_code(user, cleaned):
         return "recovery_code"

@@ -21,6 +21,10 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
 
+def find_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:

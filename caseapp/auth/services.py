@@ -53,7 +53,8 @@ def authenticate(email: str, password: str, address: str) -> User:
         reason = "unknown_user" if user is None else ("wrong_password" if not password_ok else "inactive")
         register_failure(key, address, user_id=user_id, reason=reason, now=now)
         raise LoginFailed(LOGIN_FAILED_MESSAGE)
-    throttle.clear(key, address)
+    if not user.has_mfa:  # with a second factor, the count is cleared only once the code is right too
+        throttle.clear(key, address)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user

@@ -47,10 +47,12 @@ def _sign_in(user: User, *, second_factor: str | None) -> None:
 
 def _set_pending(user: User, step: str, next_url: str) -> None:
     session.clear()
+    now = time.time()
     session[PENDING_KEY] = {
         "uid": user.id,
         "step": step,
-        "until": time.time() + int(current_app.config["MFA_PENDING_SECONDS"]),
+        "since": now,
+        "until": now + int(current_app.config["MFA_PENDING_SECONDS"]),
         "next": next_url,
     }
 
@@ -61,9 +63,10 @@ def _pending(step: str) -> tuple[User, str] | None:
     if not isinstance(pending, dict) or pending.get("step") != step or time.time() >= float(pending.get("until", 0)):
         session.pop(PENDING_KEY, None)
         return None
-    user = db.session.get(User, int(pending["uid"]))
-    if user is None or not user.is_active:
-        session.pop(PENDING_KEY, None)
+    user = queries.find_user(int(pending["uid"]))
+    changed = user.password_changed_at.timestamp() if user and user.password_changed_at else 0.0
+    if user is None or not user.is_active or changed > float(pending.get("since", 0)):
+        session.pop(PENDING_KEY, None)  # gone, deactivated, or the password changed since it was given
         return None
     return user, safe_next(pending.get("next"))
 

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 
 from caseapp.audit.models import AuditEvent
 from caseapp.auth import mfa
-from caseapp.auth.models import RecoveryCode, Role, User, UserSession
+from caseapp.auth.models import LoginThrottle, RecoveryCode, Role, User, UserSession
 from caseapp.extensions import db
 from caseapp.timeutil import now_utc
 from tests import factories
@@ -273,3 +273,26 @@ def test_a_required_second_factor_cannot_be_turned_off(app: Flask, client: Flask
     assert "Your role requires a second factor." in client.get("/account").get_data(as_text=True)
     db.session.refresh(user)
     assert user.has_mfa
+
+
+def test_the_right_password_does_not_reset_the_count_of_wrong_codes(
+    app: Flask, client: FlaskClient, mfa_required: None, time_machine: Any
+) -> None:
+    """Otherwise whoever has the password would get a fresh set of free code guesses after every delay."""
+    user, secret, _ = _enrolled_user(app)
+    time_machine.move_to(now_utc(), tick=False)
+    free = app.config["LOGIN_BACKOFF_AFTER_FAILURES"]
+    login(client, user.email)
+    for _ in range(free):
+        _post(client, "/login/code", code="000000")
+
+    time_machine.shift(timedelta(seconds=app.config["LOGIN_BACKOFF_BASE_SECONDS"] + 1))
+    password_again = login(client, user.email)
+    one_more_wrong = _post(client, "/login/code", code="000000")
+    right_code_now = _post(client, "/login/code", code=_next_step_code(secret))
+
+    assert password_again.headers["Location"] == "/login/code"
+    assert one_more_wrong.status_code == 401
+    assert right_code_now.status_code == 401  # waiting again, twice as long
+    [row] = db.session.scalars(sa.select(LoginThrottle)).all()
+    assert row.failures == free + 1
