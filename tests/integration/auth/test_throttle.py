@@ -181,3 +181,18 @@ def test_every_answer_costs_one_password_verification(
     _attempt(client, user.email, address=STRANGER)  # throttled
 
     assert calls == [None, user.password_hash, user.password_hash]
+
+
+def test_counts_nobody_has_added_to_for_a_day_are_purged(app: Flask, client: FlaskClient, time_machine: Any) -> None:
+    time_machine.move_to(START, tick=False)
+    _attempt(client, "old@example.org", WRONG)
+    time_machine.shift(throttle.KEEP_FOR)
+    _attempt(client, "recent@example.org", WRONG)
+    time_machine.shift(timedelta(seconds=1))
+
+    removed = throttle.purge_idle()
+
+    assert removed == 1
+    assert [row.account_key for row in db.session.scalars(sa.select(LoginThrottle))] == [
+        throttle.account_key("recent@example.org")
+    ]
