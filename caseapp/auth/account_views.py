@@ -11,7 +11,7 @@ from caseapp.auth import mfa, services
 from caseapp.auth.access import require_role
 from caseapp.auth.forms import CodeForm, EmptyForm, TokenForm
 from caseapp.auth.models import Role
-from caseapp.auth.views import _enrol, bp, render_account
+from caseapp.auth.views import bp, enrol_page, render_account
 from caseapp.errors import AppError, NotFound
 from caseapp.extensions import db
 from caseapp.forms import apply_errors
@@ -25,7 +25,7 @@ def _show_codes(codes: list[str]) -> ResponseReturnValue:
 @bp.route("/account/mfa", methods=["GET", "POST"])
 @require_role(Role.ADVISOR)
 def account_mfa() -> ResponseReturnValue:
-    return _enrol(current_user._get_current_object(), on_done=_show_codes)
+    return enrol_page(current_user._get_current_object(), on_done=_show_codes)
 
 
 @bp.post("/account/mfa/recovery-codes")

@@ -138,7 +138,7 @@ def login_enrol() -> ResponseReturnValue:
     if pending is None:
         return _restart()
     user, next_url = pending
-    return _enrol(user, on_done=lambda codes: _finish_enrol_at_sign_in(user, codes, next_url))
+    return enrol_page(user, on_done=lambda codes: _finish_enrol_at_sign_in(user, codes, next_url))
 
 
 def _finish_enrol_at_sign_in(user: User, codes: list[str], next_url: str) -> ResponseReturnValue:
@@ -146,7 +146,7 @@ def _finish_enrol_at_sign_in(user: User, codes: list[str], next_url: str) -> Res
     return render_template("auth/recovery_codes.html", codes=codes, next_url=next_url)
 
 
-def _enrol(user: User, on_done: Callable[[list[str]], ResponseReturnValue]) -> ResponseReturnValue:
+def enrol_page(user: User, on_done: Callable[[list[str]], ResponseReturnValue]) -> ResponseReturnValue:
     """The enrolment page (QR code, key, first code), for a pending sign-in or from the account page."""
     form = CodeForm()
     if form.validate_on_submit():
