@@ -73,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.assessments.views import bp as assessments_bp
     from caseapp.audit.api import api_bp as audit_api
     from caseapp.audit.views import bp as audit_bp
+    from caseapp.auth.api import api_bp as tokens_api
     from caseapp.auth.views import bp as auth_bp
     from caseapp.callbacks.api import api_bp as callbacks_api
     from caseapp.callbacks.api import handovers_api_bp as handovers_api
@@ -124,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
         emergencies_api,
         notifications_api,
         callbacks_api,
+        tokens_api,
         handovers_api,
         shifts_api,
         reminders_api,

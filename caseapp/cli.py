@@ -22,6 +22,7 @@ from caseapp.config import defaults as config_defaults
 from caseapp.errors import AppError
 from caseapp.extensions import db
 from caseapp.tasks import WORKER_READY
+from caseapp.timeutil import to_local
 
 DEMO_ACCOUNTS = [
     # (email, name, role, password) - created by `caseapp dev` only, never in production
@@ -83,20 +84,22 @@ def create_user(email: str, full_name: str | None, role: str, password_stdin: bo
 @click.command("create-token")
 @click.option("--email", required=True)
 @click.option("--name", default="cli", show_default=True, help="A label to recognise the token by.")
+@click.option("--days", type=int, default=None, help="Expire after this many days (default TOKEN_DEFAULT_DAYS).")
 @with_appcontext
-def create_token(email: str, name: str) -> None:
-    """Create an API token for a user and print it once."""
+def create_token(email: str, name: str, days: int | None) -> None:
+    """Create an API token for a user and print it once (it expires; at most TOKEN_MAX_DAYS)."""
     user = auth_queries.find_user_by_email(email)
     if user is None:
         _fail("No user with that email.")
     assert user is not None  # noqa: S101 - narrowed for the type checker; _fail raised
     try:
-        token, secret = auth_services.create_token(user, name, actor_id=None)
+        token, secret = auth_services.create_token(user, name, actor_id=None, days=days)
     except AppError as exc:
         _fail(exc.message)
     db.session.commit()
     click.echo(secret)
-    click.echo(f"Token {token.id} created. It is shown only now; store it safely.", err=True)
+    expires = to_local(token.expires_at).strftime("%Y-%m-%d %H:%M")
+    click.echo(f"Token {token.id} created, expires {expires}. It is shown only now; store it safely.", err=True)
 
 
 @click.command("revoke-token")

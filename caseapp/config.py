@@ -36,9 +36,18 @@ def defaults(env: str) -> dict[str, Any]:
         "TIMEZONE": "Europe/London",
         "IDLE_TIMEOUT_SECONDS": 30 * 60,
         "ABSOLUTE_TIMEOUT_SECONDS": 12 * 60 * 60,
-        "LOGIN_MAX_FAILURES": 5,
-        "LOGIN_LOCKOUT_SECONDS": 15 * 60,
-        "LOGIN_RATE_LIMIT": "20 per minute",
+        # sign-in throttling (caseapp/auth/throttle.py): per (account, client address), a delay that doubles
+        "LOGIN_BACKOFF_AFTER_FAILURES": 5,  # failures from one address for one account before each attempt waits
+        "LOGIN_BACKOFF_BASE_SECONDS": 30,  # the first wait; it doubles with each further failure...
+        "LOGIN_BACKOFF_MAX_SECONDS": 15 * 60,  # ...up to this
+        "LOGIN_RATE_LIMIT": "20 per minute",  # sign-in attempts (password and code steps) per address, any account
+        # second factor (caseapp/auth/mfa.py): the roles that must use one; none in development/test (demo logins)
+        "MFA_REQUIRED_ROLES": "advisor,manager,admin" if env == "production" else "",
+        "MFA_ISSUER": "caseapp",  # the name authenticator apps show next to the account
+        "MFA_PENDING_SECONDS": 5 * 60,  # after the password, the code must come within this
+        "TOKEN_DEFAULT_DAYS": 90,  # API tokens expire after this many days unless their creator chooses fewer
+        "TOKEN_MAX_DAYS": 365,  # ...and never later than this
+        "PASSWORD_RESET_LINK_HOURS": 24,  # an admin's password reset link works once, within this
         "PASSWORD_MIN_LENGTH": 12,
         "JSON_LOGS": env == "production",
         "LOG_LEVEL": "INFO",
@@ -178,6 +187,7 @@ def derive(config: dict[str, Any]) -> None:
 def validate(config: dict[str, Any]) -> None:
     """Refuse settings that cannot work (any environment), and a production configuration that would be unsafe."""
     check_stale_case_settings(config)
+    check_sign_in_settings(config)
     if config["ENV_NAME"] != "production":
         return
     problems = []
@@ -190,6 +200,25 @@ def validate(config: dict[str, Any]) -> None:
         problems.append("CASEAPP_REDIS_URL must be set in production")
     if problems:
         raise ConfigError("Refusing to start in production: " + "; ".join(problems))
+
+
+def check_sign_in_settings(config: dict[str, Any]) -> None:
+    """MFA_REQUIRED_ROLES names roles; token lifetimes are whole days with the default within the maximum."""
+    from caseapp.auth.models import Role  # config is loaded before any model is needed
+
+    roles = [name.strip() for name in str(config.get("MFA_REQUIRED_ROLES") or "").split(",") if name.strip()]
+    unknown = sorted(set(roles) - {role.value for role in Role})
+    if unknown:
+        raise ConfigError(f"CASEAPP_MFA_REQUIRED_ROLES names unknown roles: {', '.join(unknown)}")
+    default_days, max_days = config.get("TOKEN_DEFAULT_DAYS"), config.get("TOKEN_MAX_DAYS")
+    if not (_whole_days(default_days) and _whole_days(max_days)):
+        raise ConfigError("CASEAPP_TOKEN_DEFAULT_DAYS and CASEAPP_TOKEN_MAX_DAYS must be whole numbers of days")
+    if int(default_days) > int(max_days):  # type: ignore[arg-type]
+        raise ConfigError("CASEAPP_TOKEN_DEFAULT_DAYS must not be more than CASEAPP_TOKEN_MAX_DAYS")
+
+
+def _whole_days(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 #: the longest "no contact for N days" anyone may ask for (the setting, the page and the API)

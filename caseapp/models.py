@@ -2,7 +2,7 @@
 
 from caseapp.assessments.models import Assessment
 from caseapp.audit.models import AuditEvent
-from caseapp.auth.models import ApiToken, User, UserSession
+from caseapp.auth.models import ApiToken, LoginThrottle, PasswordResetLink, RecoveryCode, User, UserSession
 from caseapp.callbacks.models import Callback, CallbackAttempt, CaseFlag, Handover
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call, CallDraft
@@ -29,8 +29,11 @@ __all__ = [
     "CaseFlag",
     "EmergencyAlert",
     "Handover",
+    "LoginThrottle",
     "Notification",
     "OutboxMessage",
+    "PasswordResetLink",
+    "RecoveryCode",
     "Shift",
     "StaleCaseDigest",
     "User",

@@ -6,6 +6,7 @@ from celery import shared_task
 
 from caseapp.audit import chain
 from caseapp.auth.services import purge_expired_sessions
+from caseapp.auth.throttle import purge_idle
 from caseapp.calls.services import purge_stale_drafts
 from caseapp.extensions import db
 from caseapp.tasks import TaskName
@@ -16,8 +17,9 @@ logger = logging.getLogger(__name__)
 @shared_task(name=str(TaskName.PURGE_EXPIRED_SESSIONS))
 def purge_expired() -> int:
     removed = purge_expired_sessions()
+    throttles = purge_idle()  # failed sign-in counts nobody has added to for a day
     db.session.commit()
-    logger.info("purged %s expired sessions", removed)
+    logger.info("purged %s expired sessions and %s idle sign-in throttles", removed, throttles)
     return removed
 
 

@@ -25,10 +25,20 @@ ACTIONS: dict[str, str] = {
     # sign-in and accounts
     "auth.login_succeeded": "Signed in",
     "auth.login_failed": "Sign-in failed",
-    "auth.login_refused_locked": "Sign-in refused: account locked",
-    "auth.locked_out": "Account locked after failed sign-ins",
+    "auth.login_refused_locked": "Sign-in refused: account locked",  # before per-address throttling
+    "auth.locked_out": "Account locked after failed sign-ins",  # before per-address throttling
+    "auth.login_throttled": "Sign-in refused: too many recent failures from that address",
+    "auth.login_backoff_started": "Sign-ins slowed after repeated failures from one address",
+    "auth.mfa_failed": "Second-factor code refused",
+    "auth.mfa_enabled": "Set up a second factor",
+    "auth.mfa_disabled": "Turned off their second factor",
+    "auth.recovery_code_used": "Signed in with a recovery code",
+    "auth.recovery_codes_regenerated": "Made new recovery codes",
     "auth.logout": "Signed out",
+    "auth.session_ended": "Ended one of their sessions",
+    "auth.sessions_ended": "Ended their other sessions",
     "auth.password_changed": "Changed their password",
+    "auth.password_reset_completed": "Set a new password with a reset link",
     "auth.token_created": "API token created",
     "auth.token_revoked": "API token revoked",
     # user administration
@@ -37,7 +47,11 @@ ACTIONS: dict[str, str] = {
     "user.renamed": "User renamed",
     "user.deactivated": "User deactivated",
     "user.reactivated": "User reactivated",
-    "user.password_reset": "User's password reset",
+    "user.password_reset": "User's password reset",  # before reset links
+    "user.password_reset_link_issued": "Password reset link issued",
+    "user.mfa_reset": "User's second factor reset",
+    "user.session_ended": "Ended a user's session",
+    "user.sessions_ended": "Ended all of a user's sessions",
     "user.listed": "Viewed the list of users",
     "user.viewed": "Viewed a user",
     # the audit trail itself

@@ -30,7 +30,10 @@ PUBLIC_BLUEPRINTS: set[str] = set()
 STATIC_ENDPOINT = "static"
 #: what the sign-in page may say above the form, by the `msg` code in its URL (never text taken from the URL, which
 #: anyone could make say anything on our page)
-SIGN_IN_NOTICES = {"session_ended": "Your session has ended. Please sign in again."}
+SIGN_IN_NOTICES = {
+    "session_ended": "Your session has ended. Please sign in again.",
+    "sign_in_expired": "Signing in took too long, or was not started here. Please start again.",
+}
 
 
 def init_login(app: Flask) -> None:
@@ -58,13 +61,14 @@ def init_login(app: Flask) -> None:
         header = req.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return None
-        user = services.resolve_token(header.removeprefix("Bearer ").strip())
+        token = services.resolve_api_token(header.removeprefix("Bearer ").strip())
         _note_bookkeeping()
-        if user is not None:
-            g.auth_via_token = True
-        else:
+        if token is None:
             g.bad_token = True
-        return user
+            return None
+        g.auth_via_token = True
+        g.api_token = token
+        return token.user
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Response:

@@ -25,13 +25,6 @@ class EditUserForm(FlaskForm):
     submit = SubmitField("Save")
 
 
-class ResetPasswordForm(FlaskForm):
-    password = PasswordField(
-        "New password", validators=[DataRequired(), Length(max=1024)], render_kw={"autocomplete": "new-password"}
-    )
-    submit = SubmitField("Set password")
-
-
 class ConfirmForm(FlaskForm):
     """An empty form: just the CSRF token for a POST button."""
 

@@ -1,10 +1,12 @@
-"""User administration: create, change role, deactivate/reactivate, reset password."""
+"""User administration: create, change role, deactivate/reactivate, reset a second factor (password reset links
+are caseapp/auth/reset_links.py)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from caseapp.audit.services import record_event, record_listing
+from caseapp.auth import mfa
 from caseapp.auth import queries as auth_queries
 from caseapp.auth import services as auth_services
 from caseapp.auth.models import Role, User
@@ -55,7 +57,9 @@ def change_role(user: User, role: Role, *, actor_id: int) -> None:
             detail={"from": user.role.value, "to": role.value},
         )
         user.role = role
-        auth_services.revoke_all_sessions(user.id, "role_changed")  # new rights take effect at next login
+        # new rights take effect at next sign-in; tokens made for the old role go too
+        auth_services.revoke_all_sessions(user.id, "role_changed")
+        auth_services.revoke_all_tokens(user.id, "role_changed")
 
 
 def rename(user: User, full_name: str, *, actor_id: int) -> None:
@@ -76,7 +80,7 @@ def deactivate_user(user: User, *, actor_id: int) -> None:
     _ensure_not_last_admin(user, losing="access")
     user.is_active = False
     auth_services.revoke_all_sessions(user.id, "deactivated")
-    auth_services.revoke_all_tokens(user.id)
+    auth_services.revoke_all_tokens(user.id, "deactivated")
     record_event("user.deactivated", actor_id=actor_id, entity_type="user", entity_id=user.id)
     _hand_back_work(user, actor_id)
 
@@ -97,15 +101,17 @@ def reactivate_user(user: User, *, actor_id: int) -> None:
     if user.is_active:
         return
     user.is_active = True
-    user.failed_login_count = 0
-    user.locked_until = None
     record_event("user.reactivated", actor_id=actor_id, entity_type="user", entity_id=user.id)
 
 
-def reset_password(user: User, new_password: str, *, actor_id: int | None) -> None:
-    auth_services.check_new_password(new_password, user.email)
-    auth_services.set_password(user, new_password)
-    record_event("user.password_reset", actor_id=actor_id, entity_type="user", entity_id=user.id)
+def reset_mfa(user: User, *, actor_id: int) -> None:
+    """Remove the user's second factor (a lost phone): their sessions end, and they enrol again at next sign-in
+    where their role requires it."""
+    if user.totp_secret is None:
+        return
+    mfa.disable(user)
+    auth_services.revoke_all_sessions(user.id, "mfa_reset")
+    record_event("user.mfa_reset", actor_id=actor_id, entity_type="user", entity_id=user.id)
 
 
 def record_user_listing(user_ids: list[int], *, actor_id: int) -> None:

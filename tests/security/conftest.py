@@ -16,7 +16,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from caseapp.auth.models import Role, User
+from caseapp.auth.models import Role, User, UserSession
+from caseapp.auth.reset_links import issue_link
+from caseapp.auth.services import start_session
 from caseapp.callbacks.handover import hand_over_callback
 from caseapp.calls.services import save_draft
 from caseapp.cases.services import add_note
@@ -160,7 +162,10 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
     advisor = db.session.get(User, members[Role.ADVISOR].user_id)
     assert advisor is not None
     target = factories.make_user(role=Role.ADVISOR, full_name="Target Person")
+    _, reset_token = issue_link(target, actor_id=members[Role.ADMIN].user_id or 0)  # before the token: it revokes them
     target_token, _ = factories.make_token(target)
+    start_session(target, "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0")
+    target_session = db.session.scalars(sa.select(UserSession).where(UserSession.user_id == target.id)).one()
     caller = factories.make_caller(name="Morgan Caller", consent_callback=True, consent_voicemail=True)
     case = factories.make_case(caller, actor=advisor, assigned_advisor_id=advisor.id)
     call = factories.make_call(case, actor=advisor, notes="Worried about drinking")
@@ -202,6 +207,8 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
         "handover_id": handed_over.id,
         "user_id": target.id,
         "token_id": target_token.id,
+        "session_id": target_session.id,
+        "token": reset_token,
         "filename": "app.css",
     }
     own = {role: _own_rows(members[role].user_id) for role in ROLES}

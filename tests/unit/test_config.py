@@ -73,12 +73,12 @@ def test_celery_settings_are_json_only_and_ack_late() -> None:
 
 def test_environment_variables_override_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CASEAPP_REDIS_URL", REDIS)
-    monkeypatch.setenv("CASEAPP_LOGIN_MAX_FAILURES", "3")
+    monkeypatch.setenv("CASEAPP_LOGIN_BACKOFF_AFTER_FAILURES", "3")
     monkeypatch.setenv("CASEAPP_TIMEZONE", "Europe/Dublin")
 
     settings = _load()
 
-    assert settings["LOGIN_MAX_FAILURES"] == 3
+    assert settings["LOGIN_BACKOFF_AFTER_FAILURES"] == 3
     assert settings["TIMEZONE"] == "Europe/Dublin"
     assert settings["RATELIMIT_STORAGE_URI"] == REDIS
     assert settings["CELERY"]["broker_url"] == REDIS
@@ -171,3 +171,27 @@ def test_stale_case_settings_that_cannot_work_are_refused_in_any_environment(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         _load(**overrides)
+
+
+def test_a_second_factor_is_required_of_every_role_in_production_and_of_none_elsewhere() -> None:
+    assert _production()["MFA_REQUIRED_ROLES"] == "advisor,manager,admin"
+    assert _load()["MFA_REQUIRED_ROLES"] == ""
+    assert _load(ENV_NAME="test")["MFA_REQUIRED_ROLES"] == ""
+
+
+def test_mfa_required_roles_can_be_narrowed_but_not_misspelt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASEAPP_MFA_REQUIRED_ROLES", "manager,admin")
+    assert _production()["MFA_REQUIRED_ROLES"] == "manager,admin"
+
+    with pytest.raises(ConfigError, match="unknown roles: admins"):
+        _load(MFA_REQUIRED_ROLES="advisor,admins")
+
+
+def test_token_lifetimes_default_to_90_days_at_most_365() -> None:
+    settings = _load()
+
+    assert (settings["TOKEN_DEFAULT_DAYS"], settings["TOKEN_MAX_DAYS"]) == (90, 365)
+    with pytest.raises(ConfigError, match="TOKEN_DEFAULT_DAYS must not be more"):
+        _load(TOKEN_DEFAULT_DAYS=400)
+    with pytest.raises(ConfigError, match="whole numbers of days"):
+        _load(TOKEN_MAX_DAYS=0)

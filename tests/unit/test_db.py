@@ -21,23 +21,23 @@ def _user(**values: object) -> User:
 def test_utcdatetime_round_trips_an_aware_datetime_as_utc_on_sqlite(sqlite_app: Flask) -> None:
     summer_in_london = datetime(2027, 7, 1, 12, 0, 30, 123456, tzinfo=ZoneInfo("Europe/London"))
     with sqlite_app.app_context():
-        db.session.add(_user(locked_until=summer_in_london))
+        db.session.add(_user(last_login_at=summer_in_london))
         db.session.commit()
         db.session.expire_all()
 
         loaded = db.session.scalars(sa.select(User)).one()
-        stored = db.session.execute(sa.text("SELECT locked_until FROM users")).scalar_one()
+        stored = db.session.execute(sa.text("SELECT last_login_at FROM users")).scalar_one()
 
-    assert loaded.locked_until == summer_in_london
-    assert loaded.locked_until.tzinfo is UTC
-    assert loaded.locked_until.hour == 11
+    assert loaded.last_login_at == summer_in_london
+    assert loaded.last_login_at.tzinfo is UTC
+    assert loaded.last_login_at.hour == 11
     assert str(stored).startswith("2027-07-01 11:00:30")  # stored as UTC wall time
     assert loaded.created_at.tzinfo is UTC  # server default, read back aware too
 
 
 def test_utcdatetime_refuses_a_naive_datetime_on_flush(sqlite_app: Flask) -> None:
     with sqlite_app.app_context():
-        db.session.add(_user(locked_until=datetime(2027, 7, 1, 12, 0)))
+        db.session.add(_user(last_login_at=datetime(2027, 7, 1, 12, 0)))
 
         with pytest.raises(sa.exc.StatementError, match="naive datetime"):
             db.session.flush()

@@ -1,4 +1,5 @@
-"""Admin pages for staff accounts: create, change role, deactivate, reactivate, reset password; each audited."""
+"""Admin pages for staff accounts: create, change role, deactivate, reactivate; each audited (password reset links,
+sessions and second factors: test_access_admin.py)."""
 
 from __future__ import annotations
 
@@ -212,44 +213,6 @@ def test_admin_cannot_deactivate_themselves(client: FlaskClient, admin: User) ->
     assert "You cannot deactivate yourself." in client.get(response.headers["Location"]).get_data(as_text=True)
     assert queries.get_user(admin.id).is_active is True
     assert _events("user.deactivated", admin.id) == []
-
-
-# --- reset password --------------------------------------------------------------------------------------------
-
-
-def test_reset_password_replaces_it_ends_sessions_and_audits(
-    app: Flask, client: FlaskClient, admin: User, client_as: Callable[..., Any]
-) -> None:
-    target_client, target = client_as(Role.ADVISOR)
-
-    response = _post(
-        client, f"/admin/users/{target.id}/password", {"password": NEW_PASSWORD}, form_page=f"/admin/users/{target.id}"
-    )
-
-    assert response.status_code == 302
-    assert target_client.get("/").headers["Location"].startswith("/login")
-    assert login(app.test_client(), target.email).status_code == 401  # the old password
-    assert login(app.test_client(), target.email, NEW_PASSWORD).status_code == 302
-    [event] = _events("user.password_reset", target.id)
-    assert event.actor_id == admin.id
-
-
-def test_reset_password_refuses_a_common_password_with_422(client: FlaskClient, admin: User) -> None:
-    target = factories.make_user()
-    db.session.commit()
-    hash_before = target.password_hash
-
-    response = _post(
-        client,
-        f"/admin/users/{target.id}/password",
-        {"password": "password1234"},
-        form_page=f"/admin/users/{target.id}",
-    )
-
-    assert response.status_code == 422
-    assert "too common" in response.get_data(as_text=True)
-    assert queries.get_user(target.id).password_hash == hash_before
-    assert _events("user.password_reset", target.id) == []
 
 
 # --- audit trail page ------------------------------------------------------------------------------------------
