@@ -6,7 +6,7 @@ password reset links, the browser of each session, and failed sign-ins counted p
 of a lock on the account (users.failed_login_count and users.locked_until go).
 
 Revision ID: d5eca7e5aefa
-Revises: 4f2a9c1e7b30
+Revises: 9d3b7e51c2a8
 Create Date: 2026-12-02 12:29:19.603341
 
 """
@@ -19,7 +19,7 @@ import caseapp.db
 
 # revision identifiers, used by Alembic.
 revision = 'd5eca7e5aefa'
-down_revision = '4f2a9c1e7b30'
+down_revision = '9d3b7e51c2a8'
 branch_labels = None
 depends_on = None
 
