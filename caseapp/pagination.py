@@ -19,7 +19,8 @@ BAD_CURSOR = "This cursor is not valid; start again without it."
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
-    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    # in UTC: an offset with seconds or microseconds (which isoformat writes) is not read back by every parser
+    plain = [v.astimezone(UTC).isoformat() if isinstance(v, datetime) else v for v in values]
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 

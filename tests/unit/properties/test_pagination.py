@@ -62,6 +62,7 @@ def assert_refused(cursor: str, kinds: list[type]) -> None:
 @example(([datetime, int], (datetime(2027, 10, 31, 1, 30, tzinfo=UTC), 2**63 - 1)))
 @example(([datetime, int], (datetime(2027, 10, 31, 1, 30, 0, 1, tzinfo=timezone(timedelta(hours=1))), -(2**63))))
 @example(([str], ("\x00é\U0001f600\"'\\",)))
+@example(([datetime], (datetime(2000, 1, 1, tzinfo=timezone(timedelta(microseconds=1))),)))
 def test_decode_cursor_reads_back_what_encode_cursor_wrote(key: tuple[list[type], tuple[Any, ...]]) -> None:
     kinds, values = key
     cursor = encode_cursor(values)

@@ -202,9 +202,11 @@ def typing_slips(draw: st.DrawFn) -> str:
 
 @examples(300)
 @given(st.one_of(typing_slips(), st.text("0123456789+ ", min_size=1, max_size=20)))
+@example("78 8000123450")  # Russia's trunk prefix is 8: +7 8 800… is +7 800…
 def test_normalise_phone_answers_only_with_the_digits_typed(text: str) -> None:
-    """An accepted number's digits are the digits typed, give or take a trunk 0, an international prefix (00) and
-    the country code: a slip is refused or read as the number it spells, never turned into another one."""
+    """An accepted number's digits are the digits typed, give or take the country's trunk prefix (0 in the UK), an
+    international prefix (00) and the country code: a slip is refused or read as the number it spells, never turned
+    into another one."""
     result, refusal = normalise_or_refusal(text)
     if refusal is not None:
         return
@@ -215,4 +217,6 @@ def test_normalise_phone_answers_only_with_the_digits_typed(text: str) -> None:
     typed = "".join(ch for ch in text if ch.isdigit())
     nsn, code = phonenumbers.national_significant_number(number), str(number.country_code)
     assert typed.endswith(nsn)
-    assert typed[: -len(nsn)] in {"", "0", code, f"00{code}", f"{code}0", f"00{code}0"}
+    region = phonenumbers.region_code_for_number(number)
+    trunk = phonenumbers.PhoneMetadata.metadata_for_region(region).national_prefix or "0"
+    assert typed[: -len(nsn)] in {"", "0", code, f"00{code}", f"{code}{trunk}", f"00{code}{trunk}"}
