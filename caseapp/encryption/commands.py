@@ -24,7 +24,7 @@ def rotate_key(batch_size: int) -> None:
     """Re-encrypt every encrypted value with the newest key of CASEAPP_DATA_KEY (the first). Safe while caseapp
     runs (each batch locks its rows briefly and commits); run it again if it stops: it carries on where it was."""
     if current_keyring().size == 1:
-        click.echo("CASEAPP_DATA_KEY holds one key: values made with any other key cannot be read.", err=True)
+        click.echo("CASEAPP_DATA_KEY holds one key: checking every value is made with it.", err=True)
     tables = rotation.encrypted_tables()
     total = sum(queries.count_rows(queries.raw_table(name, columns)) for name, columns in tables.items())
     db.session.commit()
@@ -34,7 +34,14 @@ def rotate_key(batch_size: int) -> None:
             rows = rotated = 0
             after: int | None = 0
             while after is not None:
-                batch = rotation.rotate_batch(name, columns, after, batch_size)
+                try:
+                    batch = rotation.rotate_batch(name, columns, after, batch_size)
+                except rotation.UnreadableValue as exc:
+                    db.session.rollback()  # the batches before it stay re-encrypted; a rerun carries on
+                    raise click.ClickException(
+                        f"No key in CASEAPP_DATA_KEY decrypts {exc}: put back the key it was made with (after the "
+                        "new one) and run rotate-key again."
+                    ) from None
                 db.session.commit()
                 rows, rotated, after = rows + batch.rows, rotated + batch.rotated, batch.last_id
                 bar.update(batch.rows)

@@ -10,11 +10,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from cryptography.fernet import InvalidToken
 
 from caseapp.encryption import queries
 from caseapp.encryption.keys import current_keyring
 from caseapp.encryption.types import encrypted_columns
 from caseapp.extensions import db
+
+
+class UnreadableValue(Exception):
+    """A stored value no key of the ring decrypts (made with a key taken out too soon, or not a token at all)."""
+
+    def __init__(self, table: str, column: str, row_id: int) -> None:
+        super().__init__(f"{table}.{column} of row {row_id}")
+        self.table, self.column, self.row_id = table, column, row_id
 
 
 @dataclass
@@ -42,8 +51,16 @@ def rotate_batch(table_name: str, columns: Sequence[str], after_id: int, size: i
     rotated = 0
     for row in rows:
         values = row._mapping
-        new = {name: ring.rotate(str(values[name])) for name in columns if values[name] is not None}
-        new = {name: token for name, token in new.items() if token is not None}
+        new = {}
+        for name in columns:
+            if values[name] is None:
+                continue
+            try:
+                token = ring.rotate(str(values[name]))
+            except InvalidToken:
+                raise UnreadableValue(table_name, name, int(row.id)) from None
+            if token is not None:
+                new[name] = token
         if new:
             rotated += len(new)
             changes.append({"row_id": row.id, **{f"new_{name}": new.get(name, values[name]) for name in columns}})

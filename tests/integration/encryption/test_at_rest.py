@@ -16,44 +16,22 @@ from flask_migrate import upgrade
 
 from caseapp.assessments.models import Assessment
 from caseapp.audit.models import AuditEvent
-from caseapp.auth.models import Role
-from caseapp.callbacks import handover, workflow
+from caseapp.callbacks import workflow
 from caseapp.callbacks.models import Callback, CallbackAttempt, Handover
 from caseapp.callers.models import Caller
-from caseapp.calls import services as call_services
 from caseapp.calls.models import Call, CallDraft
-from caseapp.cases import services as case_services
 from caseapp.cases.models import CaseNote
 from caseapp.encryption.keys import current_keyring
 from caseapp.encryption.rotation import encrypted_tables
 from caseapp.extensions import db
-from caseapp.reference import AttemptOutcome
 from tests import factories
 from tests.conftest import TEST_DATA_KEY, create_database, drop_database, make_app
 from tests.integration.api_support import Api
-
-#: every encrypted column, as the issue lists them; the models must say the same (the first test)
-EXPECTED_COLUMNS = {
-    "callers": ["preferred_times_note", "safe_to_call_notes"],
-    "calls": ["reason", "outcome_summary", "notes"],
-    "call_drafts": ["data"],
-    "case_notes": ["body"],
-    "assessments": ["answers"],
-    "callbacks": ["reason", "cancel_reason"],
-    "callback_attempts": ["notes"],
-    "callback_handovers": ["note"],
-}
-SECRET = "partner-does-not-know"
-
-
-def _raw(table: str, column: str, row_id: int) -> str:
-    value = db.session.execute(sa.text(f"SELECT {column} FROM {table} WHERE id = :id"), {"id": row_id}).scalar_one()  # noqa: S608 - fixed names
-    assert isinstance(value, str)
-    return value
+from tests.integration.encryption.support import EXPECTED_COLUMNS, SECRET, raw, write_one_of_everything
 
 
 def _assert_sealed(table: str, column: str, row_id: int, text: str) -> None:
-    stored = _raw(table, column, row_id)
+    stored = raw(table, column, row_id)
     assert stored.startswith("gAAAAA"), f"{table}.{column} is not a Fernet token"
     assert text not in stored
     assert SECRET not in stored
@@ -67,57 +45,8 @@ def test_the_encrypted_columns_are_the_free_text_ones(app: Flask) -> None:
         }
 
 
-def _write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
-    """(table, column) → (row id, the text written), each through the service that writes it in the app."""
-    advisor = factories.make_user(role=Role.ADVISOR)
-    colleague = factories.make_user(role=Role.ADVISOR)
-    factories.make_shift(advisor)
-    factories.make_shift(colleague)
-    logged = call_services.log_call(
-        call_services.CallInput(
-            phone=factories.unique_phone(),
-            reason=f"reason {SECRET}",
-            outcome_summary=f"outcome {SECRET}",
-            notes=f"notes {SECRET}",
-            caller_details={
-                "consent_callback": True,
-                "safe_to_call_notes": f"safe {SECRET}",
-                "preferred_times_note": f"times {SECRET}",
-            },
-        ),
-        actor=advisor,
-    )
-    call = logged.call
-    assert call.case is not None
-    draft = call_services.save_draft({"notes": f"draft {SECRET}"}, actor=advisor)
-    note = case_services.add_note(call.case, f"note {SECRET}", actor=advisor)
-    assessment = factories.make_assessment(call.case, actor=advisor, notes=f"assessment {SECRET}")
-    kept = factories.make_callback(call.case, actor=advisor, reason=f"callback {SECRET}", assignee_id=advisor.id)
-    workflow.start_callback(kept.id, actor=advisor)
-    workflow.record_attempt(kept.id, outcome=AttemptOutcome.NO_ANSWER, actor=advisor, notes=f"attempt {SECRET}")
-    [attempt] = db.session.scalars(sa.select(CallbackAttempt).where(CallbackAttempt.callback_id == kept.id)).all()
-    offer = handover.hand_over_callback(kept.id, to_user_id=colleague.id, actor=advisor, note=f"handover {SECRET}")
-    cancelled = factories.make_callback(call.case, actor=advisor)
-    workflow.cancel_callback(cancelled.id, actor=advisor, reason=f"cancel {SECRET}")
-    db.session.flush()
-    return {
-        ("callers", "preferred_times_note"): (call.caller_id or 0, f"times {SECRET}"),
-        ("callers", "safe_to_call_notes"): (call.caller_id or 0, f"safe {SECRET}"),
-        ("calls", "reason"): (call.id, f"reason {SECRET}"),
-        ("calls", "outcome_summary"): (call.id, f"outcome {SECRET}"),
-        ("calls", "notes"): (call.id, f"notes {SECRET}"),
-        ("call_drafts", "data"): (draft.id, f"draft {SECRET}"),
-        ("case_notes", "body"): (note.id, f"note {SECRET}"),
-        ("assessments", "answers"): (assessment.id, f"assessment {SECRET}"),
-        ("callbacks", "reason"): (kept.id, f"callback {SECRET}"),
-        ("callbacks", "cancel_reason"): (cancelled.id, f"cancel {SECRET}"),
-        ("callback_attempts", "notes"): (attempt.id, f"attempt {SECRET}"),
-        ("callback_handovers", "note"): (offer.id, f"handover {SECRET}"),
-    }
-
-
 def test_no_encrypted_column_holds_its_text_in_the_database(db_session: Any) -> None:
-    written = _write_one_of_everything()
+    written = write_one_of_everything()
 
     assert {(table, column) for table, columns in EXPECTED_COLUMNS.items() for column in columns} == set(written)
     for (table, column), (row_id, text) in written.items():
@@ -125,7 +54,7 @@ def test_no_encrypted_column_holds_its_text_in_the_database(db_session: Any) -> 
 
 
 def test_the_app_reads_back_what_was_written(db_session: Any) -> None:
-    written = _write_one_of_everything()
+    written = write_one_of_everything()
     db.session.commit()
     db.session.expire_all()
 
@@ -171,7 +100,7 @@ def test_a_value_stored_at_the_old_length_limit_still_fits(db_session: Any) -> N
     workflow.cancel_callback(callback.id, actor=factories.make_user(), reason="é" * 200)
     db.session.flush()
 
-    assert len(_raw("callbacks", "cancel_reason", callback.id)) > 200
+    assert len(raw("callbacks", "cancel_reason", callback.id)) > 200
     db.session.expire_all()
     assert db.session.get(Callback, callback.id).cancel_reason == "é" * 200  # type: ignore[union-attr]
 
@@ -201,7 +130,7 @@ def test_rotate_key_moves_every_value_to_the_new_key_and_the_old_key_can_go(own_
     old_key, new_key = TEST_DATA_KEY, Fernet.generate_key().decode()
     with _app_with_keys(own_database, redis_url, old_key):
         upgrade()
-        written = _write_one_of_everything()
+        written = write_one_of_everything()
         db.session.commit()
     with _app_with_keys(own_database, redis_url, f"{new_key},{old_key}") as both:  # the new key first
         result = both.test_cli_runner().invoke(args=["rotate-key", "--batch-size", "2"], catch_exceptions=False)
@@ -211,7 +140,7 @@ def test_rotate_key_moves_every_value_to_the_new_key_and_the_old_key_can_go(own_
         ).all()
     with _app_with_keys(own_database, redis_url, new_key):  # the old key taken out
         only_new = Fernet(new_key.encode())
-        stored = {key: _raw(*key, row_id) for key, (row_id, _) in written.items()}
+        stored = {key: raw(*key, row_id) for key, (row_id, _) in written.items()}
         notes = db.session.get(Call, written[("calls", "notes")][0])
         answers = db.session.get(Assessment, written[("assessments", "answers")][0])
 
@@ -233,15 +162,23 @@ def test_rotate_key_moves_every_value_to_the_new_key_and_the_old_key_can_go(own_
     assert SECRET not in json.dumps([event.detail for event in events])
 
 
-def test_with_only_the_new_key_values_made_with_the_old_one_cannot_be_read(own_database: str, redis_url: str) -> None:
-    """The control for the test above: without rotate-key, taking the old key out loses the data."""
+def test_with_only_the_new_key_old_values_cannot_be_read_and_rotate_key_says_which(
+    own_database: str, redis_url: str
+) -> None:
+    """The control for the test above: taking the old key out before rotate-key loses the data, and rotate-key run
+    like that stops, naming the first value it cannot read (never its content)."""
     with _app_with_keys(own_database, redis_url, TEST_DATA_KEY):
         upgrade()
-        note_id = _write_one_of_everything()[("case_notes", "body")][0]
+        note_id = write_one_of_everything()[("case_notes", "body")][0]
         db.session.commit()
-    with _app_with_keys(own_database, redis_url, Fernet.generate_key().decode()):
+    with _app_with_keys(own_database, redis_url, Fernet.generate_key().decode()) as new_only:
+        result = new_only.test_cli_runner().invoke(args=["rotate-key"])
         with pytest.raises(InvalidToken):
             db.session.get(CaseNote, note_id)
+
+    assert result.exit_code == 1
+    assert "No key in CASEAPP_DATA_KEY decrypts callers.preferred_times_note of row 1" in result.output
+    assert SECRET not in result.output
 
 
 def test_generate_data_key_prints_a_fernet_key(app: Flask) -> None:
