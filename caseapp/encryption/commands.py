@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
+import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from caseapp.audit.services import record_event
@@ -31,23 +34,42 @@ def rotate_key(batch_size: int) -> None:
     counts: dict[str, dict[str, int]] = {}
     with click.progressbar(length=total, label="Re-encrypting", show_pos=True) as bar:
         for name, columns in tables.items():
-            rows = rotated = 0
-            after: int | None = 0
-            while after is not None:
-                try:
-                    batch = rotation.rotate_batch(name, columns, after, batch_size)
-                except rotation.UnreadableValue as exc:
-                    db.session.rollback()  # the batches before it stay re-encrypted; a rerun carries on
-                    raise click.ClickException(
-                        f"No key in CASEAPP_DATA_KEY decrypts {exc}: put back the key it was made with (after the "
-                        "new one) and run rotate-key again."
-                    ) from None
-                db.session.commit()
-                rows, rotated, after = rows + batch.rows, rotated + batch.rotated, batch.last_id
-                bar.update(batch.rows)
-            counts[name] = {"rows": rows, "rotated": rotated}
+            counts[name] = _rotate_table(name, columns, batch_size, bar.update)
     record_event("data_key.rotated", actor_id=None, detail={"tables": counts, "keys": current_keyring().size})
     db.session.commit()
     for name, count in counts.items():
         click.echo(f"{name}: {count['rows']:,} rows, {count['rotated']:,} values re-encrypted")
     click.echo(f"Done: {sum(c['rotated'] for c in counts.values()):,} values re-encrypted with the newest key.")
+
+
+#: a batch that meets a deadlock with the app (PostgreSQL aborts one side) is tried again this many times
+DEADLOCK_RETRIES = 3
+
+
+def _rotate_table(name: str, columns: list[str], batch_size: int, advance: Callable[[int], None]) -> dict[str, int]:
+    rows = rotated = 0
+    after: int | None = 0
+    while after is not None:
+        batch = _rotate_batch(name, columns, after, batch_size)
+        db.session.commit()
+        rows, rotated, after = rows + batch.rows, rotated + batch.rotated, batch.last_id
+        advance(batch.rows)
+    return {"rows": rows, "rotated": rotated}
+
+
+def _rotate_batch(name: str, columns: list[str], after: int, batch_size: int) -> rotation.Batch:
+    retries = 0
+    while True:
+        try:
+            return rotation.rotate_batch(name, columns, after, batch_size)
+        except rotation.UnreadableValue as exc:
+            db.session.rollback()  # the batches before it stay re-encrypted; a rerun carries on
+            raise click.ClickException(
+                f"No key in CASEAPP_DATA_KEY decrypts {exc}: put back the key it was made with (after the new one) "
+                "and run rotate-key again."
+            ) from None
+        except sa.exc.OperationalError:
+            db.session.rollback()
+            retries += 1
+            if retries > DEADLOCK_RETRIES:
+                raise

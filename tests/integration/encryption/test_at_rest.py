@@ -4,6 +4,7 @@ call-logging API's Core INSERT encrypts too; and `caseapp rotate-key` moves ever
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -160,6 +161,39 @@ def test_rotate_key_moves_every_value_to_the_new_key_and_the_old_key_can_go(own_
         {"rows": 1, "rotated": 0},
     ]
     assert SECRET not in json.dumps([event.detail for event in events])
+
+
+def test_rotate_key_waits_for_a_change_the_app_is_making_and_keeps_it(own_database: str, redis_url: str) -> None:
+    """Run while caseapp runs: a row an app transaction is changing is locked, so rotate-key waits for it and then
+    re-encrypts the new value (without the lock it would write the old text back over the change)."""
+    old_key, new_key = TEST_DATA_KEY, Fernet.generate_key().decode()
+    with _app_with_keys(own_database, redis_url, old_key):
+        upgrade()
+        call_id = write_one_of_everything()[("calls", "notes")][0]
+        db.session.commit()
+    with _app_with_keys(own_database, redis_url, f"{new_key},{old_key}") as both:
+        changed = current_keyring().encrypt("changed while rotating")
+        outcome: list[Any] = []
+
+        def rotate() -> None:
+            with both.app_context():
+                outcome.append(both.test_cli_runner().invoke(args=["rotate-key"], catch_exceptions=False))
+
+        with db.engine.connect() as app_side:
+            app_side.execute(
+                sa.text("UPDATE calls SET notes = :notes WHERE id = :id"), {"notes": changed, "id": call_id}
+            )
+            thread = threading.Thread(target=rotate)
+            thread.start()
+            thread.join(timeout=1.5)
+            waited = thread.is_alive()
+            app_side.commit()
+        thread.join(timeout=60)
+        stored = raw("calls", "notes", call_id)
+
+    assert waited  # it could not take the row while the change was open
+    assert outcome[0].exit_code == 0, outcome[0].output
+    assert Fernet(new_key.encode()).decrypt(stored.encode()) == b"changed while rotating"
 
 
 def test_with_only_the_new_key_old_values_cannot_be_read_and_rotate_key_says_which(
