@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from caseapp import config as config_module
 from caseapp import extensions
 from caseapp.config import TEMPLATE_FOLDER
+from caseapp.encryption import keys as encryption_keys
 from caseapp.errors import register_error_handlers
 from caseapp.ids import IdConverter
 from caseapp.timeutil import format_countdown, format_local
@@ -21,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(TEMPLATE_FOLDER))
     app.url_map.converters["int"] = IdConverter  # every <int:...> in a route is an id the database can hold
     config_module.load(app, config)
+    encryption_keys.init_app(app, config_module.VAR_DIR)
     if app.config["TRUSTED_PROXIES"]:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
@@ -51,6 +53,7 @@ def _init_extensions(app: Flask) -> None:
     from caseapp.audit import pending
     from caseapp.auth.access import init_login
     from caseapp.db import include_in_autogenerate
+    from caseapp.encryption.types import compare_column_type
 
     extensions.db.init_app(app)
     pending.listen(FlaskSQLAlchemySession)  # each transaction's audit rows in one INSERT
@@ -58,7 +61,7 @@ def _init_extensions(app: Flask) -> None:
         app,
         extensions.db,
         directory=MIGRATIONS_DIR,
-        compare_type=True,
+        compare_type=compare_column_type,
         render_as_batch=True,
         include_object=include_in_autogenerate,
     )

@@ -45,9 +45,11 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     from caseapp.audit.cli import audit
+    from caseapp.encryption.commands import generate_data_key, rotate_key
     from caseapp.reports.commands import seed_command
 
-    for command in (create_user, create_token, revoke_token, dev, web, worker, beat, seed_command, audit):
+    commands = (create_user, create_token, revoke_token, dev, web, worker, beat, seed_command, audit)
+    for command in (*commands, generate_data_key, rotate_key):
         app.cli.add_command(command)
 
 

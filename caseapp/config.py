@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from caseapp.encryption.keys import DataKeyError, parse_keys
 from caseapp.timeutil import parse_time_of_day
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,9 @@ def defaults(env: str) -> dict[str, Any]:
     return {
         "ENV_NAME": env,
         "SECRET_KEY": DEV_SECRET_KEY,
+        #: Fernet keys for the free text at rest, comma-separated, newest first (caseapp/encryption/keys.py); unset in
+        #: development and test: a key made in the var folder on first run. Required in production.
+        "DATA_KEY": None,
         "DATABASE_URL": f"sqlite:///{VAR_DIR / 'caseapp.sqlite'}",
         "REDIS_URL": None,
         "SMTP_URL": None,
@@ -188,9 +192,12 @@ def validate(config: dict[str, Any]) -> None:
     """Refuse settings that cannot work (any environment), and a production configuration that would be unsafe."""
     check_stale_case_settings(config)
     check_sign_in_settings(config)
+    check_data_key(config)
     if config["ENV_NAME"] != "production":
         return
     problems = []
+    if not config.get("DATA_KEY"):
+        problems.append("CASEAPP_DATA_KEY must be set to one or more Fernet keys (`caseapp generate-data-key`)")
     secret = config.get("SECRET_KEY") or ""
     if secret == DEV_SECRET_KEY or len(str(secret)) < 32:
         problems.append("CASEAPP_SECRET_KEY must be set to a random value of at least 32 characters")
@@ -219,6 +226,15 @@ def check_sign_in_settings(config: dict[str, Any]) -> None:
 
 def _whole_days(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def check_data_key(config: dict[str, Any]) -> None:
+    """A DATA_KEY that is set must be Fernet keys, in every environment (a typo must not start a fresh key)."""
+    if config.get("DATA_KEY"):
+        try:
+            parse_keys(config["DATA_KEY"])
+        except DataKeyError as exc:
+            raise ConfigError(str(exc)) from None
 
 
 #: the longest "no contact for N days" anyone may ask for (the setting, the page and the API)

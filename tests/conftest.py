@@ -30,6 +30,8 @@ from caseapp.extensions import db  # noqa: E402
 from tests import factories, hypothesis_profiles, servers  # noqa: E402, F401 - hypothesis_profiles loads the profile
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+#: the tests' fixed data key (a test that needs another passes DATA_KEY to make_app)
+TEST_DATA_KEY = "MjbXpGHmAqsKe-YelarDmSbat7lxS-fktVAfroeT5ks="
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 # argon2's default parameters cost ~0.3 s per hash or login on a CI core, on purpose; tests sign in hundreds of times,
@@ -129,6 +131,7 @@ def make_app(database_url: str, redis_url: str | None, **overrides: Any) -> Flas
     config = {
         "ENV_NAME": "test",
         "SECRET_KEY": TEST_SECRET,
+        "DATA_KEY": TEST_DATA_KEY,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "LOGIN_RATE_LIMIT": "1000 per minute",

@@ -40,7 +40,7 @@ from caseapp.auth.models import Role
 from caseapp.extensions import db
 from caseapp.reminders.models import OutboxMessage
 from tests import factories, servers
-from tests.conftest import TEST_SECRET, create_database, drop_database, make_app
+from tests.conftest import TEST_DATA_KEY, TEST_SECRET, create_database, drop_database, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -182,6 +182,7 @@ def process_env(database_url: str, redis_url: str | None, var_dir: Path, setting
             "PYTHONPATH": str(ROOT),
             "CASEAPP_ENV": "test",
             "CASEAPP_SECRET_KEY": TEST_SECRET,
+            "CASEAPP_DATA_KEY": TEST_DATA_KEY,  # the in-process app's (make_app), so both read what the other wrote
             "CASEAPP_DATABASE_URL": database_url,
             "CASEAPP_VAR_DIR": str(var_dir),
             **({"CASEAPP_REDIS_URL": redis_url} if redis_url else {}),

@@ -79,6 +79,7 @@ def test_compose_app_service_is_wired_to_postgres_redis_and_mailpit(services: di
 
     assert env["CASEAPP_ENV"] == "production"
     assert REQUIRED.match(env["CASEAPP_SECRET_KEY"])
+    assert REQUIRED.match(env["CASEAPP_DATA_KEY"])
     assert env["CASEAPP_DATABASE_URL"].startswith("postgresql+psycopg://")
     assert "@postgres:5432/" in env["CASEAPP_DATABASE_URL"]
     assert env["CASEAPP_REDIS_URL"].startswith("redis://redis:6379")

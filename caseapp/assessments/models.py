@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseapp.auth.models import User
 from caseapp.db import Base, CreatedAtMixin, UTCDateTime, str_enum
+from caseapp.encryption.types import EncryptedJSON
 from caseapp.reference import FundingRoute, Pathway, RiskLevel, Substance
 
 
@@ -33,7 +34,7 @@ class Assessment(CreatedAtMixin, Base):
     consent_data_processing: Mapped[bool] = mapped_column()
     consent_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: every other answer of the form, keyed by the field names of `form_version`
-    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON(), default=dict)
 
     advisor: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     #: set by queries that know whether a later revision exists (not a column)

@@ -19,6 +19,7 @@ AREAS: dict[str, str] = {
     "reminder": "Reminders",
     "shift": "Shifts",
     "report": "Reports",
+    "data_key": "Data keys",
 }
 
 ACTIONS: dict[str, str] = {
@@ -113,6 +114,8 @@ ACTIONS: dict[str, str] = {
     "shift.ended": "Shift ended",
     # reports
     "report.exported": "Report downloaded",
+    # data keys
+    "data_key.rotated": "Encrypted data re-encrypted with the newest key",
 }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from caseapp.auth.models import User
 from caseapp.cases.models import Case
 from caseapp.db import Base, CreatedAtMixin, UTCDateTime, str_enum
+from caseapp.encryption.types import EncryptedText
 from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus, HandoverStatus
 from caseapp.timeutil import now_utc
 
@@ -42,7 +43,7 @@ class Callback(CreatedAtMixin, Base):
         str_enum(CallbackPriority, "callback_priority"), default=CallbackPriority.NORMAL
     )
     #: why we are ringing back (staff only; never in a reminder message)
-    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    reason: Mapped[str | None] = mapped_column(EncryptedText())
     status: Mapped[CallbackStatus] = mapped_column(
         str_enum(CallbackStatus, "callback_status"), default=CallbackStatus.SCHEDULED
     )
@@ -58,7 +59,7 @@ class Callback(CreatedAtMixin, Base):
     clock_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: why it was cancelled (staff only)
-    cancel_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    cancel_reason: Mapped[str | None] = mapped_column(EncryptedText())
     #: optimistic concurrency: every update bumps it; a PATCH with an older version gets 409
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now(), onupdate=sa.func.now())
@@ -127,7 +128,7 @@ class CallbackAttempt(CreatedAtMixin, Base):
     advisor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: staff-only note about the attempt (never in messages or logs)
-    notes: Mapped[str | None] = mapped_column(sa.String(1000))
+    notes: Mapped[str | None] = mapped_column(EncryptedText())
 
     def __repr__(self) -> str:
         return f"<CallbackAttempt {self.id} callback={self.callback_id}>"
@@ -182,7 +183,7 @@ class Handover(CreatedAtMixin, Base):
     #: who it is offered to; null = the pool (anyone on shift may claim it)
     to_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     #: what the receiver needs to know (staff only: never in emails, SMS or logs)
-    note: Mapped[str | None] = mapped_column(sa.String(HANDOVER_NOTE_MAX))
+    note: Mapped[str | None] = mapped_column(EncryptedText())
     status: Mapped[HandoverStatus] = mapped_column(
         str_enum(HandoverStatus, "handover_status"), default=HandoverStatus.OFFERED
     )

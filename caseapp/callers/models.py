@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caseapp.db import Base, CreatedAtMixin, UTCDateTime, str_enum
+from caseapp.encryption.types import EncryptedText
 from caseapp.reference import Relationship
 
 
@@ -28,9 +29,9 @@ class Caller(CreatedAtMixin, Base):
     #: local wall-clock window the caller prefers to be rung in (both set or both null)
     preferred_from: Mapped[time | None] = mapped_column(sa.Time())
     preferred_to: Mapped[time | None] = mapped_column(sa.Time())
-    preferred_times_note: Mapped[str | None] = mapped_column(sa.String(200))
+    preferred_times_note: Mapped[str | None] = mapped_column(EncryptedText())
     #: e.g. "don't ring at work; partner doesn't know"
-    safe_to_call_notes: Mapped[str | None] = mapped_column(sa.Text())
+    safe_to_call_notes: Mapped[str | None] = mapped_column(EncryptedText())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now(), onupdate=sa.func.now())
 
     __table_args__ = (

@@ -12,6 +12,7 @@ from caseapp.auth.models import User
 from caseapp.callers.models import Caller
 from caseapp.cases.models import Case
 from caseapp.db import Base, CreatedAtMixin, UTCDateTime, str_enum
+from caseapp.encryption.types import EncryptedJSON, EncryptedText
 from caseapp.reference import CallType, Channel, Direction, ReferralSource
 
 
@@ -31,10 +32,10 @@ class Call(CreatedAtMixin, Base):
     #: Europe/London calendar date and hour of started_at, fixed at write time (report bucketing, also on SQLite)
     local_date: Mapped[date] = mapped_column(sa.Date())
     local_hour: Mapped[int] = mapped_column(sa.SmallInteger())
-    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    reason: Mapped[str | None] = mapped_column(EncryptedText())
     referral_source: Mapped[ReferralSource | None] = mapped_column(str_enum(ReferralSource, "call_referral_source"))
-    outcome_summary: Mapped[str | None] = mapped_column(sa.String(1000))
-    notes: Mapped[str | None] = mapped_column(sa.Text())
+    outcome_summary: Mapped[str | None] = mapped_column(EncryptedText())
+    notes: Mapped[str | None] = mapped_column(EncryptedText())
     tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
 
     advisor: Mapped[User] = relationship(lazy="joined", innerjoin=True)
@@ -68,7 +69,7 @@ class CallDraft(CreatedAtMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     advisor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     #: the form's fields exactly as typed (validated only when the call is logged)
-    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON(), default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now(), onupdate=sa.func.now())
 
     def __repr__(self) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from caseapp.auth.models import User
 from caseapp.callers.models import Caller
 from caseapp.db import Base, CreatedAtMixin, UTCDateTime, str_enum
+from caseapp.encryption.types import EncryptedText
 from caseapp.ids import as_id
 from caseapp.reference import CaseStatus, CloseReason, RiskLevel
 
@@ -102,7 +103,7 @@ class CaseNote(CreatedAtMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
-    body: Mapped[str] = mapped_column(sa.Text())
+    body: Mapped[str] = mapped_column(EncryptedText())
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 

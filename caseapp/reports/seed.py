@@ -18,6 +18,7 @@ audited: this is not anybody's action. Refused in production (see cli.seed).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import random
 from array import array
@@ -38,6 +39,7 @@ from caseapp.calls.models import Call
 from caseapp.calls.services import local_date_and_hour
 from caseapp.cases.models import Case
 from caseapp.cases.stale import backfill_contacts
+from caseapp.encryption.types import ENCRYPTED_TYPES
 from caseapp.extensions import db
 from caseapp.reference import (
     AttemptOutcome,
@@ -529,15 +531,23 @@ class _Writer:
 
     def _copy(self, table: sa.Table, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
         driver: Any = self.connection.connection.driver_connection
-        json_positions = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, sa.JSON)]
+        dialect = self.connection.dialect
+        # COPY takes values as stored: JSON as text, encrypted columns as their tokens
+        conversions: dict[int, Callable[[Any], Any]] = {}
+        for i, name in enumerate(columns):
+            column_type = table.c[name].type
+            if isinstance(column_type, sa.JSON):
+                conversions[i] = json.dumps
+            elif isinstance(column_type, ENCRYPTED_TYPES):
+                conversions[i] = functools.partial(column_type.process_bind_param, dialect=dialect)
         statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
         written = 0
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
-                if json_positions:
+                if conversions:
                     values = list(row)
-                    for position in json_positions:
-                        values[position] = json.dumps(values[position])
+                    for position, convert in conversions.items():
+                        values[position] = convert(values[position])
                     row = tuple(values)
                 copy.write_row(row)
                 written += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -223,3 +224,60 @@ def test_a_role_that_may_not_create_pg_trgm_gets_no_index_and_a_usable_transacti
     assert available is False
     assert still_usable == 1
     assert extension == 0
+
+
+BEFORE_ENCRYPTION = "4f2a9c1e7b30"
+
+
+def _column_types() -> dict[tuple[str, str], str]:
+    inspector = sa.inspect(db.engine)
+    return {
+        (table, column["name"]): str(column["type"])
+        for table in ("calls", "callbacks", "assessments", "call_drafts", "case_notes")
+        for column in inspector.get_columns(table)
+        if column["name"] in {"reason", "cancel_reason", "answers", "data", "body"}
+    }
+
+
+def test_the_free_text_upgrade_encrypts_plain_rows_and_its_downgrade_gives_them_back(empty_db_app: Flask) -> None:
+    """Rows written before encryption (plain text, VARCHAR and JSON columns) are tokens after b58122f692b7, and plain
+    text in their old types again after its downgrade."""
+    from caseapp.assessments.models import Assessment
+    from caseapp.encryption.keys import current_keyring
+    from tests.integration.encryption.support import raw, write_one_of_everything
+
+    upgrade()
+    written = write_one_of_everything()
+    db.session.commit()
+
+    downgrade(revision=BEFORE_ENCRYPTION)
+    plain = {key: raw(*key, row_id) for key, (row_id, _) in written.items()}
+    types_before = _column_types()
+    db.session.commit()
+    upgrade()
+    sealed = {key: raw(*key, row_id) for key, (row_id, _) in written.items()}
+    answers = db.session.get(Assessment, written[("assessments", "answers")][0])
+    types_after = _column_types()
+
+    for key, (_, text) in written.items():
+        assert text in plain[key], key  # the downgrade decrypted it
+        assert sealed[key].startswith("gAAAAA"), key  # the upgrade encrypted what it found
+        assert text not in sealed[key], key
+        assert text in current_keyring().decrypt(sealed[key]), key
+    assert json.loads(plain[("assessments", "answers")])["notes"] == written[("assessments", "answers")][1]
+    assert answers is not None
+    assert answers.answers["notes"] == written[("assessments", "answers")][1]
+    assert types_before[("calls", "reason")] == "VARCHAR(500)"
+    assert types_before[("callbacks", "cancel_reason")] == "VARCHAR(200)"
+    assert types_before[("assessments", "answers")] == "JSON"
+    assert {types_after[key] for key in types_before} == {"TEXT"}
+    assert _drift() == []
+
+
+def test_the_free_text_upgrade_on_an_empty_database_only_changes_the_types(empty_db_app: Flask) -> None:
+    upgrade(revision=BEFORE_ENCRYPTION)
+
+    upgrade()
+
+    assert _column_types()[("calls", "reason")] == "TEXT"
+    assert _drift() == []

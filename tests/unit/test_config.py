@@ -10,16 +10,24 @@ from flask import Flask
 
 from caseapp import config, create_app
 from caseapp.config import DEV_SECRET_KEY, ConfigError
+from caseapp.encryption.keys import generate_key
 
 PG = "postgresql+psycopg://caseapp@db.internal:5432/caseapp"
 REDIS = "redis://cache.internal:6379/0"
 GOOD_SECRET = secrets.token_urlsafe(32)
+GOOD_KEY = generate_key()
 
 
 @pytest.fixture(autouse=True)
 def _no_caseapp_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Start each test from a machine with no CASEAPP_* settings except the ones it sets."""
-    for name in ("CASEAPP_DATABASE_URL", "CASEAPP_REDIS_URL", "CASEAPP_SECRET_KEY", "CASEAPP_SMTP_URL"):
+    for name in (
+        "CASEAPP_DATABASE_URL",
+        "CASEAPP_REDIS_URL",
+        "CASEAPP_SECRET_KEY",
+        "CASEAPP_SMTP_URL",
+        "CASEAPP_DATA_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CASEAPP_ENV", "development")
 
@@ -31,7 +39,13 @@ def _load(**overrides: Any) -> dict[str, Any]:
 
 
 def _production(**overrides: Any) -> dict[str, Any]:
-    values = {"ENV_NAME": "production", "SECRET_KEY": GOOD_SECRET, "DATABASE_URL": PG, "REDIS_URL": REDIS}
+    values = {
+        "ENV_NAME": "production",
+        "SECRET_KEY": GOOD_SECRET,
+        "DATA_KEY": GOOD_KEY,
+        "DATABASE_URL": PG,
+        "REDIS_URL": REDIS,
+    }
     values.update(overrides)
     return _load(**values)
 
@@ -129,6 +143,54 @@ def test_production_names_every_problem_at_once() -> None:
     assert "CASEAPP_SECRET_KEY" in str(raised.value)
     assert "PostgreSQL" in str(raised.value)
     assert "CASEAPP_REDIS_URL" in str(raised.value)
+    assert "CASEAPP_DATA_KEY" in str(raised.value)
+
+
+@pytest.mark.parametrize("key", ["", None], ids=["empty", "missing"])
+def test_production_refuses_to_start_without_a_data_key(key: str | None) -> None:
+    with pytest.raises(ConfigError, match="CASEAPP_DATA_KEY must be set"):
+        _production(DATA_KEY=key)
+
+
+def test_create_app_refuses_production_without_a_data_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASEAPP_ENV", "production")
+    monkeypatch.setenv("CASEAPP_SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("CASEAPP_DATABASE_URL", PG)
+    monkeypatch.setenv("CASEAPP_REDIS_URL", REDIS)
+
+    with pytest.raises(ConfigError, match="Refusing to start in production: CASEAPP_DATA_KEY must be set"):
+        create_app()
+
+
+def test_production_accepts_a_ring_of_keys_newest_first() -> None:
+    settings = _production(DATA_KEY=f"{generate_key()}, {GOOD_KEY}")
+
+    assert settings["DATA_KEY"].endswith(GOOD_KEY)
+
+
+MALFORMED_KEYS = {
+    "not_base64": "not-a-fernet-key",
+    "too_short": GOOD_KEY[:40],
+    "second_of_two_bad": f"{GOOD_KEY},{GOOD_KEY[:-6]}",
+    "only_commas": " , ",
+}
+
+
+@pytest.mark.parametrize("env", ["development", "test", "production"])
+@pytest.mark.parametrize("key", MALFORMED_KEYS.values(), ids=MALFORMED_KEYS.keys())
+def test_a_malformed_data_key_is_refused_in_every_environment(env: str, key: str) -> None:
+    with pytest.raises(ConfigError, match="CASEAPP_DATA_KEY") as raised:
+        _production(ENV_NAME=env, DATA_KEY=key)
+
+    assert GOOD_KEY not in str(raised.value)  # the message names the key's position, never the key
+    assert GOOD_KEY[:40] not in str(raised.value)
+
+
+def test_a_malformed_data_key_from_the_environment_stops_create_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASEAPP_DATA_KEY", "typo" + GOOD_KEY)
+
+    with pytest.raises(ConfigError, match="CASEAPP_DATA_KEY key 1 of 1 is not a Fernet key"):
+        create_app()
 
 
 def test_create_app_refuses_production_with_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,85 @@
+"""Rows for the encryption tests: one value in every encrypted column, each written through the service that
+writes it in the app."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from caseapp.auth.models import Role
+from caseapp.callbacks import handover, workflow
+from caseapp.callbacks.models import CallbackAttempt
+from caseapp.calls import services as call_services
+from caseapp.cases import services as case_services
+from caseapp.extensions import db
+from caseapp.reference import AttemptOutcome
+from tests import factories
+
+#: every encrypted column, as the issue lists them; the models must say the same (the first test)
+EXPECTED_COLUMNS = {
+    "callers": ["preferred_times_note", "safe_to_call_notes"],
+    "calls": ["reason", "outcome_summary", "notes"],
+    "call_drafts": ["data"],
+    "case_notes": ["body"],
+    "assessments": ["answers"],
+    "callbacks": ["reason", "cancel_reason"],
+    "callback_attempts": ["notes"],
+    "callback_handovers": ["note"],
+}
+SECRET = "partner-does-not-know"
+
+
+def raw(table: str, column: str, row_id: int) -> str:
+    """The column as the database holds it, as text (a JSON column before encryption too)."""
+    sql = f"SELECT CAST({column} AS TEXT) FROM {table} WHERE id = :id"  # noqa: S608 - fixed names
+    value = db.session.execute(sa.text(sql), {"id": row_id}).scalar_one()
+    assert isinstance(value, str)
+    return value
+
+
+def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
+    """(table, column) → (row id, the text written), each through the service that writes it in the app."""
+    advisor = factories.make_user(role=Role.ADVISOR)
+    colleague = factories.make_user(role=Role.ADVISOR)
+    factories.make_shift(advisor)
+    factories.make_shift(colleague)
+    logged = call_services.log_call(
+        call_services.CallInput(
+            phone=factories.unique_phone(),
+            reason=f"reason {SECRET}",
+            outcome_summary=f"outcome {SECRET}",
+            notes=f"notes {SECRET}",
+            caller_details={
+                "consent_callback": True,
+                "safe_to_call_notes": f"safe {SECRET}",
+                "preferred_times_note": f"times {SECRET}",
+            },
+        ),
+        actor=advisor,
+    )
+    call = logged.call
+    assert call.case is not None
+    draft = call_services.save_draft({"notes": f"draft {SECRET}"}, actor=advisor)
+    note = case_services.add_note(call.case, f"note {SECRET}", actor=advisor)
+    assessment = factories.make_assessment(call.case, actor=advisor, notes=f"assessment {SECRET}")
+    kept = factories.make_callback(call.case, actor=advisor, reason=f"callback {SECRET}", assignee_id=advisor.id)
+    workflow.start_callback(kept.id, actor=advisor)
+    workflow.record_attempt(kept.id, outcome=AttemptOutcome.NO_ANSWER, actor=advisor, notes=f"attempt {SECRET}")
+    [attempt] = db.session.scalars(sa.select(CallbackAttempt).where(CallbackAttempt.callback_id == kept.id)).all()
+    offer = handover.hand_over_callback(kept.id, to_user_id=colleague.id, actor=advisor, note=f"handover {SECRET}")
+    cancelled = factories.make_callback(call.case, actor=advisor)
+    workflow.cancel_callback(cancelled.id, actor=advisor, reason=f"cancel {SECRET}")
+    db.session.flush()
+    return {
+        ("callers", "preferred_times_note"): (call.caller_id or 0, f"times {SECRET}"),
+        ("callers", "safe_to_call_notes"): (call.caller_id or 0, f"safe {SECRET}"),
+        ("calls", "reason"): (call.id, f"reason {SECRET}"),
+        ("calls", "outcome_summary"): (call.id, f"outcome {SECRET}"),
+        ("calls", "notes"): (call.id, f"notes {SECRET}"),
+        ("call_drafts", "data"): (draft.id, f"draft {SECRET}"),
+        ("case_notes", "body"): (note.id, f"note {SECRET}"),
+        ("assessments", "answers"): (assessment.id, f"assessment {SECRET}"),
+        ("callbacks", "reason"): (kept.id, f"callback {SECRET}"),
+        ("callbacks", "cancel_reason"): (cancelled.id, f"cancel {SECRET}"),
+        ("callback_attempts", "notes"): (attempt.id, f"attempt {SECRET}"),
+        ("callback_handovers", "note"): (offer.id, f"handover {SECRET}"),
+    }
