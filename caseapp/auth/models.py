@@ -10,6 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseapp.db import Base, CreatedAtMixin, UTCDateTime, str_enum
+from caseapp.encryption.types import EncryptedText
 
 
 class Role(StrEnum):
@@ -46,7 +47,8 @@ class User(UserMixin, CreatedAtMixin, Base):
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: base32 TOTP secret; set at enrolment, in force once totp_enabled_at is set (see README, Data protection)
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    #: the second factor's shared secret, encrypted with the data key like the free text about callers
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText())
     #: when the second factor was confirmed with a first code; None = not enrolled
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: the last TOTP time step accepted: a code of that step or earlier is refused (no replay)

@@ -3,7 +3,7 @@
 The notes, reasons, outcomes and assessment answers people type about callers become Fernet tokens (the data key
 ring, CASEAPP_DATA_KEY: caseapp/encryption/keys.py). On PostgreSQL their columns become TEXT (a token is longer than
 the VARCHAR limit its text had; the limits stay in the forms and schemas) and the JSON ones TEXT too (a token is not
-JSON). SQLite keeps the declared types: it stores text whatever a column declares, and changing a type there rebuilds
+JSON); so does the second factor's shared secret. SQLite keeps the declared types: it stores text whatever a column declares, and changing a type there rebuilds
 the table, which would drop its report triggers. Then every value already there is encrypted in batches, with the key
 the app uses (the migration runs inside the app). The downgrade decrypts them and restores the types.
 
@@ -35,6 +35,7 @@ COLUMNS = {
     'callbacks': {'reason': sa.String(length=500), 'cancel_reason': sa.String(length=200)},
     'callback_attempts': {'notes': sa.String(length=1000)},
     'callback_handovers': {'note': sa.String(length=1000)},
+    'users': {'totp_secret': sa.String(length=64)},
 }
 BATCH = 1000
 

@@ -226,7 +226,7 @@ def test_a_role_that_may_not_create_pg_trgm_gets_no_index_and_a_usable_transacti
     assert extension == 0
 
 
-BEFORE_ENCRYPTION = "4f2a9c1e7b30"
+BEFORE_ENCRYPTION = "d5eca7e5aefa"
 
 
 def _column_types() -> dict[tuple[str, str], str]:

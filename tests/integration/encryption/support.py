@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from caseapp.auth import mfa
 from caseapp.auth.models import Role
 from caseapp.callbacks import handover, workflow
 from caseapp.callbacks.models import CallbackAttempt
@@ -14,7 +15,8 @@ from caseapp.extensions import db
 from caseapp.reference import AttemptOutcome
 from tests import factories
 
-#: every encrypted column, as the issue lists them; the models must say the same (the first test)
+#: every encrypted column (the free text about callers, and the second factor's secret); the models must say the
+#: same (the first test)
 EXPECTED_COLUMNS = {
     "callers": ["preferred_times_note", "safe_to_call_notes"],
     "calls": ["reason", "outcome_summary", "notes"],
@@ -24,6 +26,7 @@ EXPECTED_COLUMNS = {
     "callbacks": ["reason", "cancel_reason"],
     "callback_attempts": ["notes"],
     "callback_handovers": ["note"],
+    "users": ["totp_secret"],
 }
 SECRET = "partner-does-not-know"
 
@@ -68,6 +71,7 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
     offer = handover.hand_over_callback(kept.id, to_user_id=colleague.id, actor=advisor, note=f"handover {SECRET}")
     cancelled = factories.make_callback(call.case, actor=advisor)
     workflow.cancel_callback(cancelled.id, actor=advisor, reason=f"cancel {SECRET}")
+    secret = mfa.begin_enrolment(advisor)
     db.session.flush()
     return {
         ("callers", "preferred_times_note"): (call.caller_id or 0, f"times {SECRET}"),
@@ -82,4 +86,5 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
         ("callbacks", "cancel_reason"): (cancelled.id, f"cancel {SECRET}"),
         ("callback_attempts", "notes"): (attempt.id, f"attempt {SECRET}"),
         ("callback_handovers", "note"): (offer.id, f"handover {SECRET}"),
+        ("users", "totp_secret"): (advisor.id, secret),
     }
