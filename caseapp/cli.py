@@ -44,9 +44,13 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     from caseapp.reports.commands import seed_command
+    from caseapp.retention.cli import retention_command
+    from caseapp.sar.cli import sar_command
 
     for command in (create_user, create_token, revoke_token, dev, web, worker, beat, seed_command):
         app.cli.add_command(command)
+    app.cli.add_command(retention_command)
+    app.cli.add_command(sar_command)
 
 
 def _fail(message: str) -> None:

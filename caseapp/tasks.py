@@ -33,6 +33,7 @@ class TaskName(StrEnum):
     DELIVER_REMINDER = "reminders.deliver"
     SWEEP_OUTBOX = "reminders.sweep"
     NOTIFY_STALE_CASES = "cases.notify_stale"
+    APPLY_RETENTION = "retention.apply"
 
 
 class Queue(StrEnum):

@@ -19,6 +19,7 @@ AREAS: dict[str, str] = {
     "reminder": "Reminders",
     "shift": "Shifts",
     "report": "Reports",
+    "retention": "Retention",
 }
 
 ACTIONS: dict[str, str] = {
@@ -53,12 +54,16 @@ ACTIONS: dict[str, str] = {
     "case.emergency_alerted": "Managers alerted: immediate danger",
     "case.flag_cleared": "Case flag cleared",
     "case.stale_notified": "Managers told of cases nobody has reached",
+    "case.legal_hold_set": "Legal hold placed on a case",
+    "case.legal_hold_released": "Legal hold released",
     # callers
     "caller.created": "Caller added",
     "caller.viewed": "Viewed a caller",
     "caller.updated": "Caller details changed",
     "caller.consent_changed": "Caller consent changed",
     "caller.looked_up": "Looked up a phone number",
+    "caller.erased": "Caller erased on request",
+    "caller.sar_exported": "Subject access export downloaded",
     # calls
     "call.logged": "Call logged",
     "call.viewed": "Viewed a call",
@@ -97,6 +102,8 @@ ACTIONS: dict[str, str] = {
     "shift.ended": "Shift ended",
     # reports
     "report.exported": "Report downloaded",
+    # retention
+    "retention.applied": "Retention policy applied",
 }
 
 
