@@ -141,7 +141,9 @@ def test_the_report_counts_and_codes_survive_anonymisation(advisor: User, admin:
         backdate(history, by=timedelta(days=800))
     db.session.flush()
     before = _snapshot()
-    assert before["report_call_hours"] and before["report_case_facts"] and before["report_callback_days"]
+    assert before["report_call_hours"]
+    assert before["report_case_facts"]
+    assert before["report_callback_days"]
 
     run = _apply()
 
