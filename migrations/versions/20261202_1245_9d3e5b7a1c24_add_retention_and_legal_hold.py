@@ -27,7 +27,7 @@ down_revision = '4f2a9c1e7b30'
 branch_labels = None
 depends_on = None
 
-DUE = "status = 'closed' AND anonymised_at IS NULL"
+DUE = sa.text("status = 'closed' AND anonymised_at IS NULL")
 CASE_COLUMNS = ('anonymised_at', 'legal_hold_at', 'legal_hold_by_id', 'legal_hold_reason')
 
 
