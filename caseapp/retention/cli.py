@@ -21,9 +21,8 @@ def retention_command(dry_run: bool) -> None:
         run = services.apply_retention(commit=db.session.commit)
         db.session.commit()
     verb = "Would anonymise" if dry_run else "Anonymised"
-    click.echo(
-        f"{verb} {len(run.case_ids)} cases closed before {run.cutoff:%Y-%m-%d} and {len(run.caller_ids)} callers."
-    )
+    cases, callers = _count(len(run.case_ids), "case"), _count(len(run.caller_ids), "caller")
+    click.echo(f"{verb} {cases} closed before {run.cutoff:%Y-%m-%d} and {callers}.")
     click.echo(f"Case ids: {_ids(run.case_ids)}")
     click.echo(f"Caller ids: {_ids(run.caller_ids)}")
     for table, count in sorted(run.rows.items()):
@@ -34,3 +33,7 @@ def retention_command(dry_run: bool) -> None:
 
 def _ids(ids: list[int]) -> str:
     return ", ".join(str(i) for i in sorted(ids)) or "none"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -79,6 +79,7 @@ def preview_retention(now: datetime | None = None) -> RetentionRun:
     run.caller_ids = queries.due_caller_ids(cutoff)
     run.rows = anonymise.plan(run.case_ids, run.caller_ids)
     run.rows["calls"] += queries.count_rows(Call, queries.stray_call_condition(cutoff))
+    run.rows = +run.rows
     _audit_run(run, actor_id=None)
     return run
 

@@ -44,7 +44,7 @@ def test_the_dry_run_lists_ids_and_counts_never_names_and_changes_nothing(app: F
     result = app.test_cli_runner().invoke(args=["retention", "--dry-run"])
 
     assert result.exit_code == 0, result.output
-    assert "Would anonymise 1 cases" in result.output
+    assert "Would anonymise 1 case closed before" in result.output
     assert str(history.case.id) in result.output
     assert str(history.caller.id) in result.output
     assert "case_notes: 1 rows" in result.output
@@ -60,7 +60,7 @@ def test_the_command_applies_the_policy(app: Flask, db_session: Any) -> None:
     result = app.test_cli_runner().invoke(args=["retention"])
 
     assert result.exit_code == 0, result.output
-    assert "Anonymised 1 cases" in result.output
+    assert "Anonymised 1 case closed before" in result.output
     name, caller_anonymised, case_anonymised = _state(history)
     assert name is None
     assert caller_anonymised is not None
