@@ -99,6 +99,14 @@ def case_ids_of_caller(caller_id: int) -> list[int]:
     return list(db.session.scalars(sa.select(Case.id).where(Case.caller_id == caller_id).order_by(Case.id)))
 
 
+def unanonymised_case_ids_of(caller_ids: Sequence[int]) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(Case.id).where(Case.caller_id.in_(caller_ids), Case.anonymised_at.is_(None)).order_by(Case.id)
+        )
+    )
+
+
 def held_case_of_caller(caller_id: int) -> Case | None:
     """The first of the caller's cases on legal hold, if any."""
     return db.session.scalars(

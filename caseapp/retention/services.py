@@ -98,9 +98,8 @@ def apply_retention(
         run.case_ids.extend(case_ids)
         commit()
     while caller_ids := queries.due_caller_ids(cutoff, limit=batch):
-        # their cases are all anonymised by now, or due: anonymised with them
-        case_ids = [case_id for caller_id in caller_ids for case_id in queries.case_ids_of_caller(caller_id)]
-        pending = [case_id for case_id in case_ids if case_id not in set(run.case_ids)]
+        # their cases are all anonymised by now, or due (one closed meanwhile): anonymised with them
+        pending = queries.unanonymised_case_ids_of(caller_ids)
         run.rows.update(anonymise.anonymise(pending, caller_ids, now))
         run.case_ids.extend(pending)
         run.caller_ids.extend(caller_ids)
@@ -159,7 +158,8 @@ def erase_caller(caller_id: int, *, actor: User, reason: str | None) -> Counter[
         raise Conflict("This caller has already been anonymised.")
     refuse_if_held(caller_id)
     case_ids = queries.case_ids_of_caller(caller_id)
-    counts = anonymise.anonymise(case_ids, [caller_id], now_utc())
+    # cases retention anonymised already keep their mark (and have nothing left to clear)
+    counts = anonymise.anonymise(queries.unanonymised_case_ids_of([caller_id]), [caller_id], now_utc())
     record_event(
         "caller.erased",
         actor_id=actor.id,

@@ -300,3 +300,16 @@ def test_an_open_callback_is_not_a_reason_to_keep_an_erased_case_readable(adviso
     callback = _reload(Callback, history.callback.id)
     assert callback.reason is None
     assert callback.cancel_reason is None
+
+
+def test_erasing_a_caller_keeps_the_mark_of_a_case_retention_anonymised_earlier(advisor: User, admin: User) -> None:
+    history = make_history(advisor, closed_at=now_utc() - 25 * MONTHS)
+    _apply()  # the caller rang recently: only the case goes
+    marked = _reload(Case, history.case.id).anonymised_at
+    newer = factories.make_case(history.caller, actor=advisor)
+
+    services.erase_caller(history.caller.id, actor=admin, reason="Erasure request")
+
+    assert _reload(Case, history.case.id).anonymised_at == marked
+    assert _reload(Case, newer.id).anonymised_at is not None
+    assert _reload(Caller, history.caller.id).is_anonymised
