@@ -13,6 +13,7 @@ from caseapp.callers.models import Caller
 from caseapp.calls.models import Call
 from caseapp.cases.models import Case
 from caseapp.extensions import db
+from caseapp.reminders import outbox
 from caseapp.retention import queries
 from caseapp.retention.policy import RULES, Scope, Scrub, rules_by_model, scrub_answers
 
@@ -33,6 +34,9 @@ def anonymise(case_ids: Sequence[int], caller_ids: Sequence[int], now: datetime)
     counts: Counter[str] = Counter()
     if not case_ids and not caller_ids:
         return counts
+    # what has not gone out yet never will: its text is about to be removed
+    for callback_id in queries.callback_ids_of_cases(case_ids):
+        counts["withdrawn_messages"] += outbox.withdraw(callback_id)
     for model, rules in rules_by_model().items():
         fixed = [rule for rule in rules if not isinstance(rule.replacement, Scrub)]
         for scope in {rule.scope for rule in fixed}:

@@ -99,6 +99,10 @@ def case_ids_of_caller(caller_id: int) -> list[int]:
     return list(db.session.scalars(sa.select(Case.id).where(Case.caller_id == caller_id).order_by(Case.id)))
 
 
+def callback_ids_of_cases(case_ids: Sequence[int]) -> list[int]:
+    return list(db.session.scalars(sa.select(Callback.id).where(Callback.case_id.in_(case_ids)).order_by(Callback.id)))
+
+
 def unanonymised_case_ids_of(caller_ids: Sequence[int]) -> list[int]:
     return list(
         db.session.scalars(

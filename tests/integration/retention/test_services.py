@@ -19,6 +19,7 @@ from caseapp.cases.models import Case, CaseNote
 from caseapp.db import Base
 from caseapp.errors import Conflict, Forbidden, ValidationError
 from caseapp.extensions import db
+from caseapp.reminders.models import DeliveryChannel, OutboxKind, OutboxMessage, OutboxStatus
 from caseapp.retention import services
 from caseapp.retention.policy import PLACEHOLDER
 from caseapp.timeutil import now_utc
@@ -313,3 +314,27 @@ def test_erasing_a_caller_keeps_the_mark_of_a_case_retention_anonymised_earlier(
     assert _reload(Case, history.case.id).anonymised_at == marked
     assert _reload(Case, newer.id).anonymised_at is not None
     assert _reload(Caller, history.caller.id).is_anonymised
+
+
+def test_erasure_withdraws_the_messages_about_the_caller_not_sent_yet(advisor: User, admin: User) -> None:
+    history = make_history(advisor, closed_at=None)
+    pending = OutboxMessage(
+        callback_id=history.callback.id,
+        kind=OutboxKind.ESCALATION,
+        due_at=history.callback.due_at,
+        channel=DeliveryChannel.EMAIL,
+        recipient_id=advisor.id,
+        message_id=f"<pending.{history.callback.id}@caseapp.test>",
+        subject=f"Ring {history.name}",
+        body="...",
+        case_id=history.case.id,
+    )
+    db.session.add(pending)
+    db.session.flush()
+
+    counts = services.erase_caller(history.caller.id, actor=admin, reason="Erasure request")
+
+    message = _reload(OutboxMessage, pending.id)
+    assert message.status == OutboxStatus.WITHDRAWN
+    assert message.subject == PLACEHOLDER
+    assert counts["withdrawn_messages"] == 1
