@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import selectinload
 
 from caseapp.assessments.models import Assessment
@@ -49,10 +50,34 @@ LINKED_BY_CASE = (Assessment, Callback, CaseNote, EmergencyAlert, CaseFlag)
 LINKED_BY_CALLBACK = (CallbackAttempt, Handover)
 
 
+#: the actions of list pages and searches: entity_id null, the records shown in detail["ids"]
+LISTING_ACTIONS = ("case.listed", "case.searched", "callback.listed", "call.listed", "assessment.listed")
+
+
+def _shown_in_listing(ids: Sequence[int]) -> sa.ColumnElement[bool]:
+    """A listing event whose detail["ids"] includes any of `ids` (a JSON array of numbers)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        shown = sa.func.jsonb_array_elements_text(sa.cast(AuditEvent.detail, JSONB)["ids"]).table_valued("value")
+        return sa.exists(sa.select(1).select_from(shown).where(shown.c.value.in_([str(i) for i in ids])))
+    shown = sa.func.json_each(AuditEvent.detail, "$.ids").table_valued("value")
+    return sa.exists(sa.select(1).select_from(shown).where(shown.c.value.in_(list(ids))))
+
+
 def access_events(entities: Mapping[str, Sequence[int]]) -> list[AuditEvent]:
-    """Audit events about any of these entities ({entity_type: ids}), with who did them, oldest first."""
+    """Audit events about any of these entities ({entity_type: ids}), and list pages that showed any of them, with
+    who did them, oldest first."""
     conditions = [
         sa.and_(AuditEvent.entity_type == kind, AuditEvent.entity_id.in_([str(i) for i in ids]))
+        for kind, ids in entities.items()
+        if ids
+    ]
+    conditions += [
+        sa.and_(
+            AuditEvent.entity_type == kind,
+            AuditEvent.entity_id.is_(None),
+            AuditEvent.action.in_(LISTING_ACTIONS),
+            _shown_in_listing(ids),
+        )
         for kind, ids in entities.items()
         if ids
     ]

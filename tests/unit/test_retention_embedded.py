@@ -43,3 +43,22 @@ def test_retention_and_erasure_run_on_sqlite(sqlite_app: Flask) -> None:
         assert names == [None, None]
         assert db.session.scalar(sa.select(Call.notes).where(Call.id == call.id)) is None
         assert db.session.scalar(sa.select(sa.func.count()).where(Case.anonymised_at.is_not(None))) == 2
+
+
+def test_the_subject_access_export_finds_list_pages_on_sqlite(sqlite_app: Flask) -> None:
+    from caseapp.audit.services import record_listing
+    from caseapp.sar.services import build_export
+
+    with sqlite_app.app_context():
+        manager = factories.make_user(role=Role.MANAGER)
+        case = factories.make_case(factories.make_caller(name="Demelza Carne"))
+        other = factories.make_case()
+        record_listing("case.listed", actor_id=manager.id, entity_type="case", ids=[other.id, case.id])
+        record_listing("case.listed", actor_id=manager.id, entity_type="case", ids=[other.id])
+        db.session.commit()
+
+        access = build_export(case.caller).document["access"]
+
+        listed = [row for row in access if row["action"] == "case.listed"]
+        assert len(listed) == 1
+        assert (listed[0]["staff_id"], listed[0]["record_id"]) == (manager.id, None)

@@ -51,12 +51,14 @@ def _expected_access(history: History, document: dict[str, Any]) -> list[AuditEv
         ("assessment", "assessments"),
     ):
         wanted |= {(kind, str(row["id"])) for row in document[section]}
+
+    def about_them(event: AuditEvent) -> bool:
+        if event.entity_id is None:  # a list page: the records it showed are in detail["ids"]
+            return any((event.entity_type, str(i)) in wanted for i in event.detail.get("ids", []))
+        return (event.entity_type, event.entity_id) in wanted
+
     # the export's own event is written after it is built
-    return [
-        event
-        for event in audit_events()
-        if (event.entity_type, event.entity_id) in wanted and event.action != "caller.sar_exported"
-    ]
+    return [event for event in audit_events() if about_them(event) and event.action != "caller.sar_exported"]
 
 
 def _run_cli(app: Flask, *args: str) -> Any:
@@ -94,6 +96,10 @@ def test_the_access_list_is_the_audit_trail_of_the_records(
     viewer = login_as(Role.MANAGER, full_name="Casey Viewer")
     client.get(f"/cases/{history.case.id}")
     client.get(f"/callbacks/{history.callback.id}")
+    client.get("/cases/")  # all open cases: a listing that shows this one
+    other = factories.make_case(factories.make_caller(name="Someone Else"))
+    db.session.commit()
+    client.get("/search", query_string={"q": "Someone Else"})  # a search that does not
 
     _run_cli(app, "--phone", history.phone_typed, "--out", str(tmp_path))
     document = json.loads((tmp_path / JSON_NAME).read_text())
@@ -101,7 +107,9 @@ def test_the_access_list_is_the_audit_trail_of_the_records(
     expected = _expected_access(history, document)
     assert [row["audit_event_id"] for row in document["access"]] == [event.id for event in expected]
     viewed = [row for row in document["access"] if row["staff_id"] == viewer.id]
-    assert {row["action"] for row in viewed} >= {"case.viewed", "callback.viewed"}
+    assert {row["action"] for row in viewed} >= {"case.viewed", "callback.viewed", "case.listed"}
+    assert "case.searched" not in {row["action"] for row in viewed}
+    assert other.id not in [row["record_id"] for row in document["access"]]
     assert {(row["staff_name"], row["staff_role"]) for row in viewed} == {("Casey Viewer", "manager")}
     first = next(event for event in expected if event.id == viewed[0]["audit_event_id"])
     assert viewed[0]["at"] == to_local(first.occurred_at).isoformat()
