@@ -131,6 +131,7 @@ def test_the_case_page_controls_place_a_hold_and_erase(
     client.post(f"{path}/erase-caller", data={"reason": "Request", "csrf_token": page_csrf(path)})
     page = client.get(path).get_data(as_text=True)
     assert "Anonymised caller" in page
+    assert "<dt>Phone</dt><dd>Removed</dd>" in page
     assert history.name not in page
 
 
