@@ -98,6 +98,9 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.reminders.api import api_bp as reminders_api
     from caseapp.reports.api import api_bp as reports_api
     from caseapp.reports.views import bp as reports_bp
+    from caseapp.retention.api import erasure_api_bp, legal_hold_api_bp
+    from caseapp.retention.views import bp as retention_bp
+    from caseapp.sar.views import bp as sar_bp
     from caseapp.shifts.api import api_bp as shifts_api
     from caseapp.shifts.views import bp as shifts_bp
     from caseapp.users.views import bp as users_bp
@@ -116,6 +119,8 @@ def _register_blueprints(app: Flask) -> None:
         callbacks_bp,
         shifts_bp,
         reports_bp,
+        retention_bp,
+        sar_bp,
     )
     apis = (
         docs_bp,
@@ -134,6 +139,8 @@ def _register_blueprints(app: Flask) -> None:
         reminders_api,
         reports_api,
         audit_api,
+        erasure_api_bp,
+        legal_hold_api_bp,
     )
     for blueprint in (*pages, *apis):
         app.register_blueprint(blueprint)

@@ -47,10 +47,14 @@ def register_commands(app: Flask) -> None:
     from caseapp.audit.cli import audit
     from caseapp.encryption.commands import generate_data_key, rotate_key
     from caseapp.reports.commands import seed_command
+    from caseapp.retention.cli import retention_command
+    from caseapp.sar.cli import sar_command
 
     commands = (create_user, create_token, revoke_token, dev, web, worker, beat, seed_command, audit)
     for command in (*commands, generate_data_key, rotate_key):
         app.cli.add_command(command)
+    app.cli.add_command(retention_command)
+    app.cli.add_command(sar_command)
 
 
 def _fail(message: str) -> None:

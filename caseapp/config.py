@@ -115,6 +115,11 @@ def defaults(env: str) -> dict[str, Any]:
         # stale cases (caseapp/cases/stale.py): open, nobody reached this many local days, no callback open
         "STALE_CASE_DAYS": 14,
         "STALE_CASES_AT": "07:00",  # local (TIMEZONE) time of day the managers are told, whatever the clocks do
+        # retention (caseapp/retention, workers/retention.py): what is kept, and when the daily run applies it
+        "RETAIN_CLOSED_CASES_MONTHS": 24,  # a closed case is anonymised this long after it closed
+        "RETAIN_REVOKED_TOKENS_DAYS": 90,  # API tokens revoked this long ago are deleted
+        "RETENTION_AT": "03:30",  # local (TIMEZONE) time of day the retention run starts
+        "RETENTION_BATCH_SIZE": 200,  # cases (or callers) anonymised per transaction, so no run holds locks long
         # reports (caseapp/reports): CSV exports with suppress=true write counts from 1 to this - 1 as "<this"
         "REPORT_SUPPRESS_BELOW": 5,
         "TESTING": env == "test",
@@ -193,6 +198,7 @@ def validate(config: dict[str, Any]) -> None:
     check_stale_case_settings(config)
     check_sign_in_settings(config)
     check_data_key(config)
+    check_retention_settings(config)
     if config["ENV_NAME"] != "production":
         return
     problems = []
@@ -250,3 +256,15 @@ def check_stale_case_settings(config: dict[str, Any]) -> None:
         parse_time_of_day(str(config.get("STALE_CASES_AT")))
     except ValueError as exc:
         raise ConfigError("CASEAPP_STALE_CASES_AT must be a time of day as HH:MM, e.g. 07:00") from exc
+
+
+def check_retention_settings(config: dict[str, Any]) -> None:
+    """Retention periods and the batch size whole numbers of at least 1, RETENTION_AT a time of day as HH:MM."""
+    for key in ("RETAIN_CLOSED_CASES_MONTHS", "RETAIN_REVOKED_TOKENS_DAYS", "RETENTION_BATCH_SIZE"):
+        value = config.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"CASEAPP_{key} must be a whole number of at least 1")
+    try:
+        parse_time_of_day(str(config.get("RETENTION_AT")))
+    except ValueError as exc:
+        raise ConfigError("CASEAPP_RETENTION_AT must be a time of day as HH:MM, e.g. 03:30") from exc

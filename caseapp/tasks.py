@@ -34,6 +34,7 @@ class TaskName(StrEnum):
     SWEEP_OUTBOX = "reminders.sweep"
     NOTIFY_STALE_CASES = "cases.notify_stale"
     SEAL_AUDIT_TRAIL = "audit.seal"
+    APPLY_RETENTION = "retention.apply"
 
 
 class Queue(StrEnum):

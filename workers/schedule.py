@@ -12,7 +12,7 @@ from workers.daily import DailyAt
 
 def build_schedule(config: Any) -> dict[str, dict[str, Any]]:
     """The beat schedule for this app's settings (CASEAPP_SCAN_INTERVAL_SECONDS, CASEAPP_SWEEP_INTERVAL_SECONDS,
-    CASEAPP_STALE_CASES_AT in CASEAPP_TIMEZONE)."""
+    CASEAPP_STALE_CASES_AT and CASEAPP_RETENTION_AT in CASEAPP_TIMEZONE)."""
     scan = float(config["SCAN_INTERVAL_SECONDS"])
     sweep = float(config["SWEEP_INTERVAL_SECONDS"])
     seal = float(config["AUDIT_SEAL_INTERVAL_SECONDS"])
@@ -63,6 +63,13 @@ def build_schedule(config: Any) -> dict[str, dict[str, Any]]:
             "task": str(TaskName.NOTIFY_STALE_CASES),
             "schedule": DailyAt(str(config["STALE_CASES_AT"]), str(config["TIMEZONE"])),
             "options": {"queue": periodic},
+        },
+        # retention.apply -> default queue: every day at RETENTION_AT local time, anonymise the cases closed
+        # RETAIN_CLOSED_CASES_MONTHS ago and the callers all of whose cases are (caseapp/retention), in batches
+        "apply-retention": {
+            "task": str(TaskName.APPLY_RETENTION),
+            "schedule": DailyAt(str(config["RETENTION_AT"]), str(config["TIMEZONE"])),
+            "options": {"queue": default},
         },
         # calls.purge_stale_drafts -> default queue: delete log-a-call drafts untouched for 7 days
         "purge-stale-drafts": {

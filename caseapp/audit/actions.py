@@ -20,6 +20,7 @@ AREAS: dict[str, str] = {
     "shift": "Shifts",
     "report": "Reports",
     "data_key": "Data keys",
+    "retention": "Retention",
 }
 
 ACTIONS: dict[str, str] = {
@@ -70,12 +71,16 @@ ACTIONS: dict[str, str] = {
     "case.emergency_alerted": "Managers alerted: immediate danger",
     "case.flag_cleared": "Case flag cleared",
     "case.stale_notified": "Managers told of cases nobody has reached",
+    "case.legal_hold_set": "Legal hold placed on a case",
+    "case.legal_hold_released": "Legal hold released",
     # callers
     "caller.created": "Caller added",
     "caller.viewed": "Viewed a caller",
     "caller.updated": "Caller details changed",
     "caller.consent_changed": "Caller consent changed",
     "caller.looked_up": "Looked up a phone number",
+    "caller.erased": "Caller erased on request",
+    "caller.sar_exported": "Subject access export downloaded",
     # calls
     "call.logged": "Call logged",
     "call.viewed": "Viewed a call",
@@ -116,6 +121,8 @@ ACTIONS: dict[str, str] = {
     "report.exported": "Report downloaded",
     # data keys
     "data_key.rotated": "Encrypted data re-encrypted with the newest key",
+    # retention
+    "retention.applied": "Retention policy applied",
 }
 
 

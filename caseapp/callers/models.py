@@ -33,6 +33,8 @@ class Caller(CreatedAtMixin, Base):
     #: e.g. "don't ring at work; partner doesn't know"
     safe_to_call_notes: Mapped[str | None] = mapped_column(EncryptedText())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now(), onupdate=sa.func.now())
+    #: when their name, number and notes were removed (caseapp/retention); shown as "Anonymised caller" from then
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         sa.CheckConstraint("(preferred_from IS NULL) = (preferred_to IS NULL)", name="preferred_window_complete"),
@@ -45,3 +47,15 @@ class Caller(CreatedAtMixin, Base):
     @property
     def is_withheld(self) -> bool:
         return self.phone_e164 is None
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
+
+    @property
+    def display_name(self) -> str | None:
+        """What pages and the API show as the caller's name."""
+        return ANONYMISED_LABEL if self.is_anonymised else self.name
+
+
+ANONYMISED_LABEL = "Anonymised caller"

@@ -45,7 +45,9 @@ class CallerSchema(ma.Schema):
     phone_display = fields.Function(
         lambda c: display(c.phone_e164), metadata={"type": "string", "description": "As advisors see it"}
     )
-    name = fields.String(allow_none=True)
+    name = fields.String(
+        attribute="display_name", allow_none=True, metadata={"description": '"Anonymised caller" once anonymised'}
+    )
     relationship = LabelledEnum(Relationship)
     consent_callback = fields.Boolean()
     consent_voicemail = fields.Boolean()
@@ -55,6 +57,9 @@ class CallerSchema(ma.Schema):
     preferred_times_note = fields.String(allow_none=True)
     safe_to_call_notes = fields.String(allow_none=True)
     created_at = AwareDateTime()
+    anonymised_at = AwareDateTime(
+        allow_none=True, metadata={"description": "When retention or an erasure removed their details; null: never"}
+    )
 
 
 class CallerMatchSchema(CallerSchema):

@@ -37,13 +37,21 @@ class Case(CreatedAtMixin, Base):
     #: optimistic concurrency: every update bumps it; a PATCH with an older version gets 409
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now(), onupdate=sa.func.now())
+    #: when its free text was removed (caseapp/retention); codes, times and counts stay
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: a legal hold: while set, neither retention nor erasure touches this case's caller or any of their cases
+    legal_hold_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    legal_hold_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: why the hold was placed (staff text, shown to managers)
+    legal_hold_reason: Mapped[str | None] = mapped_column(sa.String(500))
 
     caller: Mapped[Caller] = relationship(lazy="joined", innerjoin=True)
-    assigned_advisor: Mapped[User | None] = relationship(lazy="joined")
+    assigned_advisor: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[assigned_advisor_id])
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
     __table_args__ = (
         sa.CheckConstraint("(status = 'closed') = (close_reason IS NOT NULL)", name="close_reason_iff_closed"),
+        sa.CheckConstraint("(legal_hold_at IS NULL) = (legal_hold_reason IS NULL)", name="legal_hold_has_reason"),
         sa.Index("ix_cases_status_risk", "status", "risk_level"),
         # the stale-cases list: open cases by how long nobody has been reached (last contact, else opening)
         sa.Index(
@@ -52,6 +60,13 @@ class Case(CreatedAtMixin, Base):
             "id",
             postgresql_where=sa.text(f"status IN ({_OPEN_SQL})"),
             sqlite_where=sa.text(f"status IN ({_OPEN_SQL})"),
+        ),
+        # the retention run's scan: closed cases not yet anonymised, by when they closed
+        sa.Index(
+            "ix_cases_retention_due",
+            "closed_at",
+            postgresql_where=sa.text("status = 'closed' AND anonymised_at IS NULL"),
+            sqlite_where=sa.text("status = 'closed' AND anonymised_at IS NULL"),
         ),
     )
 
@@ -65,6 +80,10 @@ class Case(CreatedAtMixin, Base):
     @property
     def is_open(self) -> bool:
         return self.status != CaseStatus.CLOSED
+
+    @property
+    def is_on_legal_hold(self) -> bool:
+        return self.legal_hold_at is not None
 
     @property
     def contact_clock_at(self) -> datetime:

@@ -1,0 +1,110 @@
+"""The retention policy as data: every field that identifies a caller or holds free text, and what replaces it.
+
+Anonymising keeps what the reports count (statuses, times, substance, pathway, risk and outcome codes, advisor ids,
+the caller's relationship) and removes the rest. Replacements are fixed values (None, an empty list, PLACEHOLDER),
+written through the mapped columns, so the same rules work on plain and on encrypted columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy.orm import InstrumentedAttribute
+
+from caseapp.assessments.models import Assessment
+from caseapp.assessments.schemas import FORM_LAYOUTS
+from caseapp.callbacks.models import Callback, CallbackAttempt, Handover
+from caseapp.callers.models import Caller
+from caseapp.calls.models import Call
+from caseapp.cases.models import CaseNote
+from caseapp.notifications.models import Notification
+from caseapp.reminders.models import OutboxMessage
+
+#: what a required (NOT NULL) free-text field reads once its text is removed
+PLACEHOLDER = "[removed]"
+
+
+class Scope(StrEnum):
+    """Which rows of a table belong to the callers or cases being anonymised."""
+
+    #: the caller's own row
+    CALLER = "caller"
+    #: rows with a case_id of one of the cases
+    CASE = "case"
+    #: rows with a callback_id of one of the cases' callbacks
+    CALLBACK = "callback"
+    #: calls: on one of the cases, or (for a caller) made by the caller without a case
+    CALL = "call"
+
+
+class Scrub(StrEnum):
+    """A replacement computed from the value (JSON documents that mix codes and free text)."""
+
+    ASSESSMENT_ANSWERS = "assessment_answers"
+
+
+@dataclass(frozen=True)
+class Rule:
+    column: InstrumentedAttribute[Any]
+    #: the fixed value written, or a Scrub naming how the value is cleaned
+    replacement: Any
+    scope: Scope
+
+    @property
+    def model(self) -> type[Any]:
+        return self.column.parent.class_
+
+    @property
+    def label(self) -> str:
+        return f"{self.model.__tablename__}.{self.column.key}"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(Caller.name, None, Scope.CALLER),
+    Rule(Caller.phone_e164, None, Scope.CALLER),
+    Rule(Caller.preferred_from, None, Scope.CALLER),
+    Rule(Caller.preferred_to, None, Scope.CALLER),
+    Rule(Caller.preferred_times_note, None, Scope.CALLER),
+    Rule(Caller.safe_to_call_notes, None, Scope.CALLER),
+    Rule(Call.reason, None, Scope.CALL),
+    Rule(Call.outcome_summary, None, Scope.CALL),
+    Rule(Call.notes, None, Scope.CALL),
+    Rule(Call.tags, [], Scope.CALL),
+    Rule(CaseNote.body, PLACEHOLDER, Scope.CASE),
+    Rule(Assessment.answers, Scrub.ASSESSMENT_ANSWERS, Scope.CASE),
+    Rule(Callback.reason, None, Scope.CASE),
+    Rule(Callback.cancel_reason, None, Scope.CASE),
+    Rule(CallbackAttempt.notes, None, Scope.CALLBACK),
+    Rule(Handover.note, None, Scope.CALLBACK),
+    # messages to staff about the case: they carry a first name, a reference and (handovers) the start of a note
+    Rule(OutboxMessage.subject, PLACEHOLDER, Scope.CALLBACK),
+    Rule(OutboxMessage.body, PLACEHOLDER, Scope.CALLBACK),
+    Rule(Notification.title, PLACEHOLDER, Scope.CASE),
+)
+
+
+def rules_by_model() -> dict[type[Any], list[Rule]]:
+    grouped: dict[type[Any], list[Rule]] = {}
+    for rule in RULES:
+        grouped.setdefault(rule.model, []).append(rule)
+    return grouped
+
+
+def scrub_answers(answers: dict[str, Any], form_version: int) -> dict[str, Any]:
+    """An assessment's answers with its codes, numbers and yes/no answers kept and every free-text answer removed
+    (frequency, amount, safeguarding notes, previous treatment, outcome, notes, the time of last use)."""
+    coded = {key for key, _label, reference in FORM_LAYOUTS.get(form_version, []) if reference is not None}
+    return {
+        key: value
+        for key, value in answers.items()
+        if key in coded or value is None or isinstance(value, bool | int | float)
+    }
+
+
+def closed_cases_cutoff(now: datetime, months: int) -> datetime:
+    """Cases closed before this are due: `months` calendar months before `now` (aware UTC)."""
+    return now - relativedelta(months=months)

@@ -1,0 +1,91 @@
+"""Every row linked to a caller, and the audit events about them (read-only)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import selectinload
+
+from caseapp.assessments.models import Assessment
+from caseapp.audit.models import AuditEvent
+from caseapp.callbacks.models import Callback, CallbackAttempt, CaseFlag, Handover
+from caseapp.callers.models import Caller
+from caseapp.calls.models import Call
+from caseapp.cases.models import Case, CaseNote
+from caseapp.emergencies.models import EmergencyAlert
+from caseapp.extensions import db
+
+
+def find_caller_by_phone(e164: str) -> Caller | None:
+    return db.session.scalars(sa.select(Caller).where(Caller.phone_e164 == e164)).first()
+
+
+def _all(query: Any) -> list[Any]:
+    return list(db.session.scalars(query).unique())
+
+
+def cases_of(caller_id: int) -> list[Case]:
+    return _all(sa.select(Case).where(Case.caller_id == caller_id).order_by(Case.id))
+
+
+def calls_of(caller_id: int, case_ids: Sequence[int]) -> list[Call]:
+    return _all(
+        sa.select(Call).where(sa.or_(Call.caller_id == caller_id, Call.case_id.in_(case_ids))).order_by(Call.id)
+    )
+
+
+def by_case(model: Any, case_ids: Sequence[int]) -> list[Any]:
+    """The rows of `model` (a table with case_id) on these cases, oldest first."""
+    return _all(sa.select(model).where(model.case_id.in_(case_ids)).order_by(model.id))
+
+
+def by_callback(model: Any, callback_ids: Sequence[int]) -> list[Any]:
+    return _all(sa.select(model).where(model.callback_id.in_(callback_ids)).order_by(model.id))
+
+
+LINKED_BY_CASE = (Assessment, Callback, CaseNote, EmergencyAlert, CaseFlag)
+LINKED_BY_CALLBACK = (CallbackAttempt, Handover)
+
+
+#: the actions of list pages and searches: entity_id null, the records shown in detail["ids"]
+LISTING_ACTIONS = ("case.listed", "case.searched", "callback.listed", "call.listed", "assessment.listed")
+
+
+def _shown_in_listing(ids: Sequence[int]) -> sa.ColumnElement[bool]:
+    """A listing event whose detail["ids"] includes any of `ids` (a JSON array of numbers)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        shown = sa.func.jsonb_array_elements_text(sa.cast(AuditEvent.detail, JSONB)["ids"]).table_valued("value")
+        return sa.exists(sa.select(1).select_from(shown).where(shown.c.value.in_([str(i) for i in ids])))
+    shown = sa.func.json_each(AuditEvent.detail, "$.ids").table_valued("value")
+    return sa.exists(sa.select(1).select_from(shown).where(shown.c.value.in_(list(ids))))
+
+
+def access_events(entities: Mapping[str, Sequence[int]]) -> list[AuditEvent]:
+    """Audit events about any of these entities ({entity_type: ids}), and list pages that showed any of them, with
+    who did them, oldest first."""
+    conditions = [
+        sa.and_(AuditEvent.entity_type == kind, AuditEvent.entity_id.in_([str(i) for i in ids]))
+        for kind, ids in entities.items()
+        if ids
+    ]
+    conditions += [
+        sa.and_(
+            AuditEvent.entity_type == kind,
+            AuditEvent.entity_id.is_(None),
+            AuditEvent.action.in_(LISTING_ACTIONS),
+            _shown_in_listing(ids),
+        )
+        for kind, ids in entities.items()
+        if ids
+    ]
+    if not conditions:
+        return []
+    return _all(
+        sa.select(AuditEvent)
+        .where(sa.or_(*conditions))
+        .options(selectinload(AuditEvent.actor))
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    )
