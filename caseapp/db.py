@@ -73,6 +73,18 @@ class CreatedAtMixin:
 MIGRATION_ONLY_INDEXES = frozenset({"ix_callers_name_trgm"})
 
 
+#: foreign keys that a migration adds on PostgreSQL only: SQLite cannot add one to an existing table without
+#: rebuilding it, which would drop its report triggers (migration 9d3e5b7a1c24)
+POSTGRESQL_ONLY_FOREIGN_KEYS = frozenset({"fk_cases_legal_hold_by_id_users"})
+
+
 def include_in_autogenerate(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
-    """Alembic's include_object hook: everything but the migration-only indexes found in the database."""
-    return not (kind == "index" and reflected and compare_to is None and name in MIGRATION_ONLY_INDEXES)
+    """Alembic's include_object hook: everything but the migration-only indexes found in the database, and on SQLite
+    the PostgreSQL-only foreign keys."""
+    if kind == "index" and reflected and compare_to is None and name in MIGRATION_ONLY_INDEXES:
+        return False
+    if kind == "foreign_key_constraint" and not reflected and name in POSTGRESQL_ONLY_FOREIGN_KEYS:
+        from caseapp.extensions import db  # noqa: PLC0415 - only while comparing, inside the app
+
+        return db.engine.dialect.name != "sqlite"
+    return True

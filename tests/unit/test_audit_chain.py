@@ -13,6 +13,7 @@ from flask import Flask
 from caseapp.audit import chain, queries
 from caseapp.audit.models import AuditEvent
 from caseapp.audit.services import record_event
+from caseapp.config import defaults
 from caseapp.extensions import db
 from workers.schedule import build_schedule
 
@@ -71,15 +72,7 @@ def test_seal_and_verify_on_sqlite(sqlite_app: Flask) -> None:
 
 
 def test_beat_seals_the_trail_every_few_seconds_on_the_periodic_queue() -> None:
-    entry = build_schedule(
-        {
-            "SCAN_INTERVAL_SECONDS": 30,
-            "SWEEP_INTERVAL_SECONDS": 10,
-            "AUDIT_SEAL_INTERVAL_SECONDS": 5,
-            "STALE_CASES_AT": "07:00",
-            "TIMEZONE": "Europe/London",
-        }
-    )["seal-audit-trail"]
+    entry = build_schedule({**defaults("test"), "AUDIT_SEAL_INTERVAL_SECONDS": 5})["seal-audit-trail"]
 
     assert entry["task"] == "audit.seal"
     assert entry["schedule"].total_seconds() == 5
