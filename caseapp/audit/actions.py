@@ -53,12 +53,15 @@ ACTIONS: dict[str, str] = {
     "case.emergency_alerted": "Managers alerted: immediate danger",
     "case.flag_cleared": "Case flag cleared",
     "case.stale_notified": "Managers told of cases nobody has reached",
+    "case.break_glass": "Opened a case not theirs, giving a reason (break-glass)",
+    "case.break_glass_reviewed": "Break-glass use reviewed",
     # callers
     "caller.created": "Caller added",
     "caller.viewed": "Viewed a caller",
     "caller.updated": "Caller details changed",
     "caller.consent_changed": "Caller consent changed",
     "caller.looked_up": "Looked up a phone number",
+    "caller.phone_revealed": "Revealed a masked phone number",
     # calls
     "call.logged": "Call logged",
     "call.viewed": "Viewed a call",
