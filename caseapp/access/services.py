@@ -4,7 +4,7 @@ phone number. Every function takes an explicit actor; none commits."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -18,12 +18,14 @@ from caseapp.audit.services import record_event
 from caseapp.auth.models import User
 from caseapp.callbacks.models import Callback
 from caseapp.callers.models import Caller
+from caseapp.callers.phones import normalise_phone
 from caseapp.calls.models import Call
 from caseapp.cases import queries as case_queries
 from caseapp.cases.models import Case
 from caseapp.errors import Forbidden, ValidationError
 from caseapp.extensions import db
 from caseapp.notifications import services as notifications
+from caseapp.reference import CallType
 from caseapp.shifts import queries as shift_queries
 from caseapp.timeutil import now_utc, parse_time_of_day, to_local
 
@@ -31,6 +33,9 @@ NOT_YOURS = "This case is not one of yours."
 CALLBACK_NOT_YOURS = (
     "This callback belongs to a colleague: ask them to hand it over to you (or to the pool), or ask a manager."
 )
+if TYPE_CHECKING:
+    from caseapp.calls.services import CallInput
+
 Row = TypeVar("Row")
 MASK = "\u2022\u2022\u2022 \u2022\u2022\u2022 \u2022\u2022"
 
@@ -292,3 +297,16 @@ def require_caller(caller: Caller, actor: User, action: Action = Action.VIEW) ->
     cases = case_queries.cases_for_caller(caller.id)
     if cases and not any(can(case, actor, action) for case in cases):
         require(cases[0], actor, action)
+
+
+def require_call_on(call: CallInput, actor: User) -> None:
+    """A call logged on a case chosen by id: one the actor works on, or one the caller's own number finds (the
+    repeat caller). Nothing to check when no case is chosen (the number finds or opens it, as a lookup does), or
+    for a call that is not case work (it is put on no case)."""
+    if call.case_id is None or call.call_type != CallType.DATA:
+        return
+    case = case_queries.find_case(call.case_id)
+    if case is None:
+        return  # log_call says there is no such case
+    e164 = normalise_phone(call.phone) if call.phone else None
+    require(case, actor, Action.LOG_CALL, found_by_lookup=e164 is not None and case.caller.phone_e164 == e164)

@@ -37,7 +37,9 @@ api_bp = api_blueprint("calls", "/calls")
 )
 def create(body: dict[str, Any]) -> Any:
     draft_id = body.get("draft_id")
-    logged = services.log_call(services.call_input_from(body), actor=current_user, draft_id=draft_id)
+    call_input = services.call_input_from(body)
+    access.require_call_on(call_input, current_user)
+    logged = services.log_call(call_input, actor=current_user, draft_id=draft_id)
     commit_keeping_loaded()
     return Extended(logged.call, created_caller=logged.created_caller, created_case=logged.created_case)
 

@@ -129,6 +129,7 @@ def new() -> ResponseReturnValue:
         try:
             body = load(CallCreateSchema, payload)
             call_input = services.call_input_from(body)
+            access.require_call_on(call_input, current_user)
             logged = services.log_call(call_input, actor=current_user, draft_id=body.get("draft_id"))
         except AppError as exc:
             db.session.rollback()
