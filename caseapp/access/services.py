@@ -211,7 +211,7 @@ def _tell_admins(grant: BreakGlassGrant, case: Case, actor: User) -> None:
         queries.active_admin_ids(),
         kind="break_glass",
         title=f"Unusual access: {actor.full_name} broke the glass on case {case.reference} ({labels})",
-        link=url_for("access.review_list", flagged="1"),
+        link=url_for("access_review.review_list", flagged="1"),
     )
 
 
