@@ -41,7 +41,8 @@ def test_a_case_not_theirs_shows_the_break_glass_page_instead_of_the_record(
     page = response.get_data(as_text=True)
     assert response.status_code == 403
     assert f"Case {case.reference} is not one of yours" in page
-    assert 'name="reason"' in page and "Covering for a colleague" in page
+    assert 'name="reason"' in page
+    assert "Covering for a colleague" in page
     assert "Robin" not in page
     assert audit_events("case.viewed", entity_id=str(case.id)) == []
 
@@ -60,8 +61,10 @@ def test_giving_a_reason_on_the_page_opens_the_case(client: FlaskClient, login_a
 
     assert missing.status_code == 422
     assert "Say in a few words" in missing.get_data(as_text=True)
-    assert given.status_code == 302 and given.headers["Location"] == f"/cases/{case.id}"
-    assert opened.status_code == 200 and "Robin Private" in opened.get_data(as_text=True)
+    assert given.status_code == 302
+    assert given.headers["Location"] == f"/cases/{case.id}"
+    assert opened.status_code == 200
+    assert "Robin Private" in opened.get_data(as_text=True)
     [event] = audit_events("case.break_glass", actor_id=me.id)
     assert event.detail["reason"] == "safeguarding"
 
@@ -76,8 +79,10 @@ def test_a_name_search_finds_only_an_advisors_cases_and_an_exact_number_finds_an
     by_name = client.get("/search?q=quinlan").get_data(as_text=True)
     by_number = client.get("/search?q=07811606654").get_data(as_text=True)
 
-    assert "Quinlan Mine" in by_name and "Quinlan Theirs" not in by_name
-    assert theirs.reference in by_number and "found by the exact number or reference" in by_number
+    assert "Quinlan Mine" in by_name
+    assert "Quinlan Theirs" not in by_name
+    assert theirs.reference in by_number
+    assert "found by the exact number or reference" in by_number
     [_, searched] = audit_events("case.searched", actor_id=me.id)
     assert searched.detail == {"ids": [theirs.id]}
     assert mine.id
@@ -152,11 +157,15 @@ def test_admins_see_every_break_glass_use_filter_them_and_mark_them_reviewed(
     )
     unreviewed = client.get("/admin/access/?unreviewed=1").get_data(as_text=True)
 
-    assert everything.count("<td>Pat Glass</td>") == 2 and "Caller rang the wrong line" in everything
-    assert f"#{flagged.case_id}" in only_flagged and f"#{plain.case_id}" not in only_flagged
+    assert everything.count("<td>Pat Glass</td>") == 2
+    assert "Caller rang the wrong line" in everything
+    assert f"#{flagged.case_id}" in only_flagged
+    assert f"#{plain.case_id}" not in only_flagged
     assert "At an unusual hour" in only_flagged
-    assert reviewed.status_code == 302 and reviewed.headers["Location"] == "/admin/access/?unreviewed=1"
-    assert f"#{plain.case_id}<" not in unreviewed and f"#{flagged.case_id}<" in unreviewed
+    assert reviewed.status_code == 302
+    assert reviewed.headers["Location"] == "/admin/access/?unreviewed=1"
+    assert f"#{plain.case_id}<" not in unreviewed
+    assert f"#{flagged.case_id}<" in unreviewed
     db.session.refresh(plain)
     assert plain.reviewed_by_id == admin.id
     [event] = audit_events("case.break_glass_reviewed", actor_id=admin.id)
