@@ -196,6 +196,7 @@ def _apply(callback_id: int, form_name: str, action: Callable[[], list[str] | No
     except AppError as exc:
         db.session.rollback()
         callback = queries.get_callback(callback_id)
+        access.require_callback(callback, current_user, CallbackAction.VIEW)  # refused to act: may they see it?
         return _render_callback(callback, form=form_name, errors=_page_errors(exc), message=exc.message), exc.status
     db.session.commit()
     for warning in done or []:

@@ -176,3 +176,18 @@ def test_the_review_page_is_for_admins_only(client: FlaskClient, login_as: Calla
     login_as(Role.MANAGER)
 
     assert client.get("/admin/access/").status_code == 403
+
+
+def test_a_refused_change_to_a_callback_of_a_case_not_theirs_does_not_show_the_callback(
+    client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    login_as(Role.ADVISOR)
+    case = _colleagues_case(name="Hidden Caller")
+    callback = factories.make_callback(case, actor=case.assigned_advisor, assignee_id=case.assigned_advisor_id)
+    db.session.commit()
+
+    refused = client.post(f"/callbacks/{callback.id}/cancel", data={"csrf_token": _csrf(client), "cancel_reason": "x"})
+
+    assert refused.status_code == 403
+    assert "Hidden Caller" not in refused.get_data(as_text=True)
+    assert "is not one of yours" in refused.get_data(as_text=True)
