@@ -29,13 +29,14 @@ from caseapp.reference import CallType
 from caseapp.shifts import queries as shift_queries
 from caseapp.timeutil import now_utc, parse_time_of_day, to_local
 
+if TYPE_CHECKING:
+    from caseapp.calls.services import CallInput
+
 NOT_YOURS = "This case is not one of yours."
 CALLBACK_NOT_YOURS = (
     "This callback belongs to a colleague: ask them to hand it over to you (or to the pool), or ask a manager."
 )
-if TYPE_CHECKING:
-    from caseapp.calls.services import CallInput
-
+#: a query's row type, kept by the functions that narrow it
 Row = TypeVar("Row")
 MASK = "\u2022\u2022\u2022 \u2022\u2022\u2022 \u2022\u2022"
 
@@ -50,14 +51,14 @@ class BreakGlassRequired(Forbidden):
 
 
 def relationship(case: Case, actor: User, now: datetime | None = None) -> Relationship:
-    """The actor's relationship with the case (no statement for roles that see everything)."""
-    if policy.sees_everything(actor.role):
-        return Relationship.NONE
+    """The actor's relationship with the case (a lookup is not one: only the number typed makes it)."""
     return relationship_to_case(case, actor.id, now or now_utc())
 
 
 def can(case: Case, actor: User, action: Action, *, found_by_lookup: bool = False) -> bool:
-    if policy.sees_everything(actor.role) and policy.allows(actor.role, Relationship.NONE, action):
+    """Whether the policy lets the actor do `action` to the case; no statement for a role that needs no
+    relationship, nor when the case row itself says (assigned to them, or in the pool)."""
+    if policy.allows(actor.role, Relationship.NONE, action):
         return True
     if found_by_lookup and policy.allows(actor.role, Relationship.LOOKUP, action):
         return True
@@ -247,12 +248,14 @@ def mask_phone(e164: str | None) -> str | None:
     return f"{MASK}{e164[-3:]}"
 
 
-def as_listed(cases: list[Case], actor: User) -> list[Case] | list[Extended]:
+def as_listed(cases: list[Case], actor: User) -> list[Case] | list[Extended | Case]:
     """Cases as a list shows them to the actor: their callers' numbers masked for the roles MASK_PHONES_FOR names."""
     if not masks_phones(actor):
         return cases
     return [
         Extended(case, caller=Extended(case.caller, phone_e164=mask_phone(case.caller.phone_e164), phone_masked=True))
+        if case.caller.phone_e164
+        else case  # a withheld number: nothing to mask
         for case in cases
     ]
 

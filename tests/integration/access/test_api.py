@@ -317,3 +317,29 @@ def test_a_manager_can_cancel_any_callback(api_as: Callable[..., Api]) -> None:
     response = _cancel(manager, callback)
 
     assert response.status_code == 200, response.get_json()
+
+
+def test_a_caller_is_read_and_changed_as_their_cases_are(api: Api) -> None:
+    case = _colleagues_case(phone="07811 606741")
+
+    read = api.get(f"/api/v1/callers/{case.caller_id}")
+    changed = api.patch(f"/api/v1/callers/{case.caller_id}", json={"name": "Someone Else"})
+    looked_up = api.get("/api/v1/callers", query_string={"phone": "07811 606741"})  # the number typed on a call
+
+    assert read.status_code == changed.status_code == 403
+    assert read.get_json()["error"]["code"] == "break_glass_required"
+    assert looked_up.status_code == 200
+    assert looked_up.get_json()["items"][0]["open_case"]["id"] == case.id
+    db.session.refresh(case.caller)
+    assert case.caller.name == "Robin Private"
+
+
+def test_a_withheld_number_is_listed_as_withheld_not_masked(api: Api) -> None:
+    assert api.user is not None
+    factories.make_case(factories.make_caller(phone=None), actor=api.user)
+    db.session.commit()
+
+    [item] = api.get("/api/v1/cases").get_json()["items"]
+
+    assert (item["caller"]["phone"], item["caller"]["phone_display"]) == (None, "Withheld")
+    assert item["caller"]["phone_masked"] is False
