@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 from caseapp.access import policy, queries, services
 from caseapp.access.models import BreakGlassReason
 from caseapp.access.services import BreakGlassRequired
+from caseapp.audit.services import record_listing
 from caseapp.auth import queries as auth_queries
 from caseapp.auth.access import guard_blueprint, safe_next
 from caseapp.auth.models import Role
@@ -23,6 +24,7 @@ from caseapp.errors import AppError, envelope, wants_json
 from caseapp.extensions import db
 from caseapp.ids import parse_id
 from caseapp.timeutil import local_day_bounds
+from caseapp.transactions import commit_keeping_loaded
 
 bp = Blueprint("access", __name__)
 guard_blueprint(bp, Role.ADVISOR)
@@ -96,6 +98,11 @@ def review_list() -> ResponseReturnValue:
         user_id=user_id, flagged_only=flagged, unreviewed_only=unreviewed, since=since, until=until
     )
     page = db.paginate(query, page=args.get("page", 1, type=parse_id), per_page=PER_PAGE, error_out=False)
+    if page.items:  # the advisors' notes may speak of callers: which uses were shown is audited
+        record_listing(
+            "case.break_glass_listed", actor_id=current_user.id, entity_type="case", ids=[g.case_id for g in page.items]
+        )
+        commit_keeping_loaded()
     return render_template(
         "access/review.html",
         page=page,

@@ -55,6 +55,7 @@ ACTIONS: dict[str, str] = {
     "case.stale_notified": "Managers told of cases nobody has reached",
     "case.break_glass": "Opened a case not theirs, giving a reason (break-glass)",
     "case.break_glass_reviewed": "Break-glass use reviewed",
+    "case.break_glass_listed": "Viewed the break-glass uses",
     # callers
     "caller.created": "Caller added",
     "caller.viewed": "Viewed a caller",

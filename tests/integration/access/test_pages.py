@@ -170,6 +170,8 @@ def test_admins_see_every_break_glass_use_filter_them_and_mark_them_reviewed(
     assert plain.reviewed_by_id == admin.id
     [event] = audit_events("case.break_glass_reviewed", actor_id=admin.id)
     assert event.detail == {"grant_id": plain.id}
+    listed = audit_events("case.break_glass_listed", actor_id=admin.id)
+    assert listed[0].detail == {"ids": [flagged.case_id, plain.case_id]}
 
 
 def test_the_review_page_is_for_admins_only(client: FlaskClient, login_as: Callable[..., User]) -> None:
