@@ -72,6 +72,10 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from caseapp.access.api import api_bp as access_api
+    from caseapp.access.views import bp as access_bp
+    from caseapp.access.views import init_access_pages
+    from caseapp.access.views import review_bp as access_review_bp
     from caseapp.assessments.api import api_bp as assessments_api
     from caseapp.assessments.views import bp as assessments_bp
     from caseapp.audit.api import api_bp as audit_api
@@ -111,6 +115,8 @@ def _register_blueprints(app: Flask) -> None:
         home_bp,
         users_bp,
         audit_bp,
+        access_review_bp,
+        access_bp,
         calls_bp,
         cases_bp,
         assessments_bp,
@@ -129,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
         callers_api,
         cases_api,
         stale_cases_api,
+        access_api,
         assessments_api,
         emergencies_api,
         notifications_api,
@@ -145,6 +152,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (*pages, *apis):
         app.register_blueprint(blueprint)
     extensions.csrf.exempt(health_bp)
+    init_access_pages(app)
 
 
 def _register_template_helpers(app: Flask) -> None:

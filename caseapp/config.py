@@ -120,6 +120,12 @@ def defaults(env: str) -> dict[str, Any]:
         "RETAIN_REVOKED_TOKENS_DAYS": 90,  # API tokens revoked this long ago are deleted
         "RETENTION_AT": "03:30",  # local (TIMEZONE) time of day the retention run starts
         "RETENTION_BATCH_SIZE": 200,  # cases (or callers) anonymised per transaction, so no run holds locks long
+        # access to cases (caseapp/access): break-glass grants, what flags them, masked phone numbers
+        "ACCESS_GRANT_HOURS": 12,  # a break-glass reason opens the case to its advisor for this long
+        "BREAK_GLASS_ALERT_COUNT": 3,  # more cases than this broken into within BREAK_GLASS_ALERT_MINUTES: flagged
+        "BREAK_GLASS_ALERT_MINUTES": 60,
+        "ACCESS_UNUSUAL_HOURS": "",  # local HH:MM-HH:MM (e.g. 00:00-06:00) a break-glass use is flagged in; "": none
+        "MASK_PHONES_FOR": "advisor",  # roles (comma-separated) shown callers' numbers as ••• ••• ••123 in lists
         # reports (caseapp/reports): CSV exports with suppress=true write counts from 1 to this - 1 as "<this"
         "REPORT_SUPPRESS_BELOW": 5,
         "TESTING": env == "test",
@@ -199,6 +205,7 @@ def validate(config: dict[str, Any]) -> None:
     check_sign_in_settings(config)
     check_data_key(config)
     check_retention_settings(config)
+    check_access_settings(config)
     if config["ENV_NAME"] != "production":
         return
     problems = []
@@ -268,3 +275,26 @@ def check_retention_settings(config: dict[str, Any]) -> None:
         parse_time_of_day(str(config.get("RETENTION_AT")))
     except ValueError as exc:
         raise ConfigError("CASEAPP_RETENTION_AT must be a time of day as HH:MM, e.g. 03:30") from exc
+
+
+def check_access_settings(config: dict[str, Any]) -> None:
+    """Whole numbers of at least 1 for the grant and the flag thresholds, a local HH:MM-HH:MM (or nothing) for the
+    unusual hours, and role names for MASK_PHONES_FOR."""
+    for name in ("ACCESS_GRANT_HOURS", "BREAK_GLASS_ALERT_COUNT", "BREAK_GLASS_ALERT_MINUTES"):
+        value = config.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"CASEAPP_{name} must be a whole number of at least 1")
+    window = str(config.get("ACCESS_UNUSUAL_HOURS") or "")
+    start, dash, end = window.partition("-")
+    try:
+        if window.strip() and not dash:
+            raise ValueError(window)
+        if window.strip():
+            parse_time_of_day(start.strip())
+            parse_time_of_day(end.strip())
+    except ValueError as exc:
+        raise ConfigError("CASEAPP_ACCESS_UNUSUAL_HOURS must be empty or HH:MM-HH:MM, e.g. 00:00-06:00") from exc
+    roles = {"advisor", "manager", "admin"}
+    named = {role.strip().lower() for role in str(config.get("MASK_PHONES_FOR") or "").split(",") if role.strip()}
+    if named - roles:
+        raise ConfigError("CASEAPP_MASK_PHONES_FOR must name roles: advisor, manager, admin (comma-separated)")

@@ -1,5 +1,6 @@
 """Imports every feature's models so the metadata (and Alembic autogenerate) sees them all."""
 
+from caseapp.access.models import BreakGlassGrant
 from caseapp.assessments.models import Assessment
 from caseapp.audit.models import AuditEvent
 from caseapp.auth.models import ApiToken, LoginThrottle, PasswordResetLink, RecoveryCode, User, UserSession
@@ -17,6 +18,7 @@ __all__ = [
     "ApiToken",
     "Assessment",
     "AuditEvent",
+    "BreakGlassGrant",
     "Call",
     "Callback",
     "CallbackAttempt",

@@ -4,7 +4,7 @@ conftest.py imports the ones its tests use (tests/integration, tests/security)."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -30,21 +30,24 @@ def response_checker(openapi_spec: dict[str, Any]) -> ResponseChecker:
 
 
 @pytest.fixture
-def api_as(app: Flask, db_session: Any, response_checker: ResponseChecker) -> Callable[..., Api]:
-    """api_as(Role.MANAGER, full_name=...) -> an Api client for a new user of that role (each its own test client)."""
+def api_as(app: Flask, db_session: Any, response_checker: ResponseChecker) -> Iterator[Callable[..., Api]]:
+    """api_as(Role.MANAGER, full_name=...) -> an Api client for a new user of that role (each its own test client).
+    The first advisor opens the cases the test makes without naming who did (factories.sign_in_as)."""
 
     def _api_as(role: Role = Role.ADVISOR, **overrides: Any) -> Api:
         user = factories.make_user(role=role, **overrides)
         _, token = factories.make_token(user)
         db.session.commit()
+        factories.sign_in_as(user)
         return Api(app.test_client(), user, token, response_checker)
 
-    return _api_as
+    yield _api_as
+    factories.signed_out()
 
 
 @pytest.fixture
 def api(api_as: Callable[..., Api]) -> Api:
-    """An advisor's API client."""
+    """An advisor's API client; the cases the test makes without naming who opened them are theirs."""
     return api_as(Role.ADVISOR)
 
 

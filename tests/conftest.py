@@ -229,17 +229,20 @@ def login(client: FlaskClient, email: str, password: str = factories.DEFAULT_PAS
 
 
 @pytest.fixture
-def login_as(client: FlaskClient) -> Callable[..., User]:
-    """login_as(Role.MANAGER) -> a new signed-in user of that role (on the `client` fixture)."""
+def login_as(client: FlaskClient) -> Iterator[Callable[..., User]]:
+    """login_as(Role.MANAGER) -> a new signed-in user of that role (on the `client` fixture). The first advisor
+    signed in opens the cases the test makes without naming who did (factories.sign_in_as)."""
 
     def _login_as(role: Role = Role.ADVISOR, **overrides: Any) -> User:
         user = factories.make_user(role=role, **overrides)
         db.session.commit()
         response = login(client, user.email)
         assert response.status_code == 302, response.get_data(as_text=True)
+        factories.sign_in_as(user)
         return user
 
-    return _login_as
+    yield _login_as
+    factories.signed_out()
 
 
 @pytest.fixture
@@ -253,10 +256,11 @@ def page_csrf(client: FlaskClient) -> Callable[[str], str]:
 
 
 @pytest.fixture
-def client_as(app: Flask, db_session: Any) -> Callable[..., tuple[FlaskClient, User]]:
+def client_as(app: Flask, db_session: Any) -> Iterator[Callable[..., tuple[FlaskClient, User]]]:
     """client_as(Role.ADMIN) -> (a new test client, signed in as a new user of that role; that user).
 
-    For tests with two browsers at once (an admin acting on another signed-in user)."""
+    For tests with two browsers at once (an admin acting on another signed-in user). The first advisor opens the
+    cases the test makes without naming who did (factories.sign_in_as)."""
 
     def _client_as(role: Role = Role.ADVISOR, **overrides: Any) -> tuple[FlaskClient, User]:
         user = factories.make_user(role=role, **overrides)
@@ -264,9 +268,11 @@ def client_as(app: Flask, db_session: Any) -> Callable[..., tuple[FlaskClient, U
         other = app.test_client()
         response = login(other, user.email)
         assert response.status_code == 302, response.get_data(as_text=True)
+        factories.sign_in_as(user)
         return other, user
 
-    return _client_as
+    yield _client_as
+    factories.signed_out()
 
 
 def session_cookie(client: FlaskClient) -> str | None:

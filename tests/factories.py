@@ -18,6 +18,20 @@ from caseapp.shifts.models import Shift
 
 DEFAULT_PASSWORD = "correct-horse-staple-42"
 _sequence = itertools.count(1)
+#: the advisor a test signs in as first (tests/conftest.py `login_as`, tests/api_fixtures.py `api`): a case the test
+#: makes without saying who opened it is opened by them, so it is theirs, as the cases an advisor works on are
+#: (caseapp/access: an advisor opens only cases they have a relationship with)
+_signed_in: list[User] = []
+
+
+def sign_in_as(user: User) -> None:
+    """Cases made from now on without an `actor` are opened by `user` (the first advisor a test signs in as)."""
+    if not _signed_in and user.role == Role.ADVISOR:
+        _signed_in.append(user)
+
+
+def signed_out() -> None:
+    _signed_in.clear()
 
 
 @cache
@@ -75,7 +89,7 @@ def make_case(caller: Caller | None = None, actor: User | None = None, **overrid
     status=CaseStatus.CLOSED needs close_reason (the database refuses a closed case without one)."""
     from caseapp.cases.services import open_case
 
-    case = open_case(caller or make_caller(), actor=actor or make_user())
+    case = open_case(caller or make_caller(), actor=actor or (_signed_in[0] if _signed_in else None) or make_user())
     for name, value in overrides.items():
         setattr(case, name, value)
     db.session.flush()

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask_login import current_user
 
+from caseapp.access import services as access
+from caseapp.access.policy import Action
 from caseapp.api import api_blueprint, operation, page_of
 from caseapp.assessments import queries, services
 from caseapp.assessments.models import Assessment
@@ -28,6 +30,7 @@ api_bp = api_blueprint("assessments", "/cases")
 )
 def create(case_id: int, body: dict[str, Any]) -> Assessment:
     case = case_queries.lock_case(case_id)  # it changes the case's risk and status: wait for any other writer
+    access.require(case, current_user, Action.CHANGE)
     assessment = services.record_assessment(case, body, actor=current_user)
     db.session.commit()
     return assessment
@@ -40,7 +43,7 @@ def create(case_id: int, body: dict[str, Any]) -> Assessment:
     response=page_of(AssessmentSchema),
 )
 def list_for_case(case_id: int) -> dict[str, Any]:
-    case = case_queries.get_case(case_id)
+    case = access.get_case_for(case_id, current_user)
     items = queries.assessments_for_case(case.id)
     record_event(
         "assessment.listed",

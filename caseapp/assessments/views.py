@@ -11,6 +11,8 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from caseapp import reference
+from caseapp.access import services as access
+from caseapp.access.policy import Action
 from caseapp.api import load
 from caseapp.assessments import queries, services
 from caseapp.assessments.models import Assessment
@@ -91,7 +93,7 @@ def _alert_if_in_danger(case: Case) -> emergencies.RaisedAlert | None:
 
 @bp.route("/cases/<int:case_id>/assessments/new", methods=["GET", "POST"])
 def new(case_id: int) -> ResponseReturnValue:
-    case = case_queries.get_case(case_id)
+    case = access.get_case_for(case_id, current_user, Action.CHANGE)
     if request.method == "GET":
         corrects = request.args.get("corrects", type=parse_id)
         if corrects:
@@ -131,7 +133,7 @@ def new(case_id: int) -> ResponseReturnValue:
 @bp.post("/cases/<int:case_id>/assessments/alert")
 def alert(case_id: int) -> ResponseReturnValue:
     """ "Alert the shift manager now" without JavaScript: the form comes back with everything typed, and says whom."""
-    case = case_queries.get_case(case_id)
+    case = access.get_case_for(case_id, current_user, Action.CHANGE)
     raised = emergencies.raise_alert(case, actor=current_user)
     db.session.commit()
     return _render(case, request.form, {}, alert_text=emergency_texts.describe(raised.alert, is_new=raised.is_new))
@@ -140,7 +142,7 @@ def alert(case_id: int) -> ResponseReturnValue:
 @bp.get("/assessments/<int:assessment_id>")
 def show(assessment_id: int) -> ResponseReturnValue:
     assessment = queries.get_assessment(assessment_id)
-    case = case_queries.get_case(assessment.case_id)
+    case = access.get_case_for(assessment.case_id, current_user)
     services.record_view(assessment, actor=current_user)
     db.session.commit()
     answers = dict(assessment.answers)

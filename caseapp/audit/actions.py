@@ -73,6 +73,9 @@ ACTIONS: dict[str, str] = {
     "case.stale_notified": "Managers told of cases nobody has reached",
     "case.legal_hold_set": "Legal hold placed on a case",
     "case.legal_hold_released": "Legal hold released",
+    "case.break_glass": "Opened a case not theirs, giving a reason (break-glass)",
+    "case.break_glass_reviewed": "Break-glass use reviewed",
+    "case.break_glass_listed": "Viewed the break-glass uses",
     # callers
     "caller.created": "Caller added",
     "caller.viewed": "Viewed a caller",
@@ -81,6 +84,7 @@ ACTIONS: dict[str, str] = {
     "caller.looked_up": "Looked up a phone number",
     "caller.erased": "Caller erased on request",
     "caller.sar_exported": "Subject access export downloaded",
+    "caller.phone_revealed": "Revealed a masked phone number",
     # calls
     "call.logged": "Call logged",
     "call.viewed": "Viewed a call",

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask_login import current_user
 
+from caseapp.access import services as access
+from caseapp.access.policy import Action, CallbackAction
 from caseapp.api import Extended, api_blueprint, operation, page_of
 from caseapp.callbacks import booking, handover, history, queries, workflow
 from caseapp.callbacks.models import Callback, Handover
@@ -22,7 +24,6 @@ from caseapp.callbacks.schemas import (
     HandoverListQuery,
     HandoverSchema,
 )
-from caseapp.cases import queries as case_queries
 from caseapp.extensions import db
 from caseapp.ids import as_id
 from caseapp.pagination import keyset_page
@@ -43,7 +44,7 @@ handovers_api_bp = api_blueprint("handovers", "/handovers")
     status=201,
 )
 def create(body: dict[str, Any]) -> Extended:
-    case = case_queries.get_case(body.pop("case_id"))
+    case = access.get_case_for(body.pop("case_id"), current_user, Action.CHANGE)
     booked = booking.book_callback(case, actor=current_user, **body)
     db.session.commit()
     suggested = booked.suggestion.due_by if booked.suggestion else None
@@ -59,13 +60,17 @@ def create(body: dict[str, Any]) -> Extended:
 )
 def list_callbacks(query: dict[str, Any]) -> dict[str, Any]:
     assignee = query["assignee"]
-    select = queries.select_callbacks(
-        statuses=query["status"],
-        assignee_id=current_user.id if assignee == "me" else as_id(assignee),
-        pool_only=assignee == "pool",
-        due_before=query["due_before"],
-        due_after=query["due_after"],
-        case_id=query["case"],
+    select = access.narrow_by_case(
+        queries.select_callbacks(
+            statuses=query["status"],
+            assignee_id=current_user.id if assignee == "me" else as_id(assignee),
+            pool_only=assignee == "pool",
+            due_before=query["due_before"],
+            due_after=query["due_after"],
+            case_id=query["case"],
+        ),
+        Callback.case_id,
+        current_user,
     )
     items, next_cursor = keyset_page(
         select,
@@ -88,6 +93,7 @@ def list_callbacks(query: dict[str, Any]) -> dict[str, Any]:
 )
 def get(callback_id: int) -> Extended:
     callback = queries.get_callback(callback_id)
+    access.require_callback(callback, current_user, CallbackAction.VIEW)
     history.record("viewed", callback.id, current_user.id)
     db.session.commit()
     return Extended(

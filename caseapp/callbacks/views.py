@@ -14,6 +14,8 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from caseapp import reference
+from caseapp.access import services as access
+from caseapp.access.policy import Action, CallbackAction
 from caseapp.api import load
 from caseapp.audit.services import record_listing
 from caseapp.auth import queries as auth_queries
@@ -181,6 +183,7 @@ def _render_callback(
 @bp.get("/callbacks/<int:callback_id>")
 def show(callback_id: int) -> ResponseReturnValue:
     callback = queries.get_callback(callback_id)
+    access.require_callback(callback, current_user, CallbackAction.VIEW)
     history.record("viewed", callback.id, current_user.id, case_id=callback.case_id, caller_id=callback.case.caller_id)
     db.session.commit()
     return _render_callback(callback)
@@ -193,6 +196,7 @@ def _apply(callback_id: int, form_name: str, action: Callable[[], list[str] | No
     except AppError as exc:
         db.session.rollback()
         callback = queries.get_callback(callback_id)
+        access.require_callback(callback, current_user, CallbackAction.VIEW)  # refused to act: may they see it?
         return _render_callback(callback, form=form_name, errors=_page_errors(exc), message=exc.message), exc.status
     db.session.commit()
     for warning in done or []:
@@ -259,7 +263,7 @@ def cancel(callback_id: int) -> ResponseReturnValue:
 
 @bp.route("/cases/<int:case_id>/callbacks/new", methods=["GET", "POST"])
 def book(case_id: int) -> ResponseReturnValue:
-    case = case_queries.get_case(case_id)
+    case = access.get_case_for(case_id, current_user, Action.CHANGE)
     if request.method == "GET":  # the form shows the caller's consents and safe-to-call notes
         case_services.record_view(case, actor=current_user)
         db.session.commit()

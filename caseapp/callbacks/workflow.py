@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
+from caseapp.access import services as access
+from caseapp.access.policy import CallbackAction
 from caseapp.auth.models import User
 from caseapp.callbacks import due, history, offers, queries
 from caseapp.callbacks.booking import check_assignee, check_time, check_window, suggestion_for
@@ -62,6 +64,12 @@ class CallbackChanges:
     cancel_reason: str | None = None
 
 
+def require_allowed(callback: Callback, actor: User) -> None:
+    """An advisor acts on callbacks that are theirs (assigned, or handed to them) or in the pool; a colleague's
+    needs a handover or a manager (403). The rule is caseapp/access/policy.py's."""
+    access.require_callback(callback, actor, CallbackAction.ACT)
+
+
 def require_open(callback: Callback) -> None:
     if not callback.is_open:
         raise Conflict(f"This callback is {callback.status.label.lower()}; it can no longer be changed.")
@@ -86,6 +94,7 @@ def update_callback(
     """PATCH: reschedule (due_at, window_minutes), reassign (assignee_id; None = pool), priority, reason, and status
     in_progress (start) or cancelled (cancel, with cancel_reason). Returns the callback and any warnings."""
     callback = queries.lock_callback(callback_id)
+    require_allowed(callback, actor)
     _check_version(callback, expected_version)
     if changes.status == CallbackStatus.CANCELLED:
         return cancel_callback(callback_id, actor=actor, reason=changes.cancel_reason), []
@@ -139,6 +148,7 @@ def reschedule_callback(
 ) -> list[str]:
     """A new due time (and window): back to scheduled, and unsent messages for the old time are withdrawn."""
     callback = queries.lock_callback(callback_id)
+    require_allowed(callback, actor)
     require_open(callback)
     check_window(window_minutes)
     outside = check_time(callback.case.caller, due_at, window_minutes, override_preferred_times)
@@ -172,6 +182,7 @@ def reschedule_callback(
 def reassign_callback(callback_id: int, assignee_id: int | None, *, actor: User) -> Callback:
     """Give it to someone else (None = the pool). If its reminder time has come, the new holder is reminded now."""
     callback = queries.lock_callback(callback_id)
+    require_allowed(callback, actor)
     require_open(callback)
     if assignee_id == callback.assignee_id:
         return callback
@@ -209,6 +220,7 @@ def _remind_now_if_due(callback: Callback) -> None:
 
 def cancel_callback(callback_id: int, *, actor: User, reason: str | None = None) -> Callback:
     callback = queries.lock_callback(callback_id)
+    require_allowed(callback, actor)
     require_open(callback)
     previous = callback.status
     now = now_utc()
@@ -242,6 +254,7 @@ def claim_callback(callback_id: int, *, actor: User) -> Callback:
 def start_callback(callback_id: int, *, actor: User) -> Callback:
     """The advisor is ringing now: in progress (and theirs, if it was pooled or someone else's)."""
     callback = queries.lock_callback(callback_id)
+    require_allowed(callback, actor)
     require_open(callback)
     if callback.status == CallbackStatus.IN_PROGRESS:
         return callback
@@ -282,6 +295,7 @@ def record_attempt(
     `next_due_at`, or later); CALLBACK_MAX_FAILED_ATTEMPTS of them, or a wrong number → unreachable and the case
     is flagged. Voicemail only if the caller allowed it."""
     callback = queries.lock_callback(callback_id)
+    require_allowed(callback, actor)
     require_open(callback)
     _check_attempt(callback, outcome, call_id, next_due_at)
     now = now_utc()

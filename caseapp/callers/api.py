@@ -6,6 +6,8 @@ from typing import Any
 
 from flask_login import current_user
 
+from caseapp.access import services as access
+from caseapp.access.policy import Action
 from caseapp.api import Extended, api_blueprint, operation, page_of
 from caseapp.callers import queries, services
 from caseapp.callers.models import Caller
@@ -46,6 +48,7 @@ def lookup(query: dict[str, Any]) -> dict[str, Any]:
 @operation(api_bp, "/<int:caller_id>", summary="One caller", response=CallerMatchSchema)
 def get(caller_id: int) -> Extended:
     caller = queries.get_caller(caller_id)
+    access.require_caller(caller, current_user, Action.VIEW)
     services.record_view(caller, actor=current_user)
     db.session.commit()
     return with_context(caller)
@@ -61,6 +64,7 @@ def get(caller_id: int) -> Extended:
 )
 def update(caller_id: int, body: dict[str, Any]) -> Caller:
     caller = queries.get_caller(caller_id)
+    access.require_caller(caller, current_user, Action.CHANGE)
     # PATCH: a field sent as null is cleared; a field left out is unchanged
     cleared = tuple(name for name, value in body.items() if value is None)
     services.apply_details(caller, body, actor=current_user, clear=cleared)

@@ -41,9 +41,21 @@ class CallSummarySchema(ma.Schema):
 
 class CallerSchema(ma.Schema):
     id = fields.Integer()
-    phone = fields.String(attribute="phone_e164", allow_none=True, metadata={"description": "E.164; null = withheld"})
+    phone = fields.String(
+        attribute="phone_e164",
+        allow_none=True,
+        metadata={"description": "E.164; null = withheld; only the last three digits when `phone_masked`"},
+    )
     phone_display = fields.Function(
-        lambda c: display(c.phone_e164), metadata={"type": "string", "description": "As advisors see it"}
+        lambda c: c.phone_e164 if getattr(c, "phone_masked", False) else display(c.phone_e164),
+        metadata={"type": "string", "description": "As advisors see it"},
+    )
+    phone_masked = fields.Boolean(
+        dump_default=False,
+        metadata={
+            "description": "The number is masked (lists, for the roles CASEAPP_MASK_PHONES_FOR names): "
+            "POST /api/v1/cases/{id}/phone reveals it (audited)"
+        },
     )
     name = fields.String(
         attribute="display_name", allow_none=True, metadata={"description": '"Anonymised caller" once anonymised'}

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_login import current_user
 
+from caseapp.access import services as access
 from caseapp.api import Extended, api_blueprint, operation, page_of
 from caseapp.audit.services import record_event
 from caseapp.calls import queries, services
@@ -36,7 +37,9 @@ api_bp = api_blueprint("calls", "/calls")
 )
 def create(body: dict[str, Any]) -> Any:
     draft_id = body.get("draft_id")
-    logged = services.log_call(services.call_input_from(body), actor=current_user, draft_id=draft_id)
+    call_input = services.call_input_from(body)
+    access.require_call_on(call_input, current_user)
+    logged = services.log_call(call_input, actor=current_user, draft_id=draft_id)
     commit_keeping_loaded()
     return Extended(logged.call, created_caller=logged.created_caller, created_case=logged.created_case)
 
@@ -44,11 +47,16 @@ def create(body: dict[str, Any]) -> Any:
 @operation(api_bp, "", summary="List calls, newest first", query=CallListQuery, response=page_of(CallSchema))
 def list_calls(query: dict[str, Any]) -> dict[str, Any]:
     advisor = query["advisor"]
-    select = queries.select_calls(
-        start=query["from_"],
-        end=query["to"],
-        case_id=query["case"],
-        advisor_id=current_user.id if advisor == "me" else (int(advisor) if advisor else None),
+    select = access.narrow_by_case(
+        queries.select_calls(
+            start=query["from_"],
+            end=query["to"],
+            case_id=query["case"],
+            advisor_id=current_user.id if advisor == "me" else (int(advisor) if advisor else None),
+        ),
+        Call.case_id,
+        current_user,
+        own=Call.advisor_id == current_user.id,
     )
     items, next_cursor = keyset_page(
         select, [Call.started_at, Call.id], lambda c: (c.started_at, c.id), cursor=query["cursor"], limit=query["limit"]
@@ -61,6 +69,7 @@ def list_calls(query: dict[str, Any]) -> dict[str, Any]:
 @operation(api_bp, "/<int:call_id>", summary="One call", response=CallSchema)
 def get(call_id: int) -> Call:
     call = queries.get_call(call_id)
+    access.require_call(call, current_user)
     record_event("call.viewed", actor_id=current_user.id, entity_type="call", entity_id=call.id)
     db.session.commit()
     return call

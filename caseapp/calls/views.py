@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from caseapp import reference
+from caseapp.access import services as access
 from caseapp.api import load
 from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
@@ -52,7 +53,7 @@ def _known_caller() -> Caller | None:
     """The caller the page is opened for (`?case_id=` or a `?phone=` on record), audited as a read."""
     case_id = as_id(request.args.get("case_id"))
     if case_id is not None:
-        case = case_queries.get_case(case_id)
+        case = access.get_case_for(case_id, current_user)
         caller_services.record_view(case.caller, actor=current_user)
         return case.caller
     e164 = try_normalise(request.args.get("phone"))
@@ -94,7 +95,7 @@ def _initial_values() -> MultiDict[str, Any]:
 
 def _render(values: MultiDict[str, Any], errors: dict[str, list[str]], message: str | None = None) -> str:
     case_id = as_id(values.get("case_id"))
-    case = case_queries.get_case(case_id) if case_id is not None else None
+    case = access.get_case_for(case_id, current_user) if case_id is not None else None
     draft = queries.latest_draft(current_user.id) if not values.get("draft_id") else None
     return render_template(
         "calls/new.html",
@@ -128,6 +129,7 @@ def new() -> ResponseReturnValue:
         try:
             body = load(CallCreateSchema, payload)
             call_input = services.call_input_from(body)
+            access.require_call_on(call_input, current_user)
             logged = services.log_call(call_input, actor=current_user, draft_id=body.get("draft_id"))
         except AppError as exc:
             db.session.rollback()

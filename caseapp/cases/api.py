@@ -6,6 +6,8 @@ from typing import Any
 
 from flask_login import current_user
 
+from caseapp.access import services as access
+from caseapp.access.policy import Action
 from caseapp.api import api_blueprint, operation, page_of
 from caseapp.audit.services import record_listing
 from caseapp.auth.models import Role
@@ -36,11 +38,14 @@ stale_api_bp = api_blueprint("stale_cases", "/cases/stale", role=Role.MANAGER)
 )
 def list_cases(query: dict[str, Any]) -> dict[str, Any]:
     advisor = query["advisor"]
-    select = queries.select_cases(
-        statuses=query["status"],
-        risk_levels=query["risk"],
-        open_only=query["open"],
-        advisor_id=current_user.id if advisor == "me" else (int(advisor) if advisor else None),
+    select = access.narrow_cases(
+        queries.select_cases(
+            statuses=query["status"],
+            risk_levels=query["risk"],
+            open_only=query["open"],
+            advisor_id=current_user.id if advisor == "me" else (int(advisor) if advisor else None),
+        ),
+        current_user,
     )
     items, next_cursor = keyset_page(
         select,
@@ -51,12 +56,12 @@ def list_cases(query: dict[str, Any]) -> dict[str, Any]:
     )
     record_listing("case.listed", actor_id=current_user.id, entity_type="case", ids=[c.id for c in items])
     commit_keeping_loaded()
-    return {"items": items, "next": next_cursor}
+    return {"items": access.as_listed(items, current_user), "next": next_cursor}
 
 
 @operation(api_bp, "/<int:case_id>", summary="One case (with `version` for updates)", response=CaseSchema)
 def get(case_id: int) -> Case:
-    case = queries.get_case(case_id)
+    case = access.get_case_for(case_id, current_user)
     services.record_view(case, actor=current_user)
     db.session.commit()
     return case
@@ -72,6 +77,7 @@ def get(case_id: int) -> Case:
 )
 def update(case_id: int, body: dict[str, Any]) -> Case:
     case = queries.lock_case(case_id)
+    access.require(case, current_user, Action.CHANGE)
     version = body.pop("version")
     services.update_case(case, body, expected_version=version, actor=current_user)
     db.session.commit()
@@ -85,7 +91,7 @@ def update(case_id: int, body: dict[str, Any]) -> Case:
     response=page_of(TimelineEntrySchema),
 )
 def timeline(case_id: int) -> dict[str, Any]:
-    case = queries.get_case(case_id)
+    case = access.get_case_for(case_id, current_user)
     services.record_view(case, actor=current_user)
     db.session.commit()
     return {"items": build_timeline(case.id), "next": None}
@@ -101,7 +107,7 @@ def timeline(case_id: int) -> dict[str, Any]:
     status=201,
 )
 def add_note(case_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    case = queries.get_case(case_id)
+    case = access.get_case_for(case_id, current_user, Action.CHANGE)
     note = services.add_note(case, body["body"], actor=current_user)
     db.session.commit()
     return {"kind": "note", "id": note.id, "at": note.created_at, "actor_id": note.author_id, "summary": "Note"}

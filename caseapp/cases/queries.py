@@ -70,6 +70,11 @@ def select_cases(
     return query
 
 
+def cases_for_caller(caller_id: int) -> list[Case]:
+    query = sa.select(Case).where(Case.caller_id == caller_id).order_by(Case.updated_at.desc(), Case.id.desc())
+    return list(db.session.scalars(query))
+
+
 def select_cases_for_callers(caller_ids: Sequence[int]) -> sa.Select[Case]:
     return sa.select(Case).where(Case.caller_id.in_(caller_ids)).order_by(Case.updated_at.desc())
 
@@ -91,14 +96,18 @@ def select_case_search(text: str, phone_e164: str | None) -> sa.Select[Case]:
     return query.order_by(Case.updated_at.desc(), Case.id.desc())
 
 
-def search_cases_by_name(text: str, limit: int) -> list[Case]:
+def search_cases_by_name(text: str, limit: int, only: sa.ColumnElement[bool] | None = None) -> list[Case]:
     """Up to `limit` + 1 cases whose caller's name contains `text` (any case; % and _ are themselves), most recently
-    updated first: one more than asked for says there are more (a name search is narrowed by typing, not paged)."""
+    updated first: one more than asked for says there are more (a name search is narrowed by typing, not paged).
+    `only`: a further condition on the cases (those the person searching may find)."""
     if len(text.strip()) < NAME_SEARCH_MIN_LENGTH:
         return []
     newest = (Case.updated_at.desc(), Case.id.desc())
     # the ids first, narrow: joining each match's caller and advisor before the sort would read them all
-    shown = sa.select(Case.id).where(_caller_named(text)).order_by(*newest).limit(limit + 1)
+    shown = sa.select(Case.id).where(_caller_named(text))
+    if only is not None:
+        shown = shown.where(only)
+    shown = shown.order_by(*newest).limit(limit + 1)
     return list(db.session.scalars(sa.select(Case).where(Case.id.in_(shown.scalar_subquery())).order_by(*newest)))
 
 

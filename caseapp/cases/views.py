@@ -11,6 +11,8 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from caseapp import reference
+from caseapp.access import services as access
+from caseapp.access.policy import Action
 from caseapp.api import load
 from caseapp.audit.services import record_listing
 from caseapp.auth import queries as auth_queries
@@ -95,12 +97,12 @@ def _render_case(
 
 @bp.get("/cases/<int:case_id>")
 def show(case_id: int) -> ResponseReturnValue:
-    return _render_case(queries.get_case(case_id))
+    return _render_case(access.get_case_for(case_id, current_user))
 
 
 @bp.post("/cases/<int:case_id>/update")
 def update(case_id: int) -> ResponseReturnValue:
-    case = queries.get_case(case_id)
+    case = access.get_case_for(case_id, current_user, Action.CHANGE)
     payload, _ = form_to_payload(request.form, CasePatchSchema)
     if payload.get("assigned_advisor_id") is None:
         payload["assigned_advisor_id"] = None
@@ -122,7 +124,7 @@ def update(case_id: int) -> ResponseReturnValue:
 
 @bp.post("/cases/<int:case_id>/notes")
 def add_note(case_id: int) -> ResponseReturnValue:
-    case = queries.get_case(case_id)
+    case = access.get_case_for(case_id, current_user, Action.CHANGE)
     try:
         services.add_note(case, request.form.get("body", ""), actor=current_user)
     except AppError as exc:
@@ -135,7 +137,7 @@ def add_note(case_id: int) -> ResponseReturnValue:
 
 @bp.post("/cases/<int:case_id>/caller")
 def update_caller(case_id: int) -> ResponseReturnValue:
-    case = queries.get_case(case_id)
+    case = access.get_case_for(case_id, current_user, Action.CHANGE)
     payload, errors = form_to_payload(request.form, CallerDetailsSchema)
     try:
         body = load(CallerDetailsSchema, payload)
@@ -232,11 +234,12 @@ def search() -> ResponseReturnValue:
                 query, page=request.args.get("page", 1, type=parse_id), per_page=PER_PAGE, error_out=False
             )
         else:
-            found = queries.search_cases_by_name(text, limit=PER_PAGE)
+            found = queries.search_cases_by_name(text, limit=PER_PAGE, only=access.findable_clause(current_user))
             too_short = len(text) < queries.NAME_SEARCH_MIN_LENGTH
             page = NameResults(found[:PER_PAGE], more=len(found) > PER_PAGE, too_short=too_short)
         _audit_listing(page.items, action="case.searched", even_if_empty=True)
-    return render_template("cases/search.html", q=text, page=page, limit=PER_PAGE)
+    exact = page is not None and not isinstance(page, NameResults)
+    return render_template("cases/search.html", q=text, page=page, limit=PER_PAGE, exact=exact)
 
 
 def _audit_listing(cases: list[Case], action: str = "case.listed", even_if_empty: bool = False) -> None:

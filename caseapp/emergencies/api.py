@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_login import current_user
 
+from caseapp.access import services as access
 from caseapp.api import Extended, api_blueprint, operation, page_of
 from caseapp.cases import queries as case_queries
 from caseapp.emergencies import queries, services, texts
@@ -37,5 +38,5 @@ def create(case_id: int) -> Extended:
     response=page_of(EmergencyAlertSchema),
 )
 def list_for_case(case_id: int) -> dict[str, Any]:
-    case = case_queries.get_case(case_id)
+    case = access.get_case_for(case_id, current_user)
     return {"items": queries.alerts_for_case(case.id), "next": None}

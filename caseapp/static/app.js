@@ -208,7 +208,31 @@ function printButtons() {
   document.querySelectorAll("[data-print]").forEach((button) => button.addEventListener("click", () => window.print()));
 }
 
+// A masked number in a list: "Show" asks for it in full (the request is audited) and puts it in place.
+function revealPhones() {
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("button.reveal-phone");
+    if (!button) return;
+    button.disabled = true;
+    try {
+      const response = await fetch(button.dataset.revealUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const masked = button.previousElementSibling;
+      if (masked) masked.textContent = (await response.json()).display;
+      button.remove();
+    } catch (error) {
+      button.disabled = false;
+      button.textContent = "Could not show it: try again";
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  revealPhones();
   errorSummaryLabels();
   focusErrorSummary();
   callerDetails();

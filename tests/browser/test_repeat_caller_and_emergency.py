@@ -86,7 +86,7 @@ def test_choosing_immediate_danger_alerts_the_managers_at_once(
         advisor = factories.make_user(role=Role.ADVISOR)
         manager = factories.make_user(role=Role.MANAGER)
         factories.make_shift(manager)
-        case = factories.make_case()
+        case = factories.make_case(actor=advisor)  # the advisor's own case
         db.session.commit()
         email, case_id, manager_id = advisor.email, case.id, manager.id
     sign_in(page, live_url, email)

@@ -93,18 +93,20 @@ def test_an_advisor_page_takes_the_same_statements_for_2_entries_as_for_12(
 def test_name_search_takes_the_same_statements_for_2_matches_as_for_12(
     client: FlaskClient, login_as: Callable[..., User]
 ) -> None:
-    login_as(Role.ADVISOR)
+    me = login_as(Role.ADVISOR)
 
     def statements_for(rows: int) -> int:
         for i in range(made[0], rows):
             advisor = factories.make_user(role=Role.ADVISOR)
-            factories.make_case(factories.make_caller(name=f"Sam Quennell-{i}"), assigned_advisor_id=advisor.id)
+            case = factories.make_case(factories.make_caller(name=f"Sam Quennell-{i}"), actor=advisor)
+            factories.make_call(case, actor=me)  # each one I have taken a call on: a name search finds it
         made[0] = rows
         db.session.commit()
         return _statements(client, "/search?q=quennell")
 
     made = [0]
     assert statements_for(2) == statements_for(12)
+    assert client.get("/search?q=quennell").get_data(as_text=True).count("Sam Quennell-") == 12
 
 
 def test_the_case_page_shows_every_entry_of_a_long_timeline(

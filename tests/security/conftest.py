@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from caseapp.access.services import break_glass
 from caseapp.auth.models import Role, User, UserSession
 from caseapp.auth.reset_links import issue_link
 from caseapp.auth.services import start_session
@@ -191,6 +192,9 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
         failed_at=now_utc() - timedelta(minutes=5),
     )
     db.session.add(outbox)
+    # a case the world's advisor broke the glass on (the admins' review names it)
+    theirs = factories.make_case(factories.make_caller(name="Sasha Elsewhere"), actor=target)
+    grant = break_glass(theirs, actor=advisor, reason="covering", note="Covering for Target Person")
     for role in ROLES:
         author = db.session.get(User, members[role].user_id)
         assert author is not None
@@ -205,6 +209,7 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
         "callback_id": callback.id,
         "outbox_id": outbox.id,
         "handover_id": handed_over.id,
+        "grant_id": grant.id,
         "user_id": target.id,
         "token_id": target_token.id,
         "session_id": target_session.id,

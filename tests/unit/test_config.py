@@ -257,3 +257,38 @@ def test_token_lifetimes_default_to_90_days_at_most_365() -> None:
         _load(TOKEN_DEFAULT_DAYS=400)
     with pytest.raises(ConfigError, match="whole numbers of days"):
         _load(TOKEN_MAX_DAYS=0)
+
+
+def test_access_settings_default_to_twelve_hours_three_in_sixty_minutes_and_masking_for_advisors() -> None:
+    settings = _load()
+
+    assert settings["ACCESS_GRANT_HOURS"] == 12
+    assert (settings["BREAK_GLASS_ALERT_COUNT"], settings["BREAK_GLASS_ALERT_MINUTES"]) == (3, 60)
+    assert (settings["ACCESS_UNUSUAL_HOURS"], settings["MASK_PHONES_FOR"]) == ("", "advisor")
+
+
+def test_access_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASEAPP_ACCESS_GRANT_HOURS", "4")
+    monkeypatch.setenv("CASEAPP_ACCESS_UNUSUAL_HOURS", "23:00-06:00")
+    monkeypatch.setenv("CASEAPP_MASK_PHONES_FOR", "advisor,manager")
+
+    settings = _load()
+
+    assert settings["ACCESS_GRANT_HOURS"] == 4
+    assert (settings["ACCESS_UNUSUAL_HOURS"], settings["MASK_PHONES_FOR"]) == ("23:00-06:00", "advisor,manager")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"ACCESS_GRANT_HOURS": 0}, "CASEAPP_ACCESS_GRANT_HOURS"),
+        ({"BREAK_GLASS_ALERT_COUNT": "3"}, "CASEAPP_BREAK_GLASS_ALERT_COUNT"),
+        ({"BREAK_GLASS_ALERT_MINUTES": True}, "CASEAPP_BREAK_GLASS_ALERT_MINUTES"),
+        ({"ACCESS_UNUSUAL_HOURS": "midnight"}, "CASEAPP_ACCESS_UNUSUAL_HOURS"),
+        ({"ACCESS_UNUSUAL_HOURS": "00:00-25:00"}, "CASEAPP_ACCESS_UNUSUAL_HOURS"),
+        ({"MASK_PHONES_FOR": "advisor,volunteer"}, "CASEAPP_MASK_PHONES_FOR"),
+    ],
+)
+def test_access_settings_that_cannot_work_are_refused(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _load(**overrides)

@@ -146,7 +146,10 @@ def test_get_callback_shows_attempts_and_deliveries(api: Api, case: Case) -> Non
     assert api.get("/api/v1/callbacks/999999").status_code == 404
 
 
-def test_patch_reschedules_reassigns_and_cancels_with_optimistic_concurrency(api: Api, case: Case) -> None:
+def test_patch_reschedules_reassigns_and_cancels_with_optimistic_concurrency(
+    api_as: Callable[..., Api], case: Case
+) -> None:
+    api = api_as(Role.MANAGER)  # it takes the callback back from a colleague: a manager's change
     other = factories.make_user()
     booked = book(api, case)
     new_time = now_utc().replace(microsecond=0) + timedelta(hours=5)
@@ -188,7 +191,7 @@ def test_patch_refuses_status_completed(api: Api, case: Case) -> None:
 
 def test_claim_takes_a_pooled_callback_once(api_as: Callable[..., Api], case: Case) -> None:
     first, second = api_as(Role.ADVISOR), api_as(Role.ADVISOR)
-    booked = book(first, case)
+    booked = book(api_as(Role.MANAGER), case)  # to the pool
 
     claimed = first.post(f"/api/v1/callbacks/{booked['id']}/claim")
     refused = second.post(f"/api/v1/callbacks/{booked['id']}/claim")
@@ -236,7 +239,7 @@ def test_callbacks_appear_on_the_case_timeline(api: Api, case: Case) -> None:
 
 def test_failed_deliveries_are_visible_to_managers_only(api_as: Callable[..., Api], case: Case) -> None:
     manager, advisor = api_as(Role.MANAGER), api_as(Role.ADVISOR)
-    booked = book(advisor, case, assignee_id=advisor.user.id if advisor.user else None, due_at=soon(minutes=5))
+    booked = book(manager, case, assignee_id=advisor.user.id if advisor.user else None, due_at=soon(minutes=5))
 
     due.remind_due()
     rows = list(db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.callback_id == booked["id"])))

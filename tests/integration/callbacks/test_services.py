@@ -414,7 +414,7 @@ def test_claim_from_the_pool_then_a_second_claim_is_refused(case: Case, advisor:
 
 
 def test_start_takes_it_over_and_withdraws_pending_reminders(case: Case, advisor: User, dispatched: list[Any]) -> None:
-    other = factories.make_user()
+    other = factories.make_user(role=Role.MANAGER)  # an advisor may not take a colleague's (tests/integration/access)
     callback = book(case, advisor, now_utc() + timedelta(minutes=5))
     due.remind_due(now=now_utc())
 

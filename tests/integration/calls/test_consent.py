@@ -134,8 +134,8 @@ def test_first_call_records_the_consents_ticked(client: FlaskClient, login_as: A
 
 
 def test_case_page_caller_form_saves_only_what_was_changed(client: FlaskClient, login_as: Any) -> None:
-    caller, case_id = _known_caller_and_case()
     login_as(Role.ADVISOR)
+    caller, case_id = _known_caller_and_case()  # opened by the advisor: theirs
     page = client.get(f"/cases/{case_id}").get_data(as_text=True)
     form = form_defaults(page, "caller-details")
     caller.consent_voicemail = False  # a colleague's change while the form was open

@@ -224,7 +224,7 @@ def _correct_together(
     race_app: Flask, tokens: list[str], monkeypatch: pytest.MonkeyPatch, *, control: bool = False
 ) -> tuple[list[Any], int]:
     with race_app.app_context():
-        case = factories.make_case()
+        case = factories.make_case(assigned_advisor_id=None)  # in the pool: both advisors may work on it
         first = factories.make_assessment(case)
         db.session.commit()
         case_id, first_id = case.id, first.id
@@ -266,7 +266,7 @@ def _patch_together(
     race_app: Flask, tokens: list[str], monkeypatch: pytest.MonkeyPatch, *, control: bool = False
 ) -> tuple[list[Any], int]:
     with race_app.app_context():
-        case = factories.make_case()
+        case = factories.make_case(assigned_advisor_id=None)  # in the pool: both advisors may work on it
         db.session.commit()
         case_id, version = case.id, case.version
         db.session.remove()

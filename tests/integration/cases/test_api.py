@@ -207,7 +207,7 @@ def test_patch_case_with_a_stale_version_answers_409_with_the_current_version_an
     api_as: Callable[..., Api],
 ) -> None:
     first, second = api_as(), api_as()
-    case = _case_in(S.NEW)
+    case = _case_in(S.NEW, assigned_advisor_id=None)  # in the pool: both advisors may work on it
     read = first.get(f"/api/v1/cases/{case.id}").get_json()
     second.get(f"/api/v1/cases/{case.id}")
     won = second.patch(f"/api/v1/cases/{case.id}", json={"version": read["version"], "risk_level": "high"})
@@ -248,7 +248,8 @@ def test_open_case_assigns_the_advisor_who_took_the_call(api: Api) -> None:
     assert case["assigned_advisor_id"] == body["advisor_id"]
 
 
-def test_patch_case_assigns_and_unassigns_an_active_member_of_staff(api: Api) -> None:
+def test_patch_case_assigns_and_unassigns_an_active_member_of_staff(api_as: Callable[..., Api]) -> None:
+    api = api_as(Role.MANAGER)  # an advisor who gives the case away no longer has it to take back
     case = _case_in(S.NEW)
     opener = case.assigned_advisor_id
     manager = factories.make_user(role=Role.MANAGER)
@@ -407,7 +408,8 @@ def _ids(api: Api, **query: Any) -> list[int]:
     return [c["id"] for c in response.get_json()["items"]]
 
 
-def test_list_cases_cursor_walks_every_case_once_most_recently_updated_first(api: Api) -> None:
+def test_list_cases_cursor_walks_every_case_once_most_recently_updated_first(api_as: Callable[..., Api]) -> None:
+    api = api_as(Role.MANAGER)  # another advisor's cases: a manager's list (an advisor's: tests/integration/access)
     advisor = factories.make_user()
     tie = now_utc() - timedelta(hours=1)
     # six cases updated at the same instant (the cursor must fall back to the id), one updated later
@@ -434,7 +436,7 @@ def test_list_cases_cursor_walks_every_case_once_most_recently_updated_first(api
 
 
 def test_list_cases_filters_by_status_risk_and_advisor(api_as: Callable[..., Api]) -> None:
-    me = api_as()
+    me = api_as(Role.MANAGER)  # filtering by another advisor is a manager's list
     other = factories.make_user()
     mine_new = _case_in(S.NEW, assigned_advisor_id=me.user_id, risk_level=RiskLevel.HIGH)
     mine_referred = _case_in(S.REFERRED, assigned_advisor_id=me.user_id, risk_level=RiskLevel.LOW)
@@ -449,7 +451,8 @@ def test_list_cases_filters_by_status_risk_and_advisor(api_as: Callable[..., Api
     assert _ids(me, advisor="me", risk=["low", "medium"]) == [mine_referred.id]
 
 
-def test_list_cases_audits_the_ids_it_showed(api: Api) -> None:
+def test_list_cases_audits_the_ids_it_showed(api_as: Callable[..., Api]) -> None:
+    api = api_as(Role.MANAGER)
     case = _case_in(S.NEW, assigned_advisor_id=factories.make_user().id)
 
     api.get("/api/v1/cases", query_string={"advisor": str(case.assigned_advisor_id)})

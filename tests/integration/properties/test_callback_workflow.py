@@ -271,6 +271,11 @@ class CallbackWorkflow(TransactionPerExample):
         assert not isinstance(outcome, Refused), outcome
         self.models[callback_id] = expected
 
+    def not_theirs(self, model: Model, actor: str) -> bool:
+        """An advisor acting on a colleague's callback: refused before anything else (caseapp/access/policy.py)."""
+        user = self.people[actor]
+        return user.role == Role.ADVISOR and model.assignee_id not in (None, user.id)
+
     def chosen(self, pick: tuple[bool, int]) -> int:
         prefer_open, index = pick
         ids = sorted(self.models)
@@ -349,10 +354,11 @@ class CallbackWorkflow(TransactionPerExample):
     @rule(pick=picks, actor=st.sampled_from(PEOPLE))
     def start(self, pick: tuple[bool, int], actor: str) -> None:
         callback_id = self.chosen(pick)
+        model = self.models[callback_id]
         self.run(
             callback_id,
             lambda c, user: workflow.start_callback(c.id, actor=user),
-            self.started(self.models[callback_id], actor),
+            Forbidden if self.not_theirs(model, actor) else self.started(model, actor),
             actor,
         )
 
@@ -384,7 +390,7 @@ class CallbackWorkflow(TransactionPerExample):
         callback_id = self.chosen(pick)
         model = self.models[callback_id]
         next_due = None if next_minutes is None else self.due(next_minutes)
-        expected = self.attempted(model, actor, outcome, next_due)
+        expected = Forbidden if self.not_theirs(model, actor) else self.attempted(model, actor, outcome, next_due)
         self.run(
             callback_id,
             lambda c, user: workflow.record_attempt(c.id, outcome=outcome, actor=user, next_due_at=next_due),
@@ -422,11 +428,11 @@ class CallbackWorkflow(TransactionPerExample):
     @rule(pick=picks, actor=st.sampled_from(PEOPLE), minutes=MINUTES | st.just(-10), window=WINDOWS)
     def reschedule(self, pick: tuple[bool, int], actor: str, minutes: int, window: int | None) -> None:
         callback_id = self.chosen(pick)
-        due_at = self.due(minutes)
+        due_at, model = self.due(minutes), self.models[callback_id]
         self.run(
             callback_id,
             lambda c, user: workflow.reschedule_callback(c.id, due_at, actor=user, window_minutes=window),
-            self.rescheduled(self.models[callback_id], due_at, window, actor),
+            Forbidden if self.not_theirs(model, actor) else self.rescheduled(model, due_at, window, actor),
             actor,
         )
 
@@ -455,8 +461,10 @@ class CallbackWorkflow(TransactionPerExample):
     def reassign(self, pick: tuple[bool, int], actor: str, holder: str | None) -> None:
         callback_id = self.chosen(pick)
         model, assignee_id = self.models[callback_id], self.ids[holder]
-        if not model.is_open:
-            expected: Model | type[Exception] = Conflict
+        if self.not_theirs(model, actor):
+            expected: Model | type[Exception] = Forbidden
+        elif not model.is_open:
+            expected = Conflict
         elif assignee_id == model.assignee_id:
             expected = model
         elif assignee_id is not None and assignee_id not in self.active:
@@ -473,10 +481,11 @@ class CallbackWorkflow(TransactionPerExample):
     @rule(pick=picks, actor=st.sampled_from(PEOPLE))
     def cancel(self, pick: tuple[bool, int], actor: str) -> None:
         callback_id = self.chosen(pick)
+        model = self.models[callback_id]
         self.run(
             callback_id,
             lambda c, user: workflow.cancel_callback(c.id, actor=user, reason="caller is in treatment"),
-            self.cancelled(self.models[callback_id], actor),
+            Forbidden if self.not_theirs(model, actor) else self.cancelled(model, actor),
             actor,
         )
 
@@ -508,7 +517,9 @@ class CallbackWorkflow(TransactionPerExample):
         model = self.models[callback_id]
         changes: dict[str, Any] = {"status": status, "priority": priority}
         expected: Model | type[Exception]
-        if stale:
+        if self.not_theirs(model, actor):
+            expected = Forbidden
+        elif stale:
             expected = Conflict
         elif status == S.CANCELLED:
             expected = self.cancelled(model, actor)
@@ -887,9 +898,10 @@ def test_a_handover_to_the_pool_is_accepted_by_whoever_claims_it(app: Flask) -> 
 
 def test_someone_else_starting_an_offered_callback_withdraws_the_offer(app: Flask) -> None:
     with replaying(CallbackWorkflow(app)) as state:
-        callback_id = _held(state)
-        _hand(state)
-        state.start(pick=(True, 0), actor="off_shift")
+        callback_id = _held(state, holder="manager")
+        _hand(state, who="manager")  # to the advisor on shift
+        state.start(pick=(True, 0), actor="off_shift")  # another advisor may not take a colleague's callback
+        state.start(pick=(True, 0), actor="manager")  # a manager may
         state.after_every_step()
 
         assert state.models[callback_id].audit[-3:] == (
