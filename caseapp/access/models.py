@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseapp.auth.models import User
 from caseapp.db import Base, CreatedAtMixin, UTCDateTime, str_enum
+from caseapp.encryption.types import EncryptedText
 from caseapp.reference import Labelled
 
 #: the longest free-text note a break-glass reason takes
@@ -34,7 +35,8 @@ class BreakGlassGrant(CreatedAtMixin, Base):
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     reason: Mapped[BreakGlassReason] = mapped_column(str_enum(BreakGlassReason, "break_glass_reason"))
     #: what the advisor wrote (shown to admins reviewing; never logged)
-    note: Mapped[str] = mapped_column(sa.String(NOTE_MAX))
+    #: encrypted like the free text about callers (it may name one); NOTE_MAX is checked by the form and schema
+    note: Mapped[str] = mapped_column(EncryptedText())
     #: the access lasts until then (ACCESS_GRANT_HOURS after it was given)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: what made it unusual, as codes (policy.FLAG_LABELS); empty: nothing beyond the use itself

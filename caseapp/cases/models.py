@@ -43,7 +43,7 @@ class Case(CreatedAtMixin, Base):
     legal_hold_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     legal_hold_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: why the hold was placed (staff text, shown to managers)
-    legal_hold_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    legal_hold_reason: Mapped[str | None] = mapped_column(EncryptedText())
 
     caller: Mapped[Caller] = relationship(lazy="joined", innerjoin=True)
     assigned_advisor: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[assigned_advisor_id])

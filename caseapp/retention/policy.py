@@ -15,6 +15,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.orm import InstrumentedAttribute
 
+from caseapp.access.models import BreakGlassGrant
 from caseapp.assessments.models import Assessment
 from caseapp.assessments.schemas import FORM_LAYOUTS
 from caseapp.callbacks.models import Callback, CallbackAttempt, Handover
@@ -84,6 +85,8 @@ RULES: tuple[Rule, ...] = (
     Rule(OutboxMessage.subject, PLACEHOLDER, Scope.CALLBACK),
     Rule(OutboxMessage.body, PLACEHOLDER, Scope.CALLBACK),
     Rule(Notification.title, PLACEHOLDER, Scope.CASE),
+    # an advisor's reason for opening the case may describe the caller
+    Rule(BreakGlassGrant.note, PLACEHOLDER, Scope.CASE),
 )
 
 

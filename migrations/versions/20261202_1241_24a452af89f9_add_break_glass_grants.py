@@ -29,7 +29,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Enum('caller_asked_for_me', 'covering', 'safeguarding', 'manager_asked', 'other', name='break_glass_reason', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('note', sa.String(length=500), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),  # a Fernet token (caseapp/encryption): the note may name a caller
     sa.Column('expires_at', caseapp.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('flags', sa.JSON(), nullable=False),
     sa.Column('is_flagged', sa.Boolean(), server_default=sa.false(), nullable=False),

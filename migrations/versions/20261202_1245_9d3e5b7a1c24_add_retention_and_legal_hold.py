@@ -40,7 +40,7 @@ def upgrade():
     op.add_column('cases', sa.Column('anonymised_at', caseapp.db.UTCDateTime(timezone=True), nullable=True))
     op.add_column('cases', sa.Column('legal_hold_at', caseapp.db.UTCDateTime(timezone=True), nullable=True))
     op.add_column('cases', sa.Column('legal_hold_by_id', sa.Integer(), nullable=True))
-    op.add_column('cases', sa.Column('legal_hold_reason', sa.String(length=500), nullable=True))
+    op.add_column('cases', sa.Column('legal_hold_reason', sa.Text(), nullable=True))  # a Fernet token
     op.create_index('ix_cases_retention_due', 'cases', ['closed_at'], unique=False, postgresql_where=DUE, sqlite_where=DUE)
     if _postgresql():
         op.create_foreign_key(

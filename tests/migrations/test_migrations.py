@@ -227,6 +227,8 @@ def test_a_role_that_may_not_create_pg_trgm_gets_no_index_and_a_usable_transacti
 
 
 BEFORE_ENCRYPTION = "d5eca7e5aefa"
+#: encrypted columns added after b58122f692b7, by revisions that create them encrypted
+ENCRYPTED_WHEN_CREATED = {("break_glass_grants", "note"), ("cases", "legal_hold_reason")}
 
 
 def _column_types() -> dict[tuple[str, str], str]:
@@ -247,7 +249,8 @@ def test_the_free_text_upgrade_encrypts_plain_rows_and_its_downgrade_gives_them_
     from tests.integration.encryption.support import raw, write_one_of_everything
 
     upgrade()
-    written = write_one_of_everything()
+    # the columns that revision found (later ones, e.g. the break-glass note, are created encrypted)
+    written = {key: row for key, row in write_one_of_everything().items() if key not in ENCRYPTED_WHEN_CREATED}
     db.session.commit()
 
     downgrade(revision=BEFORE_ENCRYPTION)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from caseapp.access.services import break_glass
 from caseapp.auth import mfa
 from caseapp.auth.models import Role
 from caseapp.callbacks import handover, workflow
@@ -13,6 +14,7 @@ from caseapp.calls import services as call_services
 from caseapp.cases import services as case_services
 from caseapp.extensions import db
 from caseapp.reference import AttemptOutcome
+from caseapp.retention.services import place_legal_hold
 from tests import factories
 
 #: every encrypted column (the free text about callers, and the second factor's secret); the models must say the
@@ -22,11 +24,13 @@ EXPECTED_COLUMNS = {
     "calls": ["reason", "outcome_summary", "notes"],
     "call_drafts": ["data"],
     "case_notes": ["body"],
+    "cases": ["legal_hold_reason"],
     "assessments": ["answers"],
     "callbacks": ["reason", "cancel_reason"],
     "callback_attempts": ["notes"],
     "callback_handovers": ["note"],
     "users": ["totp_secret"],
+    "break_glass_grants": ["note"],
 }
 SECRET = "partner-does-not-know"
 
@@ -72,6 +76,10 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
     cancelled = factories.make_callback(call.case, actor=advisor)
     workflow.cancel_callback(cancelled.id, actor=advisor, reason=f"cancel {SECRET}")
     secret = mfa.begin_enrolment(advisor)
+    stranger = factories.make_user(role=Role.ADVISOR)
+    grant = break_glass(call.case, actor=stranger, reason="other", note=f"glass {SECRET}")
+    manager = factories.make_user(role=Role.MANAGER)
+    place_legal_hold(call.case.id, actor=manager, reason=f"hold {SECRET}")
     db.session.flush()
     return {
         ("callers", "preferred_times_note"): (call.caller_id or 0, f"times {SECRET}"),
@@ -87,4 +95,6 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
         ("callback_attempts", "notes"): (attempt.id, f"attempt {SECRET}"),
         ("callback_handovers", "note"): (offer.id, f"handover {SECRET}"),
         ("users", "totp_secret"): (advisor.id, secret),
+        ("break_glass_grants", "note"): (grant.id, f"glass {SECRET}"),
+        ("cases", "legal_hold_reason"): (call.case.id, f"hold {SECRET}"),
     }
