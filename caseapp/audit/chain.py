@@ -142,7 +142,7 @@ def seal(limit: int = SEAL_BATCH) -> Sealed:
         updates.append({"row_id": row.id, "seq": seq, "hash": previous})
     db.session.execute(_seal_statement(), updates)
     sealed_head = Head(seq, previous, rows[-1].id, rows[-1].occurred_at)
-    logger.info(
+    logger.debug(  # every few seconds: the head a DPO keeps comes from `caseapp audit verify` or the chain page
         "audit chain sealed %s rows; head %s", len(rows), sealed_head, extra={"seq": seq, "head_hash": previous}
     )
     return Sealed(ran=True, count=len(rows), head=sealed_head)
