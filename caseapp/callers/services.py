@@ -14,7 +14,7 @@ from caseapp.auth.models import User
 from caseapp.callers import queries
 from caseapp.callers.models import Caller
 from caseapp.core_writes import as_loaded
-from caseapp.errors import ValidationError
+from caseapp.errors import Conflict, ValidationError
 from caseapp.extensions import db
 from caseapp.reference import Relationship
 
@@ -92,7 +92,10 @@ CLEARABLE_FIELDS = ("name", "preferred_from", "preferred_to", "preferred_times_n
 
 def apply_details(caller: Caller, details: dict[str, Any], *, actor: User, clear: tuple[str, ...] = ()) -> list[str]:
     """Set the given details; None leaves a field unchanged unless the field is named in `clear` (and clearable).
-    Returns the names of the fields that changed (audited, values not)."""
+    Returns the names of the fields that changed (audited, values not). An anonymised caller takes none: their details
+    were erased, and a record of a new contact is a new caller."""
+    if caller.is_anonymised and any(value is not None for value in details.values()):
+        raise Conflict("This caller's details were erased and cannot be given new ones; log a call as a new caller.")
     changed = []
     consents: dict[str, dict[str, bool]] = {}
     for name in DETAIL_FIELDS:

@@ -4,6 +4,7 @@ every table for strings that must be gone."""
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,6 +18,7 @@ from caseapp.calls.models import Call
 from caseapp.cases.models import Case, CaseNote
 from caseapp.cases.services import add_note
 from caseapp.db import Base
+from caseapp.encryption.types import ENCRYPTED_TYPES
 from caseapp.extensions import db
 from caseapp.notifications.services import notify
 from caseapp.reference import AttemptOutcome, CallbackStatus, CallType, CaseStatus, CloseReason
@@ -139,9 +141,18 @@ def text_columns() -> list[sa.Column[object]]:
 
 
 def where_found(needles: list[str]) -> list[tuple[str, str]]:
-    """(table.column, needle) for each needle still present anywhere (case-insensitive)."""
+    """(table.column, needle) for each needle still present anywhere (case-insensitive): in the database's text, and
+    in what the encrypted columns decrypt to (their stored tokens never contain it)."""
     hits = []
     for column in text_columns():
+        if isinstance(column.type, ENCRYPTED_TYPES):
+            values = [json.dumps(v) if not isinstance(v, str) else v for v in db.session.scalars(sa.select(column))]
+            hits += [
+                (f"{column.table.name}.{column.name}", n)
+                for n in needles
+                if any(n.lower() in v.lower() for v in values)
+            ]
+            continue
         for needle in needles:
             query = (
                 sa.select(sa.func.count())

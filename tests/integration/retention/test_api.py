@@ -144,3 +144,14 @@ def test_managers_see_the_hold_control_but_not_erasure(
     assert "Place legal hold" in page
     assert "Erase caller" not in page
     assert "Subject access export" not in page
+
+
+def test_an_erased_caller_cannot_be_given_details_again(api_as: Callable[..., Api], history: History) -> None:
+    manager = api_as(Role.MANAGER)
+    _erase(api_as(Role.ADMIN), history.caller.id)
+
+    response = manager.patch(f"/api/v1/callers/{history.caller.id}", json={"name": "Zebedee Quartermaine"})
+
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "conflict"
+    assert manager.get(f"/api/v1/callers/{history.caller.id}").get_json()["name"] == "Anonymised caller"

@@ -155,7 +155,9 @@ def test_the_report_counts_and_codes_survive_anonymisation(advisor: User, admin:
 def test_nothing_identifying_survives_in_any_table(advisor: User, admin: User) -> None:
     history = make_history(advisor, closed_at=None)
     kept = make_history(advisor, closed_at=None, tag="kept")
-    assert where_found(history.needles)  # the scan finds them while they are there
+    found = where_found(history.needles)
+    assert {needle for _column, needle in found} == set(history.needles)  # the scan sees every one while it is there
+    assert {"case_notes.body", "calls.notes", "callbacks.reason"} <= {column for column, _needle in found}  # decrypted
 
     services.erase_caller(history.caller.id, actor=admin, reason="Subject's erasure request, ticket 4411")
 
