@@ -204,3 +204,20 @@ def test_the_timeline_shows_every_screening_and_the_block_the_latest_complete_of
     assert "AUDIT screening: 9, increasing risk" in summaries
     assert "SADQ screening (draft)" in summaries
     assert [s.score for s in latest_complete_per_instrument(case.id)] == [21]
+
+
+def test_the_settings_change_a_cutoff_and_a_suggested_pathway(api: Api, app: Any) -> None:
+    case = _case()
+    app.config["SCREENING_SDS_CUTOFFS"] = "cannabis=5"
+    app.config["SCREENING_PATHWAY_OVERRIDES"] = "audit.possible_dependence=medical_detox"
+    try:
+        sds = _post(api, case, instrument="sds", answers=answers_scoring(SDS, 4), substance="cannabis").get_json()
+        audit = _post(api, case, instrument="audit", answers=answers_scoring(AUDIT, 25)).get_json()
+        listed = api.get("/api/v1/screenings/instruments").get_json()["items"]
+    finally:
+        app.config["SCREENING_SDS_CUTOFFS"] = ""
+        app.config["SCREENING_PATHWAY_OVERRIDES"] = ""
+
+    assert sds["band"] == {"code": "below_cutoff", "label": "Below the dependence cut-off", "low": 0, "high": 4}
+    assert audit["suggested_pathway"]["code"] == "medical_detox"
+    assert next(i for i in listed if i["code"] == "sds")["sds_cutoffs"]["cannabis"] == 5
