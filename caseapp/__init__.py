@@ -105,6 +105,8 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.retention.api import erasure_api_bp, legal_hold_api_bp
     from caseapp.retention.views import bp as retention_bp
     from caseapp.sar.views import bp as sar_bp
+    from caseapp.screenings.api import api_bp as screenings_api
+    from caseapp.screenings.views import bp as screenings_bp
     from caseapp.shifts.api import api_bp as shifts_api
     from caseapp.shifts.views import bp as shifts_bp
     from caseapp.users.views import bp as users_bp
@@ -120,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
         calls_bp,
         cases_bp,
         assessments_bp,
+        screenings_bp,
         emergencies_bp,
         notifications_bp,
         callbacks_bp,
@@ -137,6 +140,7 @@ def _register_blueprints(app: Flask) -> None:
         stale_cases_api,
         access_api,
         assessments_api,
+        screenings_api,
         emergencies_api,
         notifications_api,
         callbacks_api,

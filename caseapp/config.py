@@ -126,6 +126,9 @@ def defaults(env: str) -> dict[str, Any]:
         "BREAK_GLASS_ALERT_MINUTES": 60,
         "ACCESS_UNUSUAL_HOURS": "",  # local HH:MM-HH:MM (e.g. 00:00-06:00) a break-glass use is flagged in; "": none
         "MASK_PHONES_FOR": "advisor",  # roles (comma-separated) shown callers' numbers as ••• ••• ••123 in lists
+        # screening instruments (caseapp/screenings): local changes to the published defaults, after clinical review
+        "SCREENING_SDS_CUTOFFS": "",  # substance=score pairs (e.g. "cannabis=4,ketamine=4") replacing SDS cut-offs
+        "SCREENING_PATHWAY_OVERRIDES": "",  # instrument.band=pathway pairs replacing a suggestion rule's pathway
         # reports (caseapp/reports): CSV exports with suppress=true write counts from 1 to this - 1 as "<this"
         "REPORT_SUPPRESS_BELOW": 5,
         "TESTING": env == "test",
@@ -206,6 +209,7 @@ def validate(config: dict[str, Any]) -> None:
     check_data_key(config)
     check_retention_settings(config)
     check_access_settings(config)
+    check_screening_settings(config)
     if config["ENV_NAME"] != "production":
         return
     problems = []
@@ -275,6 +279,18 @@ def check_retention_settings(config: dict[str, Any]) -> None:
         parse_time_of_day(str(config.get("RETENTION_AT")))
     except ValueError as exc:
         raise ConfigError("CASEAPP_RETENTION_AT must be a time of day as HH:MM, e.g. 03:30") from exc
+
+
+def check_screening_settings(config: dict[str, Any]) -> None:
+    """SDS cut-offs as substance=score and pathway overrides as instrument.band=pathway, each naming known values."""
+    from caseapp.screenings.instruments import parse_cutoffs
+    from caseapp.screenings.suggestions import parse_overrides
+
+    for name, parse in (("SCREENING_SDS_CUTOFFS", parse_cutoffs), ("SCREENING_PATHWAY_OVERRIDES", parse_overrides)):
+        try:
+            parse(str(config.get(name) or ""))
+        except ValueError as exc:
+            raise ConfigError(f"CASEAPP_{exc}") from exc
 
 
 def check_access_settings(config: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from caseapp.emergencies.models import EmergencyAlert
 from caseapp.notifications.models import Notification
 from caseapp.reminders.models import OutboxMessage
 from caseapp.reports.models import CallDay, CallHour, CaseFacts
+from caseapp.screenings.models import Screening
 from caseapp.shifts.models import Shift
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "OutboxMessage",
     "PasswordResetLink",
     "RecoveryCode",
+    "Screening",
     "Shift",
     "StaleCaseDigest",
     "User",

@@ -15,6 +15,7 @@ AREAS: dict[str, str] = {
     "caller": "Callers",
     "call": "Calls",
     "assessment": "Assessments",
+    "screening": "Screenings",
     "callback": "Callbacks",
     "reminder": "Reminders",
     "shift": "Shifts",
@@ -93,6 +94,11 @@ ACTIONS: dict[str, str] = {
     "assessment.recorded": "Assessment recorded",
     "assessment.viewed": "Viewed an assessment",
     "assessment.listed": "Viewed a case's assessments",
+    # screenings
+    "screening.recorded": "Screening recorded",
+    "screening.updated": "Screening draft changed or completed",
+    "screening.viewed": "Viewed a screening",
+    "screening.listed": "Viewed a case's screenings",
     # callbacks
     "callback.booked": "Callback booked",
     "callback.viewed": "Viewed a callback",

@@ -20,6 +20,7 @@ ENTITIES: dict[str, tuple[str, str | None, str | None]] = {
     "case": ("Case", "cases.show", "case_id"),
     "callback": ("Callback", "callbacks.show", "callback_id"),
     "assessment": ("Assessment", "assessments.show", "assessment_id"),
+    "screening": ("Screening", "screenings.show", "screening_id"),
     "user": ("User", "users.edit", "user_id"),
     "call": ("Call", None, None),
     "caller": ("Caller", None, None),

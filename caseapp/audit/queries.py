@@ -16,6 +16,7 @@ from caseapp.callers.models import Caller
 from caseapp.calls.models import Call
 from caseapp.cases.models import Case, format_reference
 from caseapp.extensions import db
+from caseapp.screenings.models import Screening
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ def _about_case(case_id: int) -> sa.ColumnElement[bool]:
         & AuditEvent.entity_id.in_(_ids_as_text(Callback.id, Callback.case_id, case_id)),
         (AuditEvent.entity_type == "assessment")
         & AuditEvent.entity_id.in_(_ids_as_text(Assessment.id, Assessment.case_id, case_id)),
+        (AuditEvent.entity_type == "screening")
+        & AuditEvent.entity_id.in_(_ids_as_text(Screening.id, Screening.case_id, case_id)),
     ]
     return sa.or_(*parts)
 
@@ -74,6 +77,8 @@ def _about_caller(caller_id: int) -> sa.ColumnElement[bool]:
         & AuditEvent.entity_id.in_(on_their_cases(Callback.id, Callback.case_id)),
         (AuditEvent.entity_type == "assessment")
         & AuditEvent.entity_id.in_(on_their_cases(Assessment.id, Assessment.case_id)),
+        (AuditEvent.entity_type == "screening")
+        & AuditEvent.entity_id.in_(on_their_cases(Screening.id, Screening.case_id)),
     ]
     return sa.or_(*parts)
 

@@ -1,5 +1,6 @@
-"""A case's timeline: calls, assessments, notes, callbacks, their attempts and the steps their clocks took (pooled,
-escalated, missed …, from the audit trail), and their handovers with the note left for the receiver, newest first."""
+"""A case's timeline: calls, assessments, screenings, notes, callbacks, their attempts and the steps their clocks
+took (pooled, escalated, missed …, from the audit trail), and their handovers with the note left for the receiver,
+newest first."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from caseapp.callbacks import queries as callback_queries
 from caseapp.callbacks.models import Callback, Handover
 from caseapp.calls import queries as call_queries
 from caseapp.cases import queries as case_queries
+from caseapp.screenings import queries as screening_queries
+from caseapp.screenings.models import Screening
+from caseapp.screenings.present import band_of
 from caseapp.timeutil import format_local
 
 
@@ -57,6 +61,10 @@ def build_timeline(case_id: int, callbacks: list[Callback] | None = None) -> lis
         for a in assessment_queries.assessments_for_case(case_id)
     ]
     entries += [
+        TimelineEntry("screening", s.id, s.completed_at or s.recorded_at, s.recorded_by_id, _screening_summary(s), s)
+        for s in screening_queries.screenings_for_case(case_id)
+    ]
+    entries += [
         TimelineEntry("note", n.id, n.created_at, n.author_id, "Note", n) for n in case_queries.notes_for_case(case_id)
     ]
     entries += [
@@ -91,3 +99,11 @@ def _step(event: AuditEvent, handovers: dict[int, Handover]) -> TimelineEntry:
         summary += f" to {handover.to_user.full_name}" if handover.to_user else " to the pool"
         note = handover.note
     return TimelineEntry("callback_step", event.id, event.occurred_at, event.actor_id, summary, event, note)
+
+
+def _screening_summary(screening: Screening) -> str:
+    name = screening.instrument.label
+    band = band_of(screening)
+    if band is None:
+        return f"{name} screening (draft)"
+    return f"{name} screening: {screening.score}, {band.label[:1].lower()}{band.label[1:]}"

@@ -33,6 +33,8 @@ from caseapp.errors import AppError, ValidationError
 from caseapp.extensions import db
 from caseapp.forms import form_to_payload
 from caseapp.ids import parse_id
+from caseapp.screenings import queries as screening_queries
+from caseapp.screenings.present import band_of
 from caseapp.timeutil import now_utc
 from caseapp.transactions import commit_keeping_loaded
 
@@ -86,6 +88,7 @@ def _render_case(
         flags=callback_queries.open_flags_for_case(case.id),
         case=case,
         timeline=build_timeline(case.id, callbacks),
+        screenings=[(s, band_of(s)) for s in screening_queries.latest_complete_per_instrument(case.id)],
         ref=reference,
         staff_choices=[(str(u.id), u.full_name) for u in auth_queries.list_active_staff()],
         forms=chosen,

@@ -73,6 +73,7 @@ SECTIONS = (
     "cases",
     "calls",
     "assessments",
+    "screenings",
     "callbacks",
     "callback_attempts",
     "callback_handovers",
@@ -145,8 +146,8 @@ def _access_row(event: Any) -> dict[str, Any]:
 
 
 def build_export(caller: Caller) -> Export:
-    """Everything held about `caller`: their row, cases (with references), calls, assessments, callbacks with their
-    attempts and handovers, notes, emergency alerts, flags, and the access list."""
+    """Everything held about `caller`: their row, cases (with references), calls, assessments, screenings,
+    callbacks with their attempts and handovers, notes, emergency alerts, flags, and the access list."""
     cases: list[Case] = queries.cases_of(caller.id)
     case_ids = [case.id for case in cases]
     calls = queries.calls_of(caller.id, case_ids)
@@ -160,6 +161,7 @@ def build_export(caller: Caller) -> Export:
         "call": [call.id for call in calls],
         "callback": callback_ids,
         "assessment": [row.id for row in linked["assessments"]],
+        "screening": [row.id for row in linked["screenings"]],
     }
     document: dict[str, Any] = {
         "generated_at": now_utc().isoformat(),

@@ -26,6 +26,8 @@ from caseapp.cases.services import add_note
 from caseapp.extensions import db
 from caseapp.notifications.services import notify
 from caseapp.reminders.models import DeliveryChannel, OutboxKind, OutboxMessage, OutboxStatus
+from caseapp.screenings.instruments import InstrumentCode
+from caseapp.screenings.services import record_screening
 from caseapp.timeutil import now_utc
 from tests import factories
 from tests.api_fixtures import openapi_spec, response_checker
@@ -171,6 +173,7 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
     case = factories.make_case(caller, actor=advisor, assigned_advisor_id=advisor.id)
     call = factories.make_call(case, actor=advisor, notes="Worried about drinking")
     assessment = factories.make_assessment(case, actor=advisor)
+    screening = record_screening(case, InstrumentCode.AUDIT_C, {"q1": 1}, draft=True, actor=advisor)
     add_note(case, "Rang back", actor=advisor)
     callback = factories.make_callback(case, actor=advisor, assignee_id=advisor.id, reason="check detox booking")
     pooled = factories.make_callback(actor=advisor, assignee_id=None, reason="pool callback")
@@ -206,6 +209,7 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
         "caller_id": caller.id,
         "call_id": call.id,
         "assessment_id": assessment.id,
+        "screening_id": screening.id,
         "callback_id": callback.id,
         "outbox_id": outbox.id,
         "handover_id": handed_over.id,

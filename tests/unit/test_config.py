@@ -292,3 +292,31 @@ def test_access_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPat
 def test_access_settings_that_cannot_work_are_refused(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         _load(**overrides)
+
+
+def test_screening_settings_default_to_the_published_values() -> None:
+    settings = _load()
+
+    assert (settings["SCREENING_SDS_CUTOFFS"], settings["SCREENING_PATHWAY_OVERRIDES"]) == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"SCREENING_SDS_CUTOFFS": "cannabis"}, "CASEAPP_SCREENING_SDS_CUTOFFS"),
+        ({"SCREENING_SDS_CUTOFFS": "cannabis=20"}, "CASEAPP_SCREENING_SDS_CUTOFFS"),
+        ({"SCREENING_PATHWAY_OVERRIDES": "audit.lower_risk=rehab"}, "CASEAPP_SCREENING_PATHWAY_OVERRIDES"),
+        ({"SCREENING_PATHWAY_OVERRIDES": "audit.nonsense=outpatient"}, "CASEAPP_SCREENING_PATHWAY_OVERRIDES"),
+    ],
+)
+def test_screening_settings_that_cannot_work_are_refused(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _load(**overrides)
+
+
+def test_screening_settings_that_name_known_values_are_taken() -> None:
+    settings = _load(
+        SCREENING_SDS_CUTOFFS="cannabis=4", SCREENING_PATHWAY_OVERRIDES="audit.possible_dependence=medical_detox"
+    )
+
+    assert settings["SCREENING_SDS_CUTOFFS"] == "cannabis=4"

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from caseapp.errors import NotFound
+from caseapp.extensions import db
+from caseapp.screenings.models import Screening, ScreeningStatus
+
+
+def get_screening(screening_id: int) -> Screening:
+    screening = db.session.get(Screening, screening_id)
+    if screening is None:
+        raise NotFound("No such screening.")
+    return screening
+
+
+def lock_screening(screening_id: int) -> Screening:
+    """The screening with its row locked (FOR UPDATE; nothing on SQLite): two completions of one draft take turns."""
+    screening = db.session.scalars(
+        sa.select(Screening)
+        .where(Screening.id == screening_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if screening is None:
+        raise NotFound("No such screening.")
+    return screening
+
+
+def screenings_for_case(case_id: int) -> list[Screening]:
+    """Newest first."""
+    query = (
+        sa.select(Screening)
+        .where(Screening.case_id == case_id)
+        .order_by(Screening.recorded_at.desc(), Screening.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def latest_complete_per_instrument(case_id: int) -> list[Screening]:
+    """The newest complete screening of each instrument on the case (the case page's block)."""
+    latest: dict[str, Screening] = {}
+    for screening in screenings_for_case(case_id):
+        if screening.status == ScreeningStatus.COMPLETE:
+            latest.setdefault(screening.instrument.value, screening)
+    return list(latest.values())
