@@ -15,6 +15,8 @@ AREAS: dict[str, str] = {
     "caller": "Callers",
     "call": "Calls",
     "assessment": "Assessments",
+    "harm_reduction": "Harm reduction",
+    "safety_plan": "Safety plans",
     "callback": "Callbacks",
     "reminder": "Reminders",
     "shift": "Shifts",
@@ -93,6 +95,9 @@ ACTIONS: dict[str, str] = {
     "assessment.recorded": "Assessment recorded",
     "assessment.viewed": "Viewed an assessment",
     "assessment.listed": "Viewed a case's assessments",
+    "harm_reduction.prompt_recorded": "Recorded a harm-reduction prompt's response",
+    "safety_plan.saved": "Saved a safety plan",
+    "safety_plan.viewed": "Viewed a safety plan",
     # callbacks
     "callback.booked": "Callback booked",
     "callback.viewed": "Viewed a callback",

@@ -79,6 +79,8 @@ SECTIONS = (
     "case_notes",
     "emergency_alerts",
     "case_flags",
+    "safety_plans",
+    "harm_reduction_prompts",
 )
 
 
@@ -160,6 +162,7 @@ def build_export(caller: Caller) -> Export:
         "call": [call.id for call in calls],
         "callback": callback_ids,
         "assessment": [row.id for row in linked["assessments"]],
+        "safety_plan": [row.id for row in linked["safety_plans"]],
     }
     document: dict[str, Any] = {
         "generated_at": now_utc().isoformat(),
