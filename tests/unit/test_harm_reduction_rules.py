@@ -72,6 +72,8 @@ def test_every_rule_has_a_unique_code_advice_help_and_a_source() -> None:
     assert len(rules.BY_CODE) == len(rules.RULES)
     for rule in rules.RULES:
         assert rule.version >= 1
-        assert rule.advice and rule.where_to_get_help and rule.source
+        assert rule.advice
+        assert rule.where_to_get_help
+        assert rule.source
     assert "pharmac" in rules.BY_CODE["naloxone"].where_to_get_help
     assert "OHID" in rules.BY_CODE["naloxone"].source

@@ -169,13 +169,15 @@ def test_saving_an_assessment_that_raises_prompts_shows_them_with_buttons(client
     )
 
     assert saved.status_code == 302
-    assert "/assessments/" in saved.headers["Location"] and saved.headers["Location"].endswith("#harm-reduction")
+    assert "/assessments/" in saved.headers["Location"]
+    assert saved.headers["Location"].endswith("#harm-reduction")
     page = client.get(saved.headers["Location"].split("#")[0]).get_data(as_text=True)
     assert "Harm-reduction advice to offer" in page
     for code in ("naloxone", "lowered_tolerance", "mixing_depressants"):
         assert f'data-rule="{code}"' in page
     assert 'value="declined"' in page
-    assert "Left prison, detox or rehab in the last 4 weeks" in page and "Finished a detox" in page
+    assert "Left prison, detox or rehab in the last 4 weeks" in page
+    assert "Finished a detox" in page
 
 
 def test_saving_an_assessment_that_raises_none_goes_back_to_the_case(client: FlaskClient, login_as: Any) -> None:
