@@ -10,23 +10,25 @@ from caseapp.access import services as access
 from caseapp.access.policy import Action
 from caseapp.api import api_blueprint, operation
 from caseapp.cases import queries as case_queries
-from caseapp.errors import NotFound
 from caseapp.extensions import db
 from caseapp.safety_plans import queries, services
-from caseapp.safety_plans.models import SafetyPlan
+from caseapp.safety_plans.models import TEXT_FIELDS, SafetyPlan
 from caseapp.safety_plans.schemas import SafetyPlanInput, SafetyPlanSchema
 
 api_bp = api_blueprint("safety_plans", "/cases")
 
 
 @operation(
-    api_bp, "/<int:case_id>/safety-plan", summary="The case's safety plan (latest version)", response=SafetyPlanSchema
+    api_bp,
+    "/<int:case_id>/safety-plan",
+    summary="The case's safety plan (latest version; `version` null when none is saved yet)",
+    response=SafetyPlanSchema,
 )
-def show(case_id: int) -> SafetyPlan:
+def show(case_id: int) -> SafetyPlan | dict[str, Any]:
     case = access.get_case_for(case_id, current_user)
     plan = queries.find_latest_plan(case.id)
     if plan is None:
-        raise NotFound("This case has no safety plan yet.")
+        return {"case_id": case.id, **dict.fromkeys(("id", "version", "created_by_id", "created_at", *TEXT_FIELDS))}
     services.record_view(plan, actor=current_user, via="api")
     db.session.commit()
     return plan

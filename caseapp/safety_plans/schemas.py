@@ -3,6 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from caseapp.safety_plans.texts import SUGGESTED_SERVICES
 from caseapp.schemas import AwareDateTime
 
 TEXT_MAX = 4000
@@ -28,8 +29,13 @@ class SafetyPlanInput(ma.Schema):
 
 
 class SafetyPlanSchema(SafetyPlanInput):
-    id = fields.Integer()
+    """The latest version; a case without a plan has `version` (and `id`, `created_at`) null."""
+
+    id = fields.Integer(allow_none=True)
     case_id = fields.Integer()
-    version = fields.Integer()
+    version = fields.Integer(allow_none=True)
     created_by_id = fields.Integer(allow_none=True)
-    created_at = AwareDateTime()
+    created_at = AwareDateTime(allow_none=True)
+    suggested_services = fields.Constant(
+        SUGGESTED_SERVICES, dump_only=True, metadata={"description": "The crisis lines a new plan starts with."}
+    )

@@ -13,15 +13,6 @@ from caseapp.safety_plans import queries
 from caseapp.safety_plans.models import TEXT_FIELDS, SafetyPlan
 from caseapp.timeutil import now_utc
 
-#: the crisis lines a new plan starts with (the advisor edits them with the caller)
-SUGGESTED_SERVICES = "\n".join(
-    (
-        "Samaritans: 116 123 (free, day or night)",
-        "NHS 111, option 2: mental health crisis",
-        "999: in an emergency, or if someone cannot be woken",
-        "Local drug and alcohol service: ",
-    )
-)
 EMPTY_PLAN = "Write at least one part of the plan."
 
 

@@ -15,12 +15,13 @@ from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
 from caseapp.cases import queries as case_queries
 from caseapp.cases.models import Case
-from caseapp.errors import AppError, NotFound
+from caseapp.errors import AppError
 from caseapp.extensions import db
 from caseapp.forms import form_to_payload
 from caseapp.safety_plans import queries, services
 from caseapp.safety_plans.models import TEXT_FIELDS
 from caseapp.safety_plans.schemas import TEXT_MAX, SafetyPlanInput
+from caseapp.safety_plans.texts import SUGGESTED_SERVICES
 
 bp = Blueprint("safety_plans", __name__)
 guard_blueprint(bp, Role.ADVISOR)
@@ -53,7 +54,7 @@ def edit(case_id: int) -> ResponseReturnValue:
     case = access.get_case_for(case_id, current_user)
     plan = queries.find_latest_plan(case.id)
     if plan is None:
-        values: dict[str, Any] = {"services": services.SUGGESTED_SERVICES}
+        values: dict[str, Any] = {"services": SUGGESTED_SERVICES}
     else:
         services.record_view(plan, actor=current_user, via="page")
         db.session.commit()
@@ -85,7 +86,7 @@ def print_plan(case_id: int) -> ResponseReturnValue:
     case = access.get_case_for(case_id, current_user)
     plan = queries.find_latest_plan(case.id)
     if plan is None:
-        raise NotFound("This case has no safety plan yet.")
+        return render_template("safety_plans/print.html", plan=None, sections=[])
     services.record_view(plan, actor=current_user, via="print")
     db.session.commit()
     sections = [(LABELS[name], getattr(plan, name)) for name in TEXT_FIELDS if getattr(plan, name)]

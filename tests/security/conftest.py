@@ -26,6 +26,7 @@ from caseapp.cases.services import add_note
 from caseapp.extensions import db
 from caseapp.notifications.services import notify
 from caseapp.reminders.models import DeliveryChannel, OutboxKind, OutboxMessage, OutboxStatus
+from caseapp.safety_plans.services import save_plan
 from caseapp.timeutil import now_utc
 from tests import factories
 from tests.api_fixtures import openapi_spec, response_checker
@@ -172,6 +173,7 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
     call = factories.make_call(case, actor=advisor, notes="Worried about drinking")
     assessment = factories.make_assessment(case, actor=advisor)
     add_note(case, "Rang back", actor=advisor)
+    save_plan(case, {"warning_signs": "Not sleeping"}, actor=advisor)
     callback = factories.make_callback(case, actor=advisor, assignee_id=advisor.id, reason="check detox booking")
     pooled = factories.make_callback(actor=advisor, assignee_id=None, reason="pool callback")
     handed = factories.make_callback(actor=target, assignee_id=target.id, reason="handed over at the end of a shift")

@@ -36,12 +36,16 @@ def _case(actor: User | None = None) -> Case:
     return case
 
 
-def test_a_case_without_a_plan_is_404(api: Api) -> None:
+def test_a_case_without_a_plan_answers_no_version_and_the_suggested_numbers(api: Api) -> None:
     case = _case()
 
     reply = api.get(f"/api/v1/cases/{case.id}/safety-plan")
 
-    assert reply.status_code == 404
+    assert reply.status_code == 200
+    body = reply.get_json()
+    assert (body["case_id"], body["version"], body["warning_signs"]) == (case.id, None, None)
+    assert "Samaritans: 116 123" in body["suggested_services"]
+    assert audit_events("safety_plan.viewed") == []
 
 
 def test_saving_makes_a_new_version_and_the_latest_is_shown(api: Api) -> None:
