@@ -288,3 +288,15 @@ def test_the_report_is_for_managers_only_and_checks_its_period(api_as: Callable[
     bad = manager.get("/api/v1/reports/harm-reduction?from=2026-03-10&to=2026-03-01")
     assert bad.status_code == 422
     assert "to" in bad.get_json()["error"]["fields"]
+
+
+def test_the_reports_page_shows_the_counts_per_prompt(client: FlaskClient, login_as: Any) -> None:
+    advisor = factories.make_user(role=Role.ADVISOR)
+    _recorded(advisor, datetime(2026, 3, 30, 9, 0, tzinfo=UTC), "naloxone", PromptResponse.DECLINED)
+    _recorded(advisor, datetime(2026, 3, 30, 10, 0, tzinfo=UTC), "naloxone", PromptResponse.DECLINED)
+    login_as(Role.MANAGER)
+
+    page = client.get("/reports/?from=2026-03-29&to=2026-03-31").get_data(as_text=True)
+
+    assert "Harm-reduction advice" in page
+    assert '<tr><th scope="row">Naloxone</th><td>0</td><td>2</td><td>0</td><td>2</td></tr>' in page
