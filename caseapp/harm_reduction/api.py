@@ -10,6 +10,7 @@ from caseapp.access import services as access
 from caseapp.access.policy import Action
 from caseapp.api import api_blueprint, operation
 from caseapp.assessments import queries as assessment_queries
+from caseapp.assessments import services as assessment_services
 from caseapp.extensions import db
 from caseapp.harm_reduction import services
 from caseapp.harm_reduction.models import HarmReductionPrompt, PromptResponse
@@ -27,7 +28,10 @@ api_bp = api_blueprint("harm_reduction", "/assessments")
 def list_prompts(assessment_id: int) -> dict[str, Any]:
     assessment = assessment_queries.get_assessment(assessment_id)
     access.get_case_for(assessment.case_id, current_user)
-    return {"assessment_id": assessment.id, "items": services.prompts_for(assessment)}
+    prompts = services.prompts_for(assessment)
+    assessment_services.record_view(assessment, actor=current_user)  # the prompts say what the answers were
+    db.session.commit()
+    return {"assessment_id": assessment.id, "items": prompts}
 
 
 @operation(

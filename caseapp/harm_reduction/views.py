@@ -13,6 +13,7 @@ from caseapp.assessments import queries as assessment_queries
 from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
 from caseapp.extensions import db
+from caseapp.forms import form_to_payload
 from caseapp.harm_reduction import services
 from caseapp.harm_reduction.models import PromptResponse
 from caseapp.harm_reduction.schemas import PromptResponseInput
@@ -31,7 +32,8 @@ RECORDED = {
 def record(assessment_id: int) -> ResponseReturnValue:
     assessment = assessment_queries.get_assessment(assessment_id)
     access.get_case_for(assessment.case_id, current_user, Action.CHANGE)
-    body = load(PromptResponseInput, {key: request.form.get(key) for key in ("rule_code", "response")})
+    payload, _ = form_to_payload(request.form, PromptResponseInput)
+    body = load(PromptResponseInput, payload)
     response = PromptResponse(body["response"])
     services.record_response(assessment, body["rule_code"], response, actor=current_user)
     db.session.commit()

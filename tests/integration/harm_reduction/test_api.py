@@ -45,6 +45,8 @@ def test_an_assessment_lists_the_prompts_its_answers_raise(api: Api) -> None:
     assert [item["rule_code"] for item in items] == ["naloxone", "lowered_tolerance", "mixing_depressants"]
     assert all(item["response"] is None for item in items)
     assert "take-home naloxone" in items[0]["where_to_get_help"]
+    [viewed] = audit_events("assessment.viewed", entity_id=str(assessment.id))
+    assert viewed.actor_id == api.user_id
 
 
 def test_no_prompt_is_shown_when_naloxone_is_held_and_nothing_else_applies(api: Api) -> None:
