@@ -93,6 +93,8 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.cases.views import bp as cases_bp
     from caseapp.emergencies.api import api_bp as emergencies_api
     from caseapp.emergencies.views import bp as emergencies_bp
+    from caseapp.harm_reduction.api import api_bp as harm_reduction_api
+    from caseapp.harm_reduction.views import bp as harm_reduction_bp
     from caseapp.health import bp as health_bp
     from caseapp.home import bp as home_bp
     from caseapp.meta_api import api_bp as reference_api
@@ -104,6 +106,8 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.reports.views import bp as reports_bp
     from caseapp.retention.api import erasure_api_bp, legal_hold_api_bp
     from caseapp.retention.views import bp as retention_bp
+    from caseapp.safety_plans.api import api_bp as safety_plans_api
+    from caseapp.safety_plans.views import bp as safety_plans_bp
     from caseapp.sar.views import bp as sar_bp
     from caseapp.screenings.api import api_bp as screenings_api
     from caseapp.screenings.views import bp as screenings_bp
@@ -123,6 +127,8 @@ def _register_blueprints(app: Flask) -> None:
         cases_bp,
         assessments_bp,
         screenings_bp,
+        harm_reduction_bp,
+        safety_plans_bp,
         emergencies_bp,
         notifications_bp,
         callbacks_bp,
@@ -141,6 +147,8 @@ def _register_blueprints(app: Flask) -> None:
         access_api,
         assessments_api,
         screenings_api,
+        harm_reduction_api,
+        safety_plans_api,
         emergencies_api,
         notifications_api,
         callbacks_api,

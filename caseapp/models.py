@@ -9,9 +9,11 @@ from caseapp.callers.models import Caller
 from caseapp.calls.models import Call, CallDraft
 from caseapp.cases.models import Case, StaleCaseDigest
 from caseapp.emergencies.models import EmergencyAlert
+from caseapp.harm_reduction.models import HarmReductionPrompt
 from caseapp.notifications.models import Notification
 from caseapp.reminders.models import OutboxMessage
 from caseapp.reports.models import CallDay, CallHour, CaseFacts
+from caseapp.safety_plans.models import SafetyPlan
 from caseapp.screenings.models import Screening
 from caseapp.shifts.models import Shift
 
@@ -32,12 +34,14 @@ __all__ = [
     "CaseFlag",
     "EmergencyAlert",
     "Handover",
+    "HarmReductionPrompt",
     "LoginThrottle",
     "Notification",
     "OutboxMessage",
     "PasswordResetLink",
     "RecoveryCode",
     "Screening",
+    "SafetyPlan",
     "Shift",
     "StaleCaseDigest",
     "User",

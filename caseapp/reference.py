@@ -123,6 +123,14 @@ class Route(Labelled):
     OTHER = "other", "Other"
 
 
+class RecentRelease(Labelled):
+    """Left somewhere tolerance falls (in the last 4 weeks): the first use after it is when overdoses happen."""
+
+    PRISON = "prison", "Released from prison"
+    DETOX = "detox", "Finished a detox"
+    REHAB = "rehab", "Left residential rehab"
+
+
 class WithdrawalSymptom(Labelled):
     NAUSEA = "nausea", "Nausea"
     VOMITING = "vomiting", "Vomiting"

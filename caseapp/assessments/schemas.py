@@ -14,6 +14,7 @@ from caseapp.reference import (
     HealthConsequence,
     MentalHealthIndicator,
     Pathway,
+    RecentRelease,
     RiskLevel,
     Route,
     Substance,
@@ -49,6 +50,8 @@ class AssessmentInputSchema(ma.Schema):
     health_consequences = _many(HealthConsequence)
     overdose_history = JsonBoolean(load_default=None, allow_none=True)
     naloxone_held = JsonBoolean(load_default=None, allow_none=True)
+    #: optional, added within version 1 (older answers lack it: not asked)
+    recent_release = LabelledEnum(RecentRelease, load_default=None, allow_none=True)
     mental_health_indicators = _many(MentalHealthIndicator)
     dual_diagnosis = JsonBoolean(load_default=False)
     safeguarding_children = JsonBoolean(load_default=False)
@@ -115,6 +118,7 @@ FORM_LAYOUTS: dict[int, list[tuple[str, str, Any]]] = {
         ("health_consequences", "Health consequences raised", HealthConsequence),
         ("overdose_history", "Overdose history", None),
         ("naloxone_held", "Holds naloxone", None),
+        ("recent_release", "Left prison, detox or rehab in the last 4 weeks", RecentRelease),
         ("mental_health_indicators", "Mental health indicators", MentalHealthIndicator),
         ("dual_diagnosis", "Dual diagnosis suspected", None),
         ("safeguarding_children", "Children in the household at risk", None),

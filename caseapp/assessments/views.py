@@ -27,6 +27,7 @@ from caseapp.emergencies import texts as emergency_texts
 from caseapp.errors import AppError, NotFound
 from caseapp.extensions import db
 from caseapp.forms import form_to_payload, merge_errors
+from caseapp.harm_reduction import services as harm_reduction
 from caseapp.ids import parse_id
 from caseapp.reference import Labelled, RiskLevel
 from caseapp.timeutil import now_utc, to_local
@@ -122,8 +123,11 @@ def new(case_id: int) -> ResponseReturnValue:
                 flash(
                     f"Immediate danger recorded. {emergency_texts.describe(alert)} Follow the guidance below.", "error"
                 )
-            else:
-                flash(f"Assessment recorded (revision {assessment.revision}).", "info")
+                return redirect(url_for("cases.show", case_id=case.id))
+            if harm_reduction.prompts_for(assessment):
+                flash(f"Assessment recorded (revision {assessment.revision}). Offer the advice below.", "info")
+                return redirect(url_for("assessments.show", assessment_id=assessment.id) + "#harm-reduction")
+            flash(f"Assessment recorded (revision {assessment.revision}).", "info")
             return redirect(url_for("cases.show", case_id=case.id))
     case = case_queries.get_case(case_id)
     alert_text = emergency_texts.describe(raised.alert, is_new=raised.is_new) if raised else None
@@ -155,6 +159,7 @@ def show(assessment_id: int) -> ResponseReturnValue:
         case=case,
         rows=rows,
         superseded=queries.is_superseded(assessment.id),
+        prompts=harm_reduction.prompts_for(assessment),
     )
 
 

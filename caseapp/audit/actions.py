@@ -16,6 +16,8 @@ AREAS: dict[str, str] = {
     "call": "Calls",
     "assessment": "Assessments",
     "screening": "Screenings",
+    "harm_reduction": "Harm reduction",
+    "safety_plan": "Safety plans",
     "callback": "Callbacks",
     "reminder": "Reminders",
     "shift": "Shifts",
@@ -99,6 +101,9 @@ ACTIONS: dict[str, str] = {
     "screening.updated": "Screening draft changed or completed",
     "screening.viewed": "Viewed a screening",
     "screening.listed": "Viewed a case's screenings",
+    "harm_reduction.prompt_recorded": "Recorded a harm-reduction prompt's response",
+    "safety_plan.saved": "Saved a safety plan",
+    "safety_plan.viewed": "Viewed a safety plan",
     # callbacks
     "callback.booked": "Callback booked",
     "callback.viewed": "Viewed a callback",

@@ -16,6 +16,7 @@ from caseapp.auth.models import Role
 from caseapp.extensions import db
 from caseapp.reports import services
 from caseapp.reports.formatting import CsvTable, csv_lines
+from caseapp.reports.harm_reduction import harm_reduction_report
 from caseapp.reports.params import Period
 from caseapp.reports.schemas import (
     BreakdownCsvQuery,
@@ -24,6 +25,8 @@ from caseapp.reports.schemas import (
     CallbacksCsvQuery,
     CallbacksReportSchema,
     FunnelReportSchema,
+    HarmReductionQuery,
+    HarmReductionReportSchema,
     HeatmapReportSchema,
     ReportCsvQuery,
     ReportQuery,
@@ -176,3 +179,14 @@ def funnel_csv(query: dict[str, Any]) -> Response:
 def callbacks_csv(query: dict[str, Any]) -> Response:
     report = services.callbacks(query["period"], query["filters"])
     return _csv(services.callbacks_table(report, query["by"]), query["period"], query["suppress"])
+
+
+@operation(
+    api_bp,
+    "/harm-reduction",
+    summary="Harm-reduction prompts' responses per rule (given, declined, not relevant), and per Europe/London day",
+    query=HarmReductionQuery,
+    response=HarmReductionReportSchema,
+)
+def harm_reduction(query: dict[str, Any]) -> Response:
+    return _plain_json(harm_reduction_report(query["period"]))

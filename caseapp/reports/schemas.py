@@ -232,3 +232,45 @@ def dashboard_days(first: date | None, last: date | None) -> tuple[date, date]:
     """The dashboard's first and last local day: by default the DEFAULT_DAYS days up to today (or up to `last`)."""
     last = last or to_local(now_utc()).date()
     return first or last - timedelta(days=DEFAULT_DAYS - 1), last
+
+
+class HarmReductionQuery(ma.Schema):
+    from_ = LocalDateOrInstant(
+        data_key="from", load_default=None, metadata={"description": f"{_DATE_OR_INSTANT} Default: 7 days before `to`."}
+    )
+    to = LocalDateOrInstant(
+        load_default=None, metadata={"description": f"{_DATE_OR_INSTANT} Exclusive. Default: the end of today."}
+    )
+
+    @ma.validates_schema
+    def _sane_period(self, data: dict[str, Any], **_: Any) -> None:
+        period = Period.around(data.get("from_"), data.get("to"))
+        if period.end <= period.start:
+            raise ma.ValidationError("`to` must be after `from`.", "to")
+        if period.end - period.start > timedelta(days=MAX_DAYS):
+            raise ma.ValidationError(f"Ask for at most {MAX_DAYS} days at a time.", "from")
+
+    @ma.post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {"period": Period.around(data.pop("from_"), data.pop("to"))}
+
+
+class HarmReductionRuleRowSchema(ma.Schema):
+    rule_code = fields.String(required=True)
+    title = fields.String(required=True)
+    given = fields.Integer(required=True)
+    declined = fields.Integer(required=True)
+    not_relevant = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+
+
+class HarmReductionDayRowSchema(ma.Schema):
+    day = fields.String(required=True, metadata={"format": "date", "description": "Europe/London date."})
+    rule_code = fields.String(required=True)
+    response = fields.String(required=True)
+    count = fields.Integer(required=True)
+
+
+class HarmReductionReportSchema(_PeriodSchema):
+    rules = fields.List(fields.Nested(HarmReductionRuleRowSchema), required=True)
+    days = fields.List(fields.Nested(HarmReductionDayRowSchema), required=True)

@@ -14,6 +14,7 @@ from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
 from caseapp.errors import ValidationError
 from caseapp.reports import charts, queries, services
+from caseapp.reports.harm_reduction import harm_reduction_report
 from caseapp.reports.params import Bucket, Dimension, Filters, Period
 from caseapp.reports.schemas import DashboardQuery, dashboard_days
 
@@ -127,6 +128,7 @@ def dashboard() -> ResponseReturnValue:
         heatmap_chart=charts.heat(grid, services.WEEKDAYS),
         heatmap_grid=list(zip(services.WEEKDAYS, grid, strict=True)),
         heatmap_csv=csv("heatmap_csv"),
+        harm_reduction=harm_reduction_report(period),
         breakdowns=breakdown_views,
         advisors=list(zip(advisor_labels, advisors["rows"], strict=True)),
         advisor_chart=charts.bars(advisor_labels, [row["calls"] for row in advisors["rows"]]),

@@ -24,6 +24,7 @@ from caseapp.calls.models import Call
 from caseapp.cases.models import CaseNote
 from caseapp.notifications.models import Notification
 from caseapp.reminders.models import OutboxMessage
+from caseapp.safety_plans.models import SafetyPlan
 
 #: what a required (NOT NULL) free-text field reads once its text is removed
 PLACEHOLDER = "[removed]"
@@ -87,6 +88,12 @@ RULES: tuple[Rule, ...] = (
     Rule(Notification.title, PLACEHOLDER, Scope.CASE),
     # an advisor's reason for opening the case may describe the caller
     Rule(BreakGlassGrant.note, PLACEHOLDER, Scope.CASE),
+    # the safety plan is the caller's own words, names and numbers throughout
+    Rule(SafetyPlan.warning_signs, None, Scope.CASE),
+    Rule(SafetyPlan.coping_strategies, None, Scope.CASE),
+    Rule(SafetyPlan.contacts, None, Scope.CASE),
+    Rule(SafetyPlan.services, None, Scope.CASE),
+    Rule(SafetyPlan.safe_place, None, Scope.CASE),
 )
 
 

@@ -17,6 +17,8 @@ from caseapp.calls.models import Call
 from caseapp.cases.models import Case, CaseNote
 from caseapp.emergencies.models import EmergencyAlert
 from caseapp.extensions import db
+from caseapp.harm_reduction.models import HarmReductionPrompt
+from caseapp.safety_plans.models import SafetyPlan
 from caseapp.screenings.models import Screening
 
 
@@ -47,7 +49,16 @@ def by_callback(model: Any, callback_ids: Sequence[int]) -> list[Any]:
     return _all(sa.select(model).where(model.callback_id.in_(callback_ids)).order_by(model.id))
 
 
-LINKED_BY_CASE = (Assessment, Screening, Callback, CaseNote, EmergencyAlert, CaseFlag)
+LINKED_BY_CASE = (
+    Assessment,
+    Screening,
+    Callback,
+    CaseNote,
+    EmergencyAlert,
+    CaseFlag,
+    SafetyPlan,
+    HarmReductionPrompt,
+)
 LINKED_BY_CALLBACK = (CallbackAttempt, Handover)
 
 

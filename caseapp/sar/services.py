@@ -80,6 +80,8 @@ SECTIONS = (
     "case_notes",
     "emergency_alerts",
     "case_flags",
+    "safety_plans",
+    "harm_reduction_prompts",
 )
 
 
@@ -162,6 +164,7 @@ def build_export(caller: Caller) -> Export:
         "callback": callback_ids,
         "assessment": [row.id for row in linked["assessments"]],
         "screening": [row.id for row in linked["screenings"]],
+        "safety_plan": [row.id for row in linked["safety_plans"]],
     }
     document: dict[str, Any] = {
         "generated_at": now_utc().isoformat(),

@@ -26,6 +26,7 @@ from caseapp.cases.services import add_note
 from caseapp.extensions import db
 from caseapp.notifications.services import notify
 from caseapp.reminders.models import DeliveryChannel, OutboxKind, OutboxMessage, OutboxStatus
+from caseapp.safety_plans.services import save_plan
 from caseapp.screenings.instruments import InstrumentCode
 from caseapp.screenings.services import record_screening
 from caseapp.timeutil import now_utc
@@ -175,6 +176,7 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
     assessment = factories.make_assessment(case, actor=advisor)
     screening = record_screening(case, InstrumentCode.AUDIT_C, {"q1": 1}, draft=True, actor=advisor)
     add_note(case, "Rang back", actor=advisor)
+    save_plan(case, {"warning_signs": "Not sleeping"}, actor=advisor)
     callback = factories.make_callback(case, actor=advisor, assignee_id=advisor.id, reason="check detox booking")
     pooled = factories.make_callback(actor=advisor, assignee_id=None, reason="pool callback")
     handed = factories.make_callback(actor=target, assignee_id=target.id, reason="handed over at the end of a shift")

@@ -15,6 +15,7 @@ from caseapp.cases import services as case_services
 from caseapp.extensions import db
 from caseapp.reference import AttemptOutcome
 from caseapp.retention.services import place_legal_hold
+from caseapp.safety_plans.services import save_plan
 from tests import factories
 
 #: every encrypted column (the free text about callers, and the second factor's secret); the models must say the
@@ -31,6 +32,7 @@ EXPECTED_COLUMNS = {
     "callback_handovers": ["note"],
     "users": ["totp_secret"],
     "break_glass_grants": ["note"],
+    "safety_plans": ["warning_signs", "coping_strategies", "contacts", "services", "safe_place"],
 }
 SECRET = "partner-does-not-know"
 
@@ -80,6 +82,8 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
     grant = break_glass(call.case, actor=stranger, reason="other", note=f"glass {SECRET}")
     manager = factories.make_user(role=Role.MANAGER)
     place_legal_hold(call.case.id, actor=manager, reason=f"hold {SECRET}")
+    plan_texts = {name: f"{name} {SECRET}" for name in EXPECTED_COLUMNS["safety_plans"]}
+    plan = save_plan(call.case, plan_texts, actor=advisor)
     db.session.flush()
     return {
         ("callers", "preferred_times_note"): (call.caller_id or 0, f"times {SECRET}"),
@@ -97,4 +101,5 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
         ("users", "totp_secret"): (advisor.id, secret),
         ("break_glass_grants", "note"): (grant.id, f"glass {SECRET}"),
         ("cases", "legal_hold_reason"): (call.case.id, f"hold {SECRET}"),
+        **{("safety_plans", name): (plan.id, text) for name, text in plan_texts.items()},
     }

@@ -49,6 +49,7 @@ def _expected_access(history: History, document: dict[str, Any]) -> list[AuditEv
         ("call", "calls"),
         ("callback", "callbacks"),
         ("assessment", "assessments"),
+        ("safety_plan", "safety_plans"),
     ):
         wanted |= {(kind, str(row["id"])) for row in document[section]}
 

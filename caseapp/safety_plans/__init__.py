@@ -1,0 +1,1 @@
+"""Safety plans built with callers, versioned."""
