@@ -231,6 +231,7 @@ BEFORE_ENCRYPTION = "d5eca7e5aefa"
 ENCRYPTED_WHEN_CREATED = {
     ("break_glass_grants", "note"),
     ("cases", "legal_hold_reason"),
+    ("screenings", "answers"),
     *(
         ("safety_plans", column)
         for column in ("warning_signs", "coping_strategies", "contacts", "services", "safe_place")

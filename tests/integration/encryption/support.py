@@ -16,6 +16,8 @@ from caseapp.extensions import db
 from caseapp.reference import AttemptOutcome
 from caseapp.retention.services import place_legal_hold
 from caseapp.safety_plans.services import save_plan
+from caseapp.screenings.instruments import InstrumentCode
+from caseapp.screenings.services import record_screening
 from tests import factories
 
 #: every encrypted column (the free text about callers, and the second factor's secret); the models must say the
@@ -32,6 +34,7 @@ EXPECTED_COLUMNS = {
     "callback_handovers": ["note"],
     "users": ["totp_secret"],
     "break_glass_grants": ["note"],
+    "screenings": ["answers"],  # option numbers only, but encrypted as the answers of an assessment are
     "safety_plans": ["warning_signs", "coping_strategies", "contacts", "services", "safe_place"],
 }
 SECRET = "partner-does-not-know"
@@ -84,6 +87,7 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
     place_legal_hold(call.case.id, actor=manager, reason=f"hold {SECRET}")
     plan_texts = {name: f"{name} {SECRET}" for name in EXPECTED_COLUMNS["safety_plans"]}
     plan = save_plan(call.case, plan_texts, actor=advisor)
+    screening = record_screening(call.case, InstrumentCode.AUDIT_C, {"q1": 4, "q2": 4, "q3": 4}, actor=advisor)
     db.session.flush()
     return {
         ("callers", "preferred_times_note"): (call.caller_id or 0, f"times {SECRET}"),
@@ -101,5 +105,6 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
         ("users", "totp_secret"): (advisor.id, secret),
         ("break_glass_grants", "note"): (grant.id, f"glass {SECRET}"),
         ("cases", "legal_hold_reason"): (call.case.id, f"hold {SECRET}"),
+        ("screenings", "answers"): (screening.id, '"q1": 4'),  # quotes and a space: never in a token
         **{("safety_plans", name): (plan.id, text) for name, text in plan_texts.items()},
     }
