@@ -104,6 +104,9 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.reports.views import bp as reports_bp
     from caseapp.retention.api import erasure_api_bp, legal_hold_api_bp
     from caseapp.retention.views import bp as retention_bp
+    from caseapp.safeguarding.api import api_bp as safeguarding_api
+    from caseapp.safeguarding.api import case_api_bp as case_safeguarding_api
+    from caseapp.safeguarding.views import bp as safeguarding_bp
     from caseapp.sar.views import bp as sar_bp
     from caseapp.shifts.api import api_bp as shifts_api
     from caseapp.shifts.views import bp as shifts_bp
@@ -121,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
         cases_bp,
         assessments_bp,
         emergencies_bp,
+        safeguarding_bp,
         notifications_bp,
         callbacks_bp,
         shifts_bp,
@@ -138,6 +142,8 @@ def _register_blueprints(app: Flask) -> None:
         access_api,
         assessments_api,
         emergencies_api,
+        case_safeguarding_api,
+        safeguarding_api,
         notifications_api,
         callbacks_api,
         tokens_api,

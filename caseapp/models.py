@@ -8,10 +8,11 @@ from caseapp.callbacks.models import Callback, CallbackAttempt, CaseFlag, Handov
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call, CallDraft
 from caseapp.cases.models import Case, StaleCaseDigest
-from caseapp.emergencies.models import EmergencyAlert
+from caseapp.emergencies.models import EmergencyAction, EmergencyAlert
 from caseapp.notifications.models import Notification
 from caseapp.reminders.models import OutboxMessage
 from caseapp.reports.models import CallDay, CallHour, CaseFacts
+from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.shifts.models import Shift
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Case",
     "CaseFacts",
     "CaseFlag",
+    "EmergencyAction",
     "EmergencyAlert",
     "Handover",
     "LoginThrottle",
@@ -36,6 +38,7 @@ __all__ = [
     "OutboxMessage",
     "PasswordResetLink",
     "RecoveryCode",
+    "SafeguardingRecord",
     "Shift",
     "StaleCaseDigest",
     "User",

@@ -15,6 +15,8 @@ AREAS: dict[str, str] = {
     "caller": "Callers",
     "call": "Calls",
     "assessment": "Assessments",
+    "safeguarding": "Safeguarding",
+    "emergency": "Emergencies",
     "callback": "Callbacks",
     "reminder": "Reminders",
     "shift": "Shifts",
@@ -93,6 +95,14 @@ ACTIONS: dict[str, str] = {
     "assessment.recorded": "Assessment recorded",
     "assessment.viewed": "Viewed an assessment",
     "assessment.listed": "Viewed a case's assessments",
+    # safeguarding and the emergency log
+    "safeguarding.recorded": "Safeguarding concern recorded",
+    "safeguarding.updated": "Safeguarding record changed",
+    "safeguarding.reviewed": "Safeguarding concern reviewed by a manager",
+    "safeguarding.viewed": "Viewed a safeguarding record",
+    "safeguarding.listed": "Viewed a list of safeguarding records",
+    "emergency.logged": "Emergency action logged (999 call or transfer)",
+    "emergency.listed": "Viewed an emergency log",
     # callbacks
     "callback.booked": "Callback booked",
     "callback.viewed": "Viewed a callback",

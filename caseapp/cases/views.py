@@ -33,6 +33,7 @@ from caseapp.errors import AppError, ValidationError
 from caseapp.extensions import db
 from caseapp.forms import form_to_payload
 from caseapp.ids import parse_id
+from caseapp.safeguarding import reference as safeguarding_reference
 from caseapp.timeutil import now_utc
 from caseapp.transactions import commit_keeping_loaded
 
@@ -87,6 +88,7 @@ def _render_case(
         case=case,
         timeline=build_timeline(case.id, callbacks),
         ref=reference,
+        sg_ref=safeguarding_reference,
         staff_choices=[(str(u.id), u.full_name) for u in auth_queries.list_active_staff()],
         forms=chosen,
         errors=errors or {},
@@ -180,6 +182,7 @@ def all_open() -> ResponseReturnValue:
         endpoint="cases.all_open",
         filters=filters,
         ref=reference,
+        sg_ref=safeguarding_reference,
         staff_choices=[(u.id, u.full_name) for u in auth_queries.list_active_staff()],
     )
 

@@ -15,8 +15,9 @@ from caseapp.callbacks.models import Callback, CallbackAttempt, CaseFlag, Handov
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call
 from caseapp.cases.models import Case, CaseNote
-from caseapp.emergencies.models import EmergencyAlert
+from caseapp.emergencies.models import EmergencyAction, EmergencyAlert
 from caseapp.extensions import db
+from caseapp.safeguarding.models import SafeguardingRecord
 
 
 def find_caller_by_phone(e164: str) -> Caller | None:
@@ -46,12 +47,20 @@ def by_callback(model: Any, callback_ids: Sequence[int]) -> list[Any]:
     return _all(sa.select(model).where(model.callback_id.in_(callback_ids)).order_by(model.id))
 
 
-LINKED_BY_CASE = (Assessment, Callback, CaseNote, EmergencyAlert, CaseFlag)
+LINKED_BY_CASE = (Assessment, Callback, CaseNote, EmergencyAlert, EmergencyAction, SafeguardingRecord, CaseFlag)
 LINKED_BY_CALLBACK = (CallbackAttempt, Handover)
 
 
 #: the actions of list pages and searches: entity_id null, the records shown in detail["ids"]
-LISTING_ACTIONS = ("case.listed", "case.searched", "callback.listed", "call.listed", "assessment.listed")
+LISTING_ACTIONS = (
+    "case.listed",
+    "case.searched",
+    "callback.listed",
+    "call.listed",
+    "assessment.listed",
+    "safeguarding.listed",
+    "emergency.listed",
+)
 
 
 def _shown_in_listing(ids: Sequence[int]) -> sa.ColumnElement[bool]:

@@ -78,6 +78,8 @@ SECTIONS = (
     "callback_handovers",
     "case_notes",
     "emergency_alerts",
+    "emergency_actions",
+    "safeguarding_records",
     "case_flags",
 )
 
@@ -146,7 +148,8 @@ def _access_row(event: Any) -> dict[str, Any]:
 
 def build_export(caller: Caller) -> Export:
     """Everything held about `caller`: their row, cases (with references), calls, assessments, callbacks with their
-    attempts and handovers, notes, emergency alerts, flags, and the access list."""
+    attempts and handovers, notes, emergency alerts and the emergency log, safeguarding records, flags, and the
+    access list."""
     cases: list[Case] = queries.cases_of(caller.id)
     case_ids = [case.id for case in cases]
     calls = queries.calls_of(caller.id, case_ids)
@@ -160,6 +163,8 @@ def build_export(caller: Caller) -> Export:
         "call": [call.id for call in calls],
         "callback": callback_ids,
         "assessment": [row.id for row in linked["assessments"]],
+        "safeguarding": [row.id for row in linked["safeguarding_records"]],
+        "emergency_action": [row.id for row in linked["emergency_actions"]],
     }
     document: dict[str, Any] = {
         "generated_at": now_utc().isoformat(),
