@@ -106,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.retention.views import bp as retention_bp
     from caseapp.safeguarding.api import api_bp as safeguarding_api
     from caseapp.safeguarding.api import case_api_bp as case_safeguarding_api
+    from caseapp.safeguarding.api import managers_api_bp as safeguarding_managers_api
     from caseapp.safeguarding.views import bp as safeguarding_bp
     from caseapp.sar.views import bp as sar_bp
     from caseapp.shifts.api import api_bp as shifts_api
@@ -144,6 +145,7 @@ def _register_blueprints(app: Flask) -> None:
         emergencies_api,
         case_safeguarding_api,
         safeguarding_api,
+        safeguarding_managers_api,
         notifications_api,
         callbacks_api,
         tokens_api,

@@ -4,6 +4,7 @@ decision to share."""
 from __future__ import annotations
 
 from caseapp.reference import Labelled
+from caseapp.reference import choices as choices  # the pages build their lists from this module
 
 
 class AtRisk(Labelled):
@@ -50,10 +51,11 @@ class SafeguardingStatus(Labelled):
     CLOSED = "closed", "Closed"
 
 
-#: status → the statuses a manager's review may move it to
+#: status → the statuses a manager's review may leave it in: one step on, or where it is (a note added on the way);
+#: a closed concern stays closed
 TRANSITIONS: dict[SafeguardingStatus, tuple[SafeguardingStatus, ...]] = {
-    SafeguardingStatus.OPEN: (SafeguardingStatus.UNDER_REVIEW,),
-    SafeguardingStatus.UNDER_REVIEW: (SafeguardingStatus.CLOSED,),
+    SafeguardingStatus.OPEN: (SafeguardingStatus.OPEN, SafeguardingStatus.UNDER_REVIEW),
+    SafeguardingStatus.UNDER_REVIEW: (SafeguardingStatus.UNDER_REVIEW, SafeguardingStatus.CLOSED),
     SafeguardingStatus.CLOSED: (),
 }
 

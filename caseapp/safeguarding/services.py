@@ -77,7 +77,7 @@ def _check(values: dict[str, Any]) -> None:
         errors["decision_reason"] = [REASON_NEEDED[decision]]
     if values.get("children_count") is not None and AtRisk.CHILDREN.value not in (values.get("at_risk") or []):
         errors["children_count"] = ["Give the number of children only when children are at risk."]
-    if values.get("agency") is None and (values.get("agency_reference") or values.get("agency_contacted_at")):
+    if values.get("agency") is None and values.get("agency_contacted_at"):
         errors["agency"] = ["Choose the agency contacted."]
     contacted = values.get("agency_contacted_at")
     if contacted is not None and contacted > now_utc():
@@ -118,7 +118,8 @@ def update_concern(record: SafeguardingRecord, changes: dict[str, Any], *, actor
 def review_concern(
     record: SafeguardingRecord, *, status: SafeguardingStatus, outcome_note: str | None, actor: User
 ) -> SafeguardingRecord:
-    """A manager moves the concern one step on (open → under review → closed); closing needs the outcome."""
+    """A manager moves the concern one step on (open → under review → closed), or notes a review and leaves it
+    where it is; closing needs the outcome, and a closed concern stays closed."""
     if not actor.has_role(Role.MANAGER):
         raise Forbidden("Only a manager can review a safeguarding concern.")
     note = (outcome_note or "").strip() or None
@@ -126,7 +127,7 @@ def review_concern(
         allowed = " or ".join(s.in_sentence for s in TRANSITIONS[record.status]) or "nothing (it is closed)"
         raise Conflict(
             f"A concern that is {record.status.in_sentence} can be moved to {allowed}, not {status.in_sentence}.",
-            status=record.status.value,
+            current_status=record.status.value,
         )
     if status == SafeguardingStatus.CLOSED and note is None:
         raise ValidationError(

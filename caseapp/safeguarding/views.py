@@ -97,9 +97,9 @@ def new(case_id: int) -> ResponseReturnValue:
     return _render_form(case, request.form, errors, message or "The concern has not been saved yet."), 422
 
 
-@bp.get("/safeguarding/<int:record_id>")
-def show(record_id: int) -> ResponseReturnValue:
-    record = queries.get_record(record_id)
+@bp.get("/safeguarding/<int:safeguarding_id>")
+def show(safeguarding_id: int) -> ResponseReturnValue:
+    record = queries.get_record(safeguarding_id)
     case = access.get_case_for(record.case_id, current_user)
     services.record_view(record, actor=current_user)
     db.session.commit()
@@ -126,9 +126,9 @@ def _render_show(
     )
 
 
-@bp.route("/safeguarding/<int:record_id>/edit", methods=["GET", "POST"])
-def edit(record_id: int) -> ResponseReturnValue:
-    record = queries.get_record(record_id)
+@bp.route("/safeguarding/<int:safeguarding_id>/edit", methods=["GET", "POST"])
+def edit(safeguarding_id: int) -> ResponseReturnValue:
+    record = queries.get_record(safeguarding_id)
     case = access.get_case_for(record.case_id, current_user, Action.CHANGE)
     if request.method == "GET":
         return _render_form(case, _values_from(record), {}, record=record)
@@ -136,22 +136,22 @@ def edit(record_id: int) -> ResponseReturnValue:
     message, status = None, 422
     if body is not None:
         try:
-            services.update_concern(queries.lock_record(record_id), body, actor=current_user)
+            services.update_concern(queries.lock_record(safeguarding_id), body, actor=current_user)
         except AppError as exc:
             db.session.rollback()
             errors, message, status = merge_errors(errors, exc.fields), exc.message, exc.status
         else:
             db.session.commit()
             flash("Safeguarding record saved.", "info")
-            return redirect(url_for("safeguarding.show", record_id=record_id))
-    record = queries.get_record(record_id)
+            return redirect(url_for("safeguarding.show", safeguarding_id=safeguarding_id))
+    record = queries.get_record(safeguarding_id)
     return _render_form(case, request.form, errors, message or "The changes have not been saved yet.", record), status
 
 
-@bp.post("/safeguarding/<int:record_id>/review")
+@bp.post("/safeguarding/<int:safeguarding_id>/review")
 @require_role(Role.MANAGER)
-def review(record_id: int) -> ResponseReturnValue:
-    record = queries.lock_record(record_id)
+def review(safeguarding_id: int) -> ResponseReturnValue:
+    record = queries.lock_record(safeguarding_id)
     case = access.get_case_for(record.case_id, current_user)
     payload, errors = form_to_payload(request.form, SafeguardingReviewSchema)
     try:
@@ -163,11 +163,11 @@ def review(record_id: int) -> ResponseReturnValue:
         )
     except AppError as exc:
         db.session.rollback()
-        record = queries.get_record(record_id)
+        record = queries.get_record(safeguarding_id)
         return _render_show(record, case, request.form, exc.fields, exc.message), exc.status
     db.session.commit()
     flash("Review saved.", "info")
-    return redirect(url_for("safeguarding.show", record_id=record_id))
+    return redirect(url_for("safeguarding.show", safeguarding_id=safeguarding_id))
 
 
 @bp.get("/safeguarding/")
