@@ -19,6 +19,7 @@ from caseapp.emergencies.schemas import (
     RaisedAlertSchema,
 )
 from caseapp.extensions import db
+from caseapp.transactions import commit_keeping_loaded
 
 api_bp = api_blueprint("emergencies", "/cases")
 
@@ -75,5 +76,5 @@ def log_for_case(case_id: int) -> dict[str, Any]:
     case = access.get_case_for(case_id, current_user)
     items = queries.actions_for_case(case.id)
     services.record_log_listing(case, items, actor=current_user)
-    db.session.commit()
+    commit_keeping_loaded()  # the items as read: no reload per row
     return {"items": items, "next": None}

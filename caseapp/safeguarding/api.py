@@ -23,6 +23,7 @@ from caseapp.safeguarding.schemas import (
     SafeguardingSchema,
 )
 from caseapp.timeutil import now_utc
+from caseapp.transactions import commit_keeping_loaded
 
 case_api_bp = api_blueprint("case_safeguarding", "/cases")
 api_bp = api_blueprint("safeguarding", "/safeguarding")
@@ -56,7 +57,7 @@ def list_for_case(case_id: int) -> dict[str, Any]:
     case = access.get_case_for(case_id, current_user)
     items = queries.records_for_case(case.id)
     services.record_case_listing(case, items, actor=current_user)
-    db.session.commit()
+    commit_keeping_loaded()  # the items as read: no reload per row
     return {"items": items, "next": None}
 
 
@@ -72,7 +73,7 @@ def list_concerns(query: dict[str, Any]) -> dict[str, Any]:
     before = now_utc() - timedelta(days=days) if days is not None else None
     items = queries.concerns([query["status"]], raised_before=before)
     services.record_concerns_listing(items, actor=current_user)
-    db.session.commit()
+    commit_keeping_loaded()  # the items as read: no reload per row
     return {"items": items, "next": None}
 
 

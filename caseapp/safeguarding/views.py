@@ -26,6 +26,7 @@ from caseapp.safeguarding import queries, reference, services
 from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.safeguarding.schemas import SafeguardingInputSchema, SafeguardingQuery, SafeguardingReviewSchema
 from caseapp.timeutil import now_utc, to_local
+from caseapp.transactions import commit_keeping_loaded
 
 bp = Blueprint("safeguarding", __name__)
 guard_blueprint(bp, Role.ADVISOR)
@@ -185,7 +186,7 @@ def concerns() -> ResponseReturnValue:
     actions = emergency_queries.recent_actions(now_utc() - RECENT_EMERGENCIES)
     services.record_concerns_listing(records, actor=current_user)
     emergencies.record_recent_listing(actions, actor=current_user)
-    db.session.commit()
+    commit_keeping_loaded()
     return render_template(
         "safeguarding/list.html",
         records=records,
