@@ -81,7 +81,7 @@ def build_timeline(case_id: int, callbacks: list[Callback] | None = None) -> lis
             a.id,
             a.made_at,
             a.made_by_id,
-            f"Emergency: {a.kind.in_sentence} ({a.service.label}), {a.outcome.in_sentence}",
+            f"Emergency: {a.service.label}, {a.kind.in_sentence}: {a.outcome.in_sentence}",
             a,
         )
         for a in emergency_queries.actions_for_case(case_id)

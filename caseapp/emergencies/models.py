@@ -37,9 +37,9 @@ class EmergencyAlert(Base):
 
 
 class EmergencyService(Labelled):
-    AMBULANCE = "ambulance", "Ambulance (999)"
-    POLICE = "police", "Police (999)"
-    FIRE = "fire", "Fire and rescue (999)"
+    AMBULANCE = "ambulance", "Ambulance"
+    POLICE = "police", "Police"
+    FIRE = "fire", "Fire and rescue"
     CRISIS_TEAM = "crisis_team", "Mental health crisis team"
     NHS_111_MENTAL_HEALTH = "nhs_111_mental_health", "NHS 111, option 2 (mental health)"
     SAMARITANS = "samaritans", "Samaritans"
@@ -47,8 +47,9 @@ class EmergencyService(Labelled):
 
 
 class EmergencyActionKind(Labelled):
-    EMERGENCY_CALL = "emergency_call", "Called the service for the caller"
-    TRANSFER = "transfer", "Transferred the caller"
+    #: a 999 call (or a call to the service) made for the caller
+    EMERGENCY_CALL = "emergency_call", "Call made for the caller"
+    TRANSFER = "transfer", "Caller transferred"
 
 
 class EmergencyOutcome(Labelled):

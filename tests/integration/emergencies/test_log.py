@@ -92,7 +92,7 @@ def test_the_page_form_keeps_what_was_typed_and_the_case_page_shows_the_entry(
     form["outcome_note"] = "Caller stayed on the line with Samaritans"
     assert client.post(path, data=form).status_code == 302
     shown = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "Emergency: transferred the caller (Samaritans)" in shown  # the timeline
+    assert "Emergency: Samaritans, caller transferred: other" in shown  # the timeline
     assert "SAM-77" in shown
 
 

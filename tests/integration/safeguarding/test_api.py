@@ -140,3 +140,18 @@ def test_the_managers_list_filters_by_status_and_age(api: Api, api_as: Callable[
     listings = audit_events("safeguarding.listed", actor_id=manager.user_id)
     assert listings
     assert listings[-1].entity_id is None
+
+
+def test_the_case_timeline_lists_safeguarding_records_and_emergency_actions(api: Api) -> None:
+    case = _case()
+    record_id = _post(api, case, categories=["self_neglect"]).get_json()["id"]
+    action_id = api.post(f"/api/v1/cases/{case.id}/emergency-log", json=factories.emergency_body()).get_json()["id"]
+
+    items = api.get(f"/api/v1/cases/{case.id}/timeline").get_json()["items"]
+
+    kinds = {(item["kind"], item["id"]): item["summary"] for item in items}
+    assert kinds[("safeguarding", record_id)] == "Safeguarding concern (self-neglect): open"
+    assert (
+        kinds[("emergency_action", action_id)]
+        == "Emergency: Ambulance, call made for the caller: help sent to the caller"
+    )

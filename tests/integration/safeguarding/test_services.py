@@ -156,3 +156,15 @@ def test_a_closed_concern_cannot_be_edited(advisor: User, manager: User) -> None
 
     with pytest.raises(Conflict):
         services.update_concern(record, {"description": "changed"}, actor=advisor)
+
+
+def test_a_manager_may_note_a_review_and_leave_the_concern_where_it_is(advisor: User, manager: User) -> None:
+    record = factories.make_safeguarding(_their_case(advisor), actor=advisor)
+
+    services.review_concern(
+        record, status=SafeguardingStatus.OPEN, outcome_note="Rang CSC, awaiting call", actor=manager
+    )
+
+    assert record.status == SafeguardingStatus.OPEN
+    assert record.review_note == "Rang CSC, awaiting call"
+    assert record.reviewed_at is not None
