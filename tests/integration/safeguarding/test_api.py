@@ -155,3 +155,18 @@ def test_the_case_timeline_lists_safeguarding_records_and_emergency_actions(api:
         kinds[("emergency_action", action_id)]
         == "Emergency: Ambulance, call made for the caller: help sent to the caller"
     )
+
+
+def test_the_audit_trail_of_a_case_and_of_its_caller_holds_its_safeguarding_and_emergency_events(
+    api: Api, api_as: Callable[..., Api]
+) -> None:
+    admin = api_as(Role.ADMIN)
+    case = _case()
+    record_id = _post(api, case).get_json()["id"]
+    action_id = api.post(f"/api/v1/cases/{case.id}/emergency-log", json=factories.emergency_body()).get_json()["id"]
+
+    for query in ({"case": case.reference}, {"caller": case.caller_id}):
+        items = admin.get("/api/v1/audit", query_string={**query, "limit": 200}).get_json()["items"]
+        found = {(item["action"], item["entity_id"]) for item in items}
+        assert ("safeguarding.recorded", str(record_id)) in found, query
+        assert ("emergency.logged", str(action_id)) in found, query
