@@ -15,6 +15,8 @@ from caseapp.cases import services as case_services
 from caseapp.extensions import db
 from caseapp.reference import AttemptOutcome
 from caseapp.retention.services import place_legal_hold
+from caseapp.safeguarding.reference import SafeguardingStatus
+from caseapp.safeguarding.services import review_concern
 from tests import factories
 
 #: every encrypted column (the free text about callers, and the second factor's secret); the models must say the
@@ -31,6 +33,8 @@ EXPECTED_COLUMNS = {
     "callback_handovers": ["note"],
     "users": ["totp_secret"],
     "break_glass_grants": ["note"],
+    "safeguarding_records": ["description", "decision_reason", "agency_reference", "review_note"],
+    "emergency_actions": ["reference", "outcome_note"],
 }
 SECRET = "partner-does-not-know"
 
@@ -80,6 +84,19 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
     grant = break_glass(call.case, actor=stranger, reason="other", note=f"glass {SECRET}")
     manager = factories.make_user(role=Role.MANAGER)
     place_legal_hold(call.case.id, actor=manager, reason=f"hold {SECRET}")
+    concern = factories.make_safeguarding(
+        call.case,
+        actor=advisor,
+        description=f"concern {SECRET}",
+        decision="not_shared",
+        decision_reason=f"why {SECRET}",
+        agency="gp",
+        agency_reference=f"gp ref {SECRET}",
+    )
+    review_concern(concern, status=SafeguardingStatus.OPEN, outcome_note=f"review {SECRET}", actor=manager)
+    action = factories.make_emergency_action(
+        call.case, actor=advisor, reference=f"cad {SECRET}", outcome_note=f"outcome note {SECRET}"
+    )
     db.session.flush()
     return {
         ("callers", "preferred_times_note"): (call.caller_id or 0, f"times {SECRET}"),
@@ -97,4 +114,10 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
         ("users", "totp_secret"): (advisor.id, secret),
         ("break_glass_grants", "note"): (grant.id, f"glass {SECRET}"),
         ("cases", "legal_hold_reason"): (call.case.id, f"hold {SECRET}"),
+        ("safeguarding_records", "description"): (concern.id, f"concern {SECRET}"),
+        ("safeguarding_records", "decision_reason"): (concern.id, f"why {SECRET}"),
+        ("safeguarding_records", "agency_reference"): (concern.id, f"gp ref {SECRET}"),
+        ("safeguarding_records", "review_note"): (concern.id, f"review {SECRET}"),
+        ("emergency_actions", "reference"): (action.id, f"cad {SECRET}"),
+        ("emergency_actions", "outcome_note"): (action.id, f"outcome note {SECRET}"),
     }
