@@ -106,6 +106,10 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.reports.views import bp as reports_bp
     from caseapp.retention.api import erasure_api_bp, legal_hold_api_bp
     from caseapp.retention.views import bp as retention_bp
+    from caseapp.safeguarding.api import api_bp as safeguarding_api
+    from caseapp.safeguarding.api import case_api_bp as case_safeguarding_api
+    from caseapp.safeguarding.api import managers_api_bp as safeguarding_managers_api
+    from caseapp.safeguarding.views import bp as safeguarding_bp
     from caseapp.safety_plans.api import api_bp as safety_plans_api
     from caseapp.safety_plans.views import bp as safety_plans_bp
     from caseapp.sar.views import bp as sar_bp
@@ -130,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
         harm_reduction_bp,
         safety_plans_bp,
         emergencies_bp,
+        safeguarding_bp,
         notifications_bp,
         callbacks_bp,
         shifts_bp,
@@ -150,6 +155,9 @@ def _register_blueprints(app: Flask) -> None:
         harm_reduction_api,
         safety_plans_api,
         emergencies_api,
+        case_safeguarding_api,
+        safeguarding_api,
+        safeguarding_managers_api,
         notifications_api,
         callbacks_api,
         tokens_api,

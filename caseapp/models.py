@@ -8,11 +8,12 @@ from caseapp.callbacks.models import Callback, CallbackAttempt, CaseFlag, Handov
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call, CallDraft
 from caseapp.cases.models import Case, StaleCaseDigest
-from caseapp.emergencies.models import EmergencyAlert
+from caseapp.emergencies.models import EmergencyAction, EmergencyAlert
 from caseapp.harm_reduction.models import HarmReductionPrompt
 from caseapp.notifications.models import Notification
 from caseapp.reminders.models import OutboxMessage
 from caseapp.reports.models import CallDay, CallHour, CaseFacts
+from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.safety_plans.models import SafetyPlan
 from caseapp.screenings.models import Screening
 from caseapp.shifts.models import Shift
@@ -32,6 +33,7 @@ __all__ = [
     "Case",
     "CaseFacts",
     "CaseFlag",
+    "EmergencyAction",
     "EmergencyAlert",
     "Handover",
     "HarmReductionPrompt",
@@ -42,6 +44,7 @@ __all__ = [
     "RecoveryCode",
     "Screening",
     "SafetyPlan",
+    "SafeguardingRecord",
     "Shift",
     "StaleCaseDigest",
     "User",

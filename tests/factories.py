@@ -13,7 +13,9 @@ from caseapp.callbacks.models import Callback
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call
 from caseapp.cases.models import Case
+from caseapp.emergencies.models import EmergencyAction
 from caseapp.extensions import db
+from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.shifts.models import Shift
 
 DEFAULT_PASSWORD = "correct-horse-staple-42"
@@ -133,6 +135,50 @@ def make_assessment(case: Case | None = None, actor: User | None = None, **overr
 
     values = AssessmentInputSchema().load(assessment_answers(**overrides))
     return record_assessment(case or make_case(), dict(values), actor=actor or make_user())
+
+
+# --- safeguarding and the emergency log --------------------------------------------------------------------------
+
+
+def safeguarding_body(**overrides: Any) -> dict[str, Any]:
+    """A complete, valid safeguarding record as the API takes it (JSON values)."""
+    body: dict[str, Any] = {
+        "at_risk": ["children"],
+        "children_count": 2,
+        "categories": ["neglect"],
+        "description": "Children left alone while the caller is using",
+        "decision": "shared_with_consent",
+    }
+    body.update(overrides)
+    return body
+
+
+def make_safeguarding(case: Case | None = None, actor: User | None = None, **overrides: Any) -> SafeguardingRecord:
+    """A safeguarding record through the schema and the service (the actor may change the case: assigned to it)."""
+    from caseapp.safeguarding.schemas import SafeguardingInputSchema
+    from caseapp.safeguarding.services import record_concern
+
+    values = SafeguardingInputSchema().load(safeguarding_body(**overrides))
+    return record_concern(case or make_case(), dict(values), actor=actor or make_user(role=Role.MANAGER))
+
+
+def emergency_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "emergency_call",
+        "service": "ambulance",
+        "reference": "CAD 4411",
+        "outcome": "help_sent",
+    }
+    body.update(overrides)
+    return body
+
+
+def make_emergency_action(case: Case | None = None, actor: User | None = None, **overrides: Any) -> EmergencyAction:
+    from caseapp.emergencies.schemas import EmergencyActionInputSchema
+    from caseapp.emergencies.services import log_action
+
+    values = EmergencyActionInputSchema().load(emergency_body(**overrides))
+    return log_action(case or make_case(), dict(values), actor=actor or make_user(role=Role.MANAGER))
 
 
 # --- callbacks and shifts ----------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ AREAS: dict[str, str] = {
     "screening": "Screenings",
     "harm_reduction": "Harm reduction",
     "safety_plan": "Safety plans",
+    "safeguarding": "Safeguarding",
+    "emergency": "Emergencies",
     "callback": "Callbacks",
     "reminder": "Reminders",
     "shift": "Shifts",
@@ -104,6 +106,14 @@ ACTIONS: dict[str, str] = {
     "harm_reduction.prompt_recorded": "Recorded a harm-reduction prompt's response",
     "safety_plan.saved": "Saved a safety plan",
     "safety_plan.viewed": "Viewed a safety plan",
+    # safeguarding and the emergency log
+    "safeguarding.recorded": "Safeguarding concern recorded",
+    "safeguarding.updated": "Safeguarding record changed",
+    "safeguarding.reviewed": "Safeguarding concern reviewed by a manager",
+    "safeguarding.viewed": "Viewed a safeguarding record",
+    "safeguarding.listed": "Viewed a list of safeguarding records",
+    "emergency.logged": "Emergency action logged (999 call or transfer)",
+    "emergency.listed": "Viewed an emergency log",
     # callbacks
     "callback.booked": "Callback booked",
     "callback.viewed": "Viewed a callback",

@@ -15,7 +15,9 @@ from caseapp.callbacks.models import Callback
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call
 from caseapp.cases.models import Case, format_reference
+from caseapp.emergencies.models import EmergencyAction
 from caseapp.extensions import db
+from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.screenings.models import Screening
 
 
@@ -43,8 +45,8 @@ def _ids_as_text(column: Any, case_column: Any, case_id: int) -> sa.Select[str]:
 
 
 def _about_case(case_id: int) -> sa.ColumnElement[bool]:
-    """Events about the case itself, or about one of its calls, callbacks or assessments (every such event names
-    its entity; the entity index answers each part)."""
+    """Events about the case itself, or about one of its calls, callbacks, assessments, safeguarding records or
+    emergency log entries (every such event names its entity; the entity index answers each part)."""
     parts = [
         (AuditEvent.entity_type == "case") & (AuditEvent.entity_id == str(case_id)),
         (AuditEvent.entity_type == "call") & AuditEvent.entity_id.in_(_ids_as_text(Call.id, Call.case_id, case_id)),
@@ -54,6 +56,10 @@ def _about_case(case_id: int) -> sa.ColumnElement[bool]:
         & AuditEvent.entity_id.in_(_ids_as_text(Assessment.id, Assessment.case_id, case_id)),
         (AuditEvent.entity_type == "screening")
         & AuditEvent.entity_id.in_(_ids_as_text(Screening.id, Screening.case_id, case_id)),
+        (AuditEvent.entity_type == "safeguarding")
+        & AuditEvent.entity_id.in_(_ids_as_text(SafeguardingRecord.id, SafeguardingRecord.case_id, case_id)),
+        (AuditEvent.entity_type == "emergency_action")
+        & AuditEvent.entity_id.in_(_ids_as_text(EmergencyAction.id, EmergencyAction.case_id, case_id)),
     ]
     return sa.or_(*parts)
 
@@ -79,6 +85,10 @@ def _about_caller(caller_id: int) -> sa.ColumnElement[bool]:
         & AuditEvent.entity_id.in_(on_their_cases(Assessment.id, Assessment.case_id)),
         (AuditEvent.entity_type == "screening")
         & AuditEvent.entity_id.in_(on_their_cases(Screening.id, Screening.case_id)),
+        (AuditEvent.entity_type == "safeguarding")
+        & AuditEvent.entity_id.in_(on_their_cases(SafeguardingRecord.id, SafeguardingRecord.case_id)),
+        (AuditEvent.entity_type == "emergency_action")
+        & AuditEvent.entity_id.in_(on_their_cases(EmergencyAction.id, EmergencyAction.case_id)),
     ]
     return sa.or_(*parts)
 

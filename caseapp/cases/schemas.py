@@ -48,7 +48,10 @@ class NoteCreateSchema(ma.Schema):
 
 class TimelineEntrySchema(ma.Schema):
     kind = fields.String(
-        metadata={"description": "call, assessment, note, callback, callback_attempt or callback_step"}
+        metadata={
+            "description": "call, assessment, note, safeguarding, emergency_action, callback, callback_attempt or "
+            "callback_step"
+        }
     )
     id = fields.Integer()
     at = AwareDateTime()

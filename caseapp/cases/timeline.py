@@ -1,6 +1,6 @@
-"""A case's timeline: calls, assessments, screenings, notes, callbacks, their attempts and the steps their clocks
-took (pooled, escalated, missed …, from the audit trail), and their handovers with the note left for the receiver,
-newest first."""
+"""A case's timeline: calls, assessments, screenings, notes, safeguarding records, emergency actions, callbacks,
+their attempts and the steps their clocks took (pooled, escalated, missed …, from the audit trail), and their
+handovers with the note left for the receiver, newest first."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from caseapp.callbacks import queries as callback_queries
 from caseapp.callbacks.models import Callback, Handover
 from caseapp.calls import queries as call_queries
 from caseapp.cases import queries as case_queries
+from caseapp.emergencies import queries as emergency_queries
+from caseapp.safeguarding import queries as safeguarding_queries
+from caseapp.safeguarding.reference import ConcernCategory
 from caseapp.screenings import queries as screening_queries
 from caseapp.screenings.models import Screening
 from caseapp.screenings.present import band_of
@@ -66,6 +69,29 @@ def build_timeline(case_id: int, callbacks: list[Callback] | None = None) -> lis
     ]
     entries += [
         TimelineEntry("note", n.id, n.created_at, n.author_id, "Note", n) for n in case_queries.notes_for_case(case_id)
+    ]
+    entries += [
+        TimelineEntry(
+            "safeguarding",
+            r.id,
+            r.created_at,
+            r.created_by_id,
+            f"Safeguarding concern ({', '.join(ConcernCategory(c).in_sentence for c in r.categories)}): "
+            f"{r.status.in_sentence}",
+            r,
+        )
+        for r in safeguarding_queries.records_for_case(case_id)
+    ]
+    entries += [
+        TimelineEntry(
+            "emergency_action",
+            a.id,
+            a.made_at,
+            a.made_by_id,
+            f"Emergency: {a.service.label}, {a.kind.in_sentence}: {a.outcome.in_sentence}",
+            a,
+        )
+        for a in emergency_queries.actions_for_case(case_id)
     ]
     entries += [
         TimelineEntry(

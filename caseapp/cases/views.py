@@ -33,6 +33,7 @@ from caseapp.errors import AppError, ValidationError
 from caseapp.extensions import db
 from caseapp.forms import form_to_payload
 from caseapp.ids import parse_id
+from caseapp.safeguarding import reference as safeguarding_reference
 from caseapp.screenings import queries as screening_queries
 from caseapp.screenings.present import band_of
 from caseapp.timeutil import now_utc
@@ -90,6 +91,7 @@ def _render_case(
         timeline=build_timeline(case.id, callbacks),
         screenings=[(s, band_of(s)) for s in screening_queries.latest_complete_per_instrument(case.id)],
         ref=reference,
+        sg_ref=safeguarding_reference,
         staff_choices=[(str(u.id), u.full_name) for u in auth_queries.list_active_staff()],
         forms=chosen,
         errors=errors or {},
@@ -183,6 +185,7 @@ def all_open() -> ResponseReturnValue:
         endpoint="cases.all_open",
         filters=filters,
         ref=reference,
+        sg_ref=safeguarding_reference,
         staff_choices=[(u.id, u.full_name) for u in auth_queries.list_active_staff()],
     )
 

@@ -4,8 +4,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from caseapp.emergencies.models import EmergencyAlert
+from caseapp.emergencies.models import EmergencyAction, EmergencyAlert
 from caseapp.extensions import db
+
+
+def find_alert(alert_id: int) -> EmergencyAlert | None:
+    return db.session.get(EmergencyAlert, alert_id)
 
 
 def find_latest_alert(case_id: int, since: datetime | None = None) -> EmergencyAlert | None:
@@ -21,3 +25,19 @@ def find_latest_alert(case_id: int, since: datetime | None = None) -> EmergencyA
 def alerts_for_case(case_id: int) -> list[EmergencyAlert]:
     query = sa.select(EmergencyAlert).where(EmergencyAlert.case_id == case_id)
     return list(db.session.scalars(query.order_by(EmergencyAlert.raised_at.desc(), EmergencyAlert.id.desc())))
+
+
+def actions_for_case(case_id: int) -> list[EmergencyAction]:
+    """A case's emergency log, newest first."""
+    query = sa.select(EmergencyAction).where(EmergencyAction.case_id == case_id)
+    return list(db.session.scalars(query.order_by(EmergencyAction.made_at.desc(), EmergencyAction.id.desc())).unique())
+
+
+def recent_actions(since: datetime, limit: int = 200) -> list[EmergencyAction]:
+    """Every case's emergency log since `since`, newest first (the managers' list)."""
+    query = sa.select(EmergencyAction).where(EmergencyAction.made_at >= since)
+    return list(
+        db.session.scalars(
+            query.order_by(EmergencyAction.made_at.desc(), EmergencyAction.id.desc()).limit(limit)
+        ).unique()
+    )

@@ -22,8 +22,10 @@ from caseapp.callbacks.models import Callback, CallbackAttempt, Handover
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call
 from caseapp.cases.models import CaseNote
+from caseapp.emergencies.models import EmergencyAction
 from caseapp.notifications.models import Notification
 from caseapp.reminders.models import OutboxMessage
+from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.safety_plans.models import SafetyPlan
 
 #: what a required (NOT NULL) free-text field reads once its text is removed
@@ -94,6 +96,13 @@ RULES: tuple[Rule, ...] = (
     Rule(SafetyPlan.contacts, None, Scope.CASE),
     Rule(SafetyPlan.services, None, Scope.CASE),
     Rule(SafetyPlan.safe_place, None, Scope.CASE),
+    # safeguarding: the codes (who, what, the decision, the agency, the status) stay; the words and references go
+    Rule(SafeguardingRecord.description, PLACEHOLDER, Scope.CASE),
+    Rule(SafeguardingRecord.decision_reason, None, Scope.CASE),
+    Rule(SafeguardingRecord.agency_reference, None, Scope.CASE),
+    Rule(SafeguardingRecord.review_note, None, Scope.CASE),
+    Rule(EmergencyAction.reference, None, Scope.CASE),
+    Rule(EmergencyAction.outcome_note, None, Scope.CASE),
 )
 
 

@@ -15,9 +15,10 @@ from caseapp.callbacks.models import Callback, CallbackAttempt, CaseFlag, Handov
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call
 from caseapp.cases.models import Case, CaseNote
-from caseapp.emergencies.models import EmergencyAlert
+from caseapp.emergencies.models import EmergencyAction, EmergencyAlert
 from caseapp.extensions import db
 from caseapp.harm_reduction.models import HarmReductionPrompt
+from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.safety_plans.models import SafetyPlan
 from caseapp.screenings.models import Screening
 
@@ -58,12 +59,22 @@ LINKED_BY_CASE = (
     CaseFlag,
     SafetyPlan,
     HarmReductionPrompt,
+    EmergencyAction,
+    SafeguardingRecord,
 )
 LINKED_BY_CALLBACK = (CallbackAttempt, Handover)
 
 
 #: the actions of list pages and searches: entity_id null, the records shown in detail["ids"]
-LISTING_ACTIONS = ("case.listed", "case.searched", "callback.listed", "call.listed", "assessment.listed")
+LISTING_ACTIONS = (
+    "case.listed",
+    "case.searched",
+    "callback.listed",
+    "call.listed",
+    "assessment.listed",
+    "safeguarding.listed",
+    "emergency.listed",
+)
 
 
 def _shown_in_listing(ids: Sequence[int]) -> sa.ColumnElement[bool]:

@@ -79,6 +79,8 @@ SECTIONS = (
     "callback_handovers",
     "case_notes",
     "emergency_alerts",
+    "emergency_actions",
+    "safeguarding_records",
     "case_flags",
     "safety_plans",
     "harm_reduction_prompts",
@@ -149,7 +151,8 @@ def _access_row(event: Any) -> dict[str, Any]:
 
 def build_export(caller: Caller) -> Export:
     """Everything held about `caller`: their row, cases (with references), calls, assessments, screenings,
-    callbacks with their attempts and handovers, notes, emergency alerts, flags, and the access list."""
+    callbacks with their attempts and handovers, notes, emergency alerts and the emergency log, safeguarding records,
+    safety plans, harm-reduction prompts, flags, and the access list."""
     cases: list[Case] = queries.cases_of(caller.id)
     case_ids = [case.id for case in cases]
     calls = queries.calls_of(caller.id, case_ids)
@@ -165,6 +168,8 @@ def build_export(caller: Caller) -> Export:
         "assessment": [row.id for row in linked["assessments"]],
         "screening": [row.id for row in linked["screenings"]],
         "safety_plan": [row.id for row in linked["safety_plans"]],
+        "safeguarding": [row.id for row in linked["safeguarding_records"]],
+        "emergency_action": [row.id for row in linked["emergency_actions"]],
     }
     document: dict[str, Any] = {
         "generated_at": now_utc().isoformat(),

@@ -16,6 +16,8 @@ from caseapp.callbacks import booking, handover
 from caseapp.cases import services as case_services
 from caseapp.cases.models import Case
 from caseapp.extensions import db
+from caseapp.safeguarding.reference import SafeguardingStatus
+from caseapp.safeguarding.services import review_concern
 from caseapp.timeutil import now_utc
 from tests import factories
 from tests.statements import counted_queries
@@ -44,6 +46,15 @@ def _grow_case(case: Case, me: User, start: int, rows: int) -> None:
         )
         if i % 3 == 0:
             factories.make_assessment(case, actor=someone())
+        # a manager may record on any case; each record reviewed by another
+        concern = factories.make_safeguarding(case, actor=factories.make_user(role=Role.MANAGER))
+        review_concern(
+            concern,
+            status=SafeguardingStatus.UNDER_REVIEW,
+            outcome_note=f"Review {i}",
+            actor=factories.make_user(role=Role.MANAGER),
+        )
+        factories.make_emergency_action(case, actor=factories.make_user(role=Role.MANAGER))
     db.session.commit()
 
 

@@ -200,6 +200,7 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
     # a case the world's advisor broke the glass on (the admins' review names it)
     theirs = factories.make_case(factories.make_caller(name="Sasha Elsewhere"), actor=target)
     grant = break_glass(theirs, actor=advisor, reason="covering", note="Covering for Target Person")
+    concern = factories.make_safeguarding(case, actor=advisor)
     for role in ROLES:
         author = db.session.get(User, members[role].user_id)
         assert author is not None
@@ -216,6 +217,7 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
         "outbox_id": outbox.id,
         "handover_id": handed_over.id,
         "grant_id": grant.id,
+        "safeguarding_id": concern.id,
         "user_id": target.id,
         "token_id": target_token.id,
         "session_id": target_session.id,

@@ -15,6 +15,8 @@ from caseapp.cases import services as case_services
 from caseapp.extensions import db
 from caseapp.reference import AttemptOutcome
 from caseapp.retention.services import place_legal_hold
+from caseapp.safeguarding.reference import SafeguardingStatus
+from caseapp.safeguarding.services import review_concern
 from caseapp.safety_plans.services import save_plan
 from caseapp.screenings.instruments import InstrumentCode
 from caseapp.screenings.services import record_screening
@@ -36,6 +38,8 @@ EXPECTED_COLUMNS = {
     "break_glass_grants": ["note"],
     "screenings": ["answers"],  # option numbers only, but encrypted as the answers of an assessment are
     "safety_plans": ["warning_signs", "coping_strategies", "contacts", "services", "safe_place"],
+    "safeguarding_records": ["description", "decision_reason", "agency_reference", "review_note"],
+    "emergency_actions": ["reference", "outcome_note"],
 }
 SECRET = "partner-does-not-know"
 
@@ -88,6 +92,19 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
     plan_texts = {name: f"{name} {SECRET}" for name in EXPECTED_COLUMNS["safety_plans"]}
     plan = save_plan(call.case, plan_texts, actor=advisor)
     screening = record_screening(call.case, InstrumentCode.AUDIT_C, {"q1": 4, "q2": 4, "q3": 4}, actor=advisor)
+    concern = factories.make_safeguarding(
+        call.case,
+        actor=advisor,
+        description=f"concern {SECRET}",
+        decision="not_shared",
+        decision_reason=f"why {SECRET}",
+        agency="gp",
+        agency_reference=f"gp ref {SECRET}",
+    )
+    review_concern(concern, status=SafeguardingStatus.OPEN, outcome_note=f"review {SECRET}", actor=manager)
+    action = factories.make_emergency_action(
+        call.case, actor=advisor, reference=f"cad {SECRET}", outcome_note=f"outcome note {SECRET}"
+    )
     db.session.flush()
     return {
         ("callers", "preferred_times_note"): (call.caller_id or 0, f"times {SECRET}"),
@@ -107,4 +124,10 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
         ("cases", "legal_hold_reason"): (call.case.id, f"hold {SECRET}"),
         ("screenings", "answers"): (screening.id, '"q1": 4'),  # quotes and a space: never in a token
         **{("safety_plans", name): (plan.id, text) for name, text in plan_texts.items()},
+        ("safeguarding_records", "description"): (concern.id, f"concern {SECRET}"),
+        ("safeguarding_records", "decision_reason"): (concern.id, f"why {SECRET}"),
+        ("safeguarding_records", "agency_reference"): (concern.id, f"gp ref {SECRET}"),
+        ("safeguarding_records", "review_note"): (concern.id, f"review {SECRET}"),
+        ("emergency_actions", "reference"): (action.id, f"cad {SECRET}"),
+        ("emergency_actions", "outcome_note"): (action.id, f"outcome note {SECRET}"),
     }

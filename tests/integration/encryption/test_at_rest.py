@@ -148,7 +148,7 @@ def test_rotate_key_moves_every_value_to_the_new_key_and_the_old_key_can_go(own_
     assert result.exit_code == 0, result.output
     assert "calls: 1 rows, 3 values re-encrypted" in result.output
     assert "callers: 1 rows, 2 values re-encrypted" in result.output
-    assert "Done: 21 values re-encrypted" in result.output  # 15, the five parts of a safety plan, a screening
+    assert f"Done: {len(written)} values re-encrypted" in result.output  # one of everything, each once
     assert "Done: 0 values re-encrypted" in again.output  # a second run (or a rerun after a stop) changes nothing
     for key, (_, text) in written.items():
         assert text in only_new.decrypt(stored[key].encode()).decode(), key

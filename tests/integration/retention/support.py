@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from caseapp.auth.models import User
+from caseapp.auth.models import Role, User
 from caseapp.callbacks.models import Callback, CallbackAttempt, Handover
 from caseapp.callers.models import Caller
 from caseapp.callers.phones import normalise_phone
@@ -23,6 +23,8 @@ from caseapp.extensions import db
 from caseapp.notifications.services import notify
 from caseapp.reference import AttemptOutcome, CallbackStatus, CallType, CaseStatus, CloseReason
 from caseapp.reminders.models import DeliveryChannel, OutboxKind, OutboxMessage
+from caseapp.safeguarding.reference import SafeguardingStatus
+from caseapp.safeguarding.services import review_concern
 from caseapp.timeutil import now_utc
 from tests import factories
 
@@ -54,7 +56,7 @@ class History:
 def make_history(advisor: User, *, closed_at: datetime | None, tag: str = "a") -> History:
     """A caller with one case (closed at `closed_at`, else open): a call with reason, outcome, notes and tags; a call
     without a case; an assessment with free-text answers; a note; a cancelled callback with an attempt, a handover
-    and reminder messages; a notification."""
+    and reminder messages; a notification; a reviewed safeguarding record and an emergency log entry."""
     n = next(_numbers)
     texts = [f"t{i}-{tag}-{n}-marigold" for i in range(14)]
     name = f"Zebedee Quartermaine{n}"
@@ -107,6 +109,20 @@ def make_history(advisor: User, *, closed_at: datetime | None, tag: str = "a") -
         )
     )
     notify([colleague.id], kind="handover_offered", title=f"Handed to you: {extra[3]}", case_id=case.id)
+    concern = [f"s{i}-{tag}-{n}-marigold" for i in range(6)]
+    texts.extend(concern)
+    record = factories.make_safeguarding(
+        case,
+        actor=advisor,
+        decision="not_shared",
+        description=concern[0],
+        decision_reason=concern[1],
+        agency="police",
+        agency_reference=concern[2],
+    )
+    manager = factories.make_user(role=Role.MANAGER)
+    review_concern(record, status=SafeguardingStatus.OPEN, outcome_note=concern[3], actor=manager)
+    factories.make_emergency_action(case, actor=advisor, reference=concern[4], outcome_note=concern[5])
     db.session.flush()
     callback.status = CallbackStatus.CANCELLED
     callback.cancel_reason = f"cancelled {extra[0]}"

@@ -19,6 +19,7 @@ from caseapp.auth.models import Role, User
 from caseapp.callbacks.models import CaseFlag
 from caseapp.emergencies.models import EmergencyAlert
 from caseapp.extensions import db
+from caseapp.safeguarding import queries
 from caseapp.sar.services import HTML_NAME, JSON_NAME
 from caseapp.timeutil import to_local
 from tests import factories
@@ -50,6 +51,8 @@ def _expected_access(history: History, document: dict[str, Any]) -> list[AuditEv
         ("callback", "callbacks"),
         ("assessment", "assessments"),
         ("safety_plan", "safety_plans"),
+        ("safeguarding", "safeguarding_records"),
+        ("emergency_action", "emergency_actions"),
     ):
         wanted |= {(kind, str(row["id"])) for row in document[section]}
 
@@ -80,7 +83,15 @@ def test_the_export_holds_every_linked_record(app: Flask, history: History, tmp_
     assert sorted(ids["calls"]) == sorted([history.call.id, history.stray_call.id])
     assert ids["case_notes"] == [history.note.id]
     assert ids["callbacks"] == [history.callback.id]
-    for section in ("assessments", "callback_attempts", "callback_handovers", "emergency_alerts", "case_flags"):
+    for section in (
+        "assessments",
+        "callback_attempts",
+        "callback_handovers",
+        "emergency_alerts",
+        "emergency_actions",
+        "safeguarding_records",
+        "case_flags",
+    ):
         assert len(ids[section]) == 1, section
     every_text = json.dumps(document)
     # every note and reason (the staff's reminder messages and bell notifications about the case are not the caller's)
@@ -98,6 +109,9 @@ def test_the_access_list_is_the_audit_trail_of_the_records(
     client.get(f"/cases/{history.case.id}")
     client.get(f"/callbacks/{history.callback.id}")
     client.get("/cases/")  # all open cases: a listing that shows this one
+    [concern] = queries.records_for_case(history.case.id)
+    client.get(f"/safeguarding/{concern.id}")
+    client.get("/safeguarding/")  # the managers' list shows it
     other = factories.make_case(factories.make_caller(name="Someone Else"))
     db.session.commit()
     client.get("/search", query_string={"q": "Someone Else"})  # a search that does not
@@ -108,7 +122,13 @@ def test_the_access_list_is_the_audit_trail_of_the_records(
     expected = _expected_access(history, document)
     assert [row["audit_event_id"] for row in document["access"]] == [event.id for event in expected]
     viewed = [row for row in document["access"] if row["staff_id"] == viewer.id]
-    assert {row["action"] for row in viewed} >= {"case.viewed", "callback.viewed", "case.listed"}
+    assert {row["action"] for row in viewed} >= {
+        "case.viewed",
+        "callback.viewed",
+        "case.listed",
+        "safeguarding.viewed",
+        "safeguarding.listed",
+    }
     assert "case.searched" not in {row["action"] for row in viewed}
     assert other.id not in [row["record_id"] for row in document["access"]]
     assert {(row["staff_name"], row["staff_role"]) for row in viewed} == {("Casey Viewer", "manager")}
