@@ -232,6 +232,9 @@ ENCRYPTED_WHEN_CREATED = {
     ("break_glass_grants", "note"),
     ("cases", "legal_hold_reason"),
     ("screenings", "answers"),
+    *(("safeguarding_records", c) for c in ("description", "decision_reason", "agency_reference", "review_note")),
+    ("emergency_actions", "reference"),
+    ("emergency_actions", "outcome_note"),
     *(
         ("safety_plans", column)
         for column in ("warning_signs", "coping_strategies", "contacts", "services", "safe_place")
