@@ -8,9 +8,11 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from caseapp.access.models import BreakGlassGrant
+from caseapp.audit.models import AuditEvent
 from caseapp.auth.models import Role, User
 from caseapp.errors import NotFound
 from caseapp.extensions import db
+from caseapp.shifts.models import Shift
 
 
 def get_grant(grant_id: int) -> BreakGlassGrant:
@@ -64,3 +66,40 @@ def select_grants(
 def active_admin_ids() -> list[int]:
     query = sa.select(User.id).where(User.is_active.is_(True), User.role == Role.ADMIN)
     return list(db.session.scalars(query))
+
+
+#: the audit actions that are a person reading a caller's records
+RECORD_READS = (
+    "case.viewed",
+    "caller.viewed",
+    "call.viewed",
+    "assessment.viewed",
+    "screening.viewed",
+    "safety_plan.viewed",
+    "safeguarding.viewed",
+    "callback.viewed",
+)
+
+
+def select_reads_off_shift(since: datetime, until: datetime, limit: int) -> sa.Select[AuditEvent]:
+    """Advisors' reads of callers' records between `since` and `until` at moments no shift of theirs covered, newest
+    first (an advisor works on shift; a read outside one is worth a look)."""
+    on_shift = sa.exists().where(
+        Shift.user_id == AuditEvent.actor_id,
+        Shift.started_at <= AuditEvent.occurred_at,
+        sa.or_(Shift.ended_at.is_(None), Shift.ended_at >= AuditEvent.occurred_at),
+    )
+    return (
+        sa.select(AuditEvent)
+        .join(User, User.id == AuditEvent.actor_id)
+        .options(sa.orm.contains_eager(AuditEvent.actor))
+        .where(
+            User.role == Role.ADVISOR,
+            AuditEvent.action.in_(RECORD_READS),
+            AuditEvent.occurred_at >= since,
+            AuditEvent.occurred_at < until,
+            ~on_shift,
+        )
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )

@@ -14,7 +14,8 @@ from werkzeug.datastructures import MultiDict
 from caseapp.access import policy, queries, services
 from caseapp.access.models import BreakGlassReason
 from caseapp.access.services import BreakGlassRequired
-from caseapp.audit.services import record_listing
+from caseapp.audit import display
+from caseapp.audit.services import record_listing, record_trail_view
 from caseapp.auth import queries as auth_queries
 from caseapp.auth.access import guard_blueprint, safe_next
 from caseapp.auth.models import Role
@@ -23,7 +24,7 @@ from caseapp.cases.models import Case
 from caseapp.errors import AppError, envelope, wants_json
 from caseapp.extensions import db
 from caseapp.ids import parse_id
-from caseapp.timeutil import local_day_bounds
+from caseapp.timeutil import local_day_bounds, now_utc
 from caseapp.transactions import commit_keeping_loaded
 
 bp = Blueprint("access", __name__)
@@ -115,6 +116,34 @@ def review_list() -> ResponseReturnValue:
         },
         flag_labels=policy.FLAG_LABELS,
         staff_choices=[(u.id, u.full_name) for u in db.session.scalars(auth_queries.select_users())],
+    )
+
+
+#: how far back the off-shift reads look unless the page is asked for dates, and the most rows it shows
+OFF_SHIFT_DAYS, OFF_SHIFT_LIMIT = 7, 200
+
+
+@review_bp.get("/off-shift")
+def off_shift() -> ResponseReturnValue:
+    """Advisors' reads of callers' records while not on shift (from the audit trail), for the admins' review."""
+    until = now_utc()
+    since = until - timedelta(days=OFF_SHIFT_DAYS)
+    try:
+        if request.args.get("from"):
+            since = local_day_bounds(_date(request.args["from"]))[0]
+        if request.args.get("to"):
+            until = local_day_bounds(_date(request.args["to"]))[0] + timedelta(days=1)
+    except ValueError:
+        flash("Dates are written as YYYY-MM-DD.", "error")
+    events = list(db.session.scalars(queries.select_reads_off_shift(since, until, OFF_SHIFT_LIMIT)))
+    record_trail_view(actor_id=current_user.id, filters={"view": "reads_off_shift"}, ids=[e.id for e in events])
+    commit_keeping_loaded()
+    return render_template(
+        "access/off_shift.html",
+        rows=display.rows(events),
+        limit=OFF_SHIFT_LIMIT,
+        days=OFF_SHIFT_DAYS,
+        filters={"from": request.args.get("from", ""), "to": request.args.get("to", "")},
     )
 
 

@@ -10,9 +10,11 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from caseapp.access.models import BreakGlassGrant
+from caseapp.audit.models import AuditEvent
 from caseapp.auth.models import Role, User
 from caseapp.cases.models import Case
 from caseapp.extensions import db
+from caseapp.timeutil import now_utc
 from tests import factories
 from tests.integration.api_support import audit_events
 
@@ -193,3 +195,32 @@ def test_a_refused_change_to_a_callback_of_a_case_not_theirs_does_not_show_the_c
     assert refused.status_code == 403
     assert "Hidden Caller" not in refused.get_data(as_text=True)
     assert "is not one of yours" in refused.get_data(as_text=True)
+
+
+def test_admins_see_the_records_advisors_read_while_not_on_shift(
+    client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    on_shift, off_shift = factories.make_user(full_name="Sam Onshift"), factories.make_user(full_name="Kit Offshift")
+    factories.make_shift(on_shift)
+    shift_ended = factories.make_shift(off_shift)
+    shift_ended.ended_at = shift_ended.started_at
+    seen_on, seen_off = factories.make_case(), factories.make_case()
+    for reader, case in ((on_shift, seen_on), (off_shift, seen_off)):
+        db.session.add(
+            AuditEvent(
+                occurred_at=now_utc(),  # not the database's now(): that is when the test's transaction began
+                actor_id=reader.id,
+                action="case.viewed",
+                entity_type="case",
+                entity_id=str(case.id),
+            )
+        )
+    db.session.commit()
+    admin = login_as(Role.ADMIN)
+
+    page = client.get("/admin/access/off-shift").get_data(as_text=True)
+
+    assert "Kit Offshift" in page
+    assert f"/cases/{seen_off.id}" in page
+    assert "Sam Onshift" not in page
+    assert audit_events("audit.viewed", actor_id=admin.id)[-1].detail["view"] == "reads_off_shift"
