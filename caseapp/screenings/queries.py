@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from caseapp.errors import NotFound
 from caseapp.extensions import db
-from caseapp.screenings.models import Screening, ScreeningStatus
+from caseapp.screenings.models import ClinicianScore, Screening, ScreeningStatus
 
 
 def get_screening(screening_id: int) -> Screening:
@@ -78,3 +78,13 @@ def suggestions_for_cases(case_ids: list[int], before: datetime) -> list[tuple[i
         .order_by(Screening.completed_at, Screening.id)
     )
     return [(case_id, at, str(pathway)) for case_id, at, pathway in db.session.execute(query) if at]
+
+
+def clinician_scores_for_case(case_id: int) -> list[ClinicianScore]:
+    """Newest assessment first."""
+    query = (
+        sa.select(ClinicianScore)
+        .where(ClinicianScore.case_id == case_id)
+        .order_by(ClinicianScore.assessed_at.desc(), ClinicianScore.id.desc())
+    )
+    return list(db.session.scalars(query))
