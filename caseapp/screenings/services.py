@@ -175,7 +175,7 @@ def record_clinician_score(
     db.session.add(record)
     db.session.flush()
     record_event(
-        "clinician_score.recorded",
+        "screening.clinician_score_recorded",
         actor_id=actor.id,
         entity_type="clinician_score",
         entity_id=record.id,
@@ -186,7 +186,7 @@ def record_clinician_score(
 
 def record_clinician_scores_listed(case: Case, items: list[ClinicianScore], *, actor: User) -> None:
     record_event(
-        "clinician_score.listed",
+        "screening.clinician_scores_listed",
         actor_id=actor.id,
         entity_type="case",
         entity_id=case.id,

@@ -68,7 +68,7 @@ def test_recording_a_cows_total_201_with_its_band_source_and_who_reported_it(api
     assert datetime.fromisoformat(body["assessed_at"]) == datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
     assert (body["clinician_name"], body["clinician_role"]) == ("Dr Imogen Marsh", "GP, Riverside Surgery")
     assert body["recorded_by_id"] == api.user_id
-    [event] = audit_events("clinician_score.recorded", entity_id=str(body["id"]))
+    [event] = audit_events("screening.clinician_score_recorded", entity_id=str(body["id"]))
     assert event.detail == {"case_id": case.id, "instrument": "cows", "band": "moderate"}
     assert "Marsh" not in str(event.detail)
     # the free text is stored encrypted
@@ -110,7 +110,7 @@ def test_an_invalid_score_is_a_422_naming_the_field_and_writes_nothing(
     assert response.status_code == 422
     assert field in response.get_json()["error"]["fields"]
     assert _count() == 0
-    assert audit_events("clinician_score.recorded") == []
+    assert audit_events("screening.clinician_score_recorded") == []
 
 
 def test_a_case_lists_its_scores_newest_assessment_first_audited(api: Api) -> None:
@@ -123,7 +123,7 @@ def test_a_case_lists_its_scores_newest_assessment_first_audited(api: Api) -> No
 
     assert response.status_code == 200
     assert [item["id"] for item in response.get_json()["items"]] == [newer["id"], older["id"]]
-    [listed] = audit_events("clinician_score.listed", entity_id=str(case.id))
+    [listed] = audit_events("screening.clinician_scores_listed", entity_id=str(case.id))
     assert listed.detail == {"ids": [newer["id"], older["id"]]}
 
 
@@ -140,7 +140,7 @@ def test_an_advisor_without_a_relationship_is_asked_to_break_the_glass(api_as: C
         assert response.status_code == 403
         assert response.get_json()["error"]["code"] == "break_glass_required"
     assert _count() == 1
-    assert audit_events("clinician_score.listed") == []
+    assert audit_events("screening.clinician_scores_listed") == []
     assert api_as(Role.MANAGER).get(f"/api/v1/cases/{case.id}/clinician-scores").status_code == 200
 
 
@@ -200,7 +200,7 @@ def test_the_subject_access_export_holds_the_score_and_who_read_it(api: Api) -> 
     assert (row["id"], row["score"], row["band"]) == (record["id"], 14, "moderate")
     assert (row["clinician_name"], row["clinician_role"]) == ("Dr Imogen Marsh", "GP, Riverside Surgery")
     actions = [(a["action"], a["record_id"]) for a in document["access"] if a["record_type"] == "clinician_score"]
-    assert actions == [("clinician_score.recorded", str(record["id"]))]
+    assert actions == [("screening.clinician_score_recorded", str(record["id"]))]
 
 
 def test_retention_clears_who_reported_the_score_and_keeps_the_score(db_session: Any) -> None:
