@@ -187,6 +187,9 @@ def test_the_page_records_a_score_and_keeps_what_was_typed_when_refused(client: 
     record = db.session.scalars(sa.select(ClinicianScore)).one()
     assert (record.score, record.band, record.clinician_name) == (30, "moderately_severe", "Nurse Pat Okafor")
     assert record.assessed_at == datetime(2026, 11, 30, 9, 15, tzinfo=UTC)  # GMT in November
+    assert "COWS 30 reported by a clinician: moderately severe" in client.get(f"/cases/{case.id}").get_data(
+        as_text=True
+    )
 
 
 def test_the_subject_access_export_holds_the_score_and_who_read_it(api: Api) -> None:
