@@ -15,7 +15,7 @@ from caseapp.reminders.models import OutboxMessage
 from caseapp.reports.models import CallDay, CallHour, CaseFacts
 from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.safety_plans.models import SafetyPlan
-from caseapp.screenings.models import Screening
+from caseapp.screenings.models import ClinicianScore, Screening
 from caseapp.shifts.models import Shift
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "OutboxMessage",
     "PasswordResetLink",
     "RecoveryCode",
+    "ClinicianScore",
     "Screening",
     "SafetyPlan",
     "SafeguardingRecord",

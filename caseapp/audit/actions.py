@@ -103,6 +103,8 @@ ACTIONS: dict[str, str] = {
     "screening.updated": "Screening draft changed or completed",
     "screening.viewed": "Viewed a screening",
     "screening.listed": "Viewed a case's screenings",
+    "screening.clinician_score_recorded": "Clinician's withdrawal score recorded",
+    "screening.clinician_scores_listed": "Viewed a case's clinician withdrawal scores",
     "harm_reduction.prompt_recorded": "Recorded a harm-reduction prompt's response",
     "safety_plan.saved": "Saved a safety plan",
     "safety_plan.viewed": "Viewed a safety plan",

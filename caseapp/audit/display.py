@@ -21,6 +21,7 @@ ENTITIES: dict[str, tuple[str, str | None, str | None]] = {
     "callback": ("Callback", "callbacks.show", "callback_id"),
     "assessment": ("Assessment", "assessments.show", "assessment_id"),
     "screening": ("Screening", "screenings.show", "screening_id"),
+    "clinician_score": ("Clinician's withdrawal score", None, None),
     "safeguarding": ("Safeguarding record", "safeguarding.show", "safeguarding_id"),
     "emergency_action": ("Emergency log entry", None, None),
     "user": ("User", "users.edit", "user_id"),

@@ -18,7 +18,7 @@ from caseapp.cases.models import Case, format_reference
 from caseapp.emergencies.models import EmergencyAction
 from caseapp.extensions import db
 from caseapp.safeguarding.models import SafeguardingRecord
-from caseapp.screenings.models import Screening
+from caseapp.screenings.models import ClinicianScore, Screening
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ def _about_case(case_id: int) -> sa.ColumnElement[bool]:
         & AuditEvent.entity_id.in_(_ids_as_text(Assessment.id, Assessment.case_id, case_id)),
         (AuditEvent.entity_type == "screening")
         & AuditEvent.entity_id.in_(_ids_as_text(Screening.id, Screening.case_id, case_id)),
+        (AuditEvent.entity_type == "clinician_score")
+        & AuditEvent.entity_id.in_(_ids_as_text(ClinicianScore.id, ClinicianScore.case_id, case_id)),
         (AuditEvent.entity_type == "safeguarding")
         & AuditEvent.entity_id.in_(_ids_as_text(SafeguardingRecord.id, SafeguardingRecord.case_id, case_id)),
         (AuditEvent.entity_type == "emergency_action")
@@ -85,6 +87,8 @@ def _about_caller(caller_id: int) -> sa.ColumnElement[bool]:
         & AuditEvent.entity_id.in_(on_their_cases(Assessment.id, Assessment.case_id)),
         (AuditEvent.entity_type == "screening")
         & AuditEvent.entity_id.in_(on_their_cases(Screening.id, Screening.case_id)),
+        (AuditEvent.entity_type == "clinician_score")
+        & AuditEvent.entity_id.in_(on_their_cases(ClinicianScore.id, ClinicianScore.case_id)),
         (AuditEvent.entity_type == "safeguarding")
         & AuditEvent.entity_id.in_(on_their_cases(SafeguardingRecord.id, SafeguardingRecord.case_id)),
         (AuditEvent.entity_type == "emergency_action")

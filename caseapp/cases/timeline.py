@@ -1,6 +1,6 @@
-"""A case's timeline: calls, assessments, screenings, notes, safeguarding records, emergency actions, callbacks,
-their attempts and the steps their clocks took (pooled, escalated, missed …, from the audit trail), and their
-handovers with the note left for the receiver, newest first."""
+"""A case's timeline: calls, assessments, screenings, clinicians' withdrawal scores, notes, safeguarding records,
+emergency actions, callbacks, their attempts and the steps their clocks took (pooled, escalated, missed …, from the
+audit trail), and their handovers with the note left for the receiver, newest first."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from caseapp.emergencies import queries as emergency_queries
 from caseapp.safeguarding import queries as safeguarding_queries
 from caseapp.safeguarding.reference import ConcernCategory
 from caseapp.screenings import queries as screening_queries
+from caseapp.screenings.clinician import SCALES
 from caseapp.screenings.models import Screening
-from caseapp.screenings.present import band_of
+from caseapp.screenings.present import band_of, clinician_band_of
 from caseapp.timeutil import format_local
 
 
@@ -66,6 +67,17 @@ def build_timeline(case_id: int, callbacks: list[Callback] | None = None) -> lis
     entries += [
         TimelineEntry("screening", s.id, s.completed_at or s.recorded_at, s.recorded_by_id, _screening_summary(s), s)
         for s in screening_queries.screenings_for_case(case_id)
+    ]
+    entries += [
+        TimelineEntry(
+            "clinician_score",
+            s.id,
+            s.assessed_at,
+            s.recorded_by_id,
+            f"{SCALES[s.instrument].short} {s.score} reported by a clinician: {clinician_band_of(s).label.lower()}",
+            s,
+        )
+        for s in screening_queries.clinician_scores_for_case(case_id)
     ]
     entries += [
         TimelineEntry("note", n.id, n.created_at, n.author_id, "Note", n) for n in case_queries.notes_for_case(case_id)

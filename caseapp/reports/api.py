@@ -15,6 +15,7 @@ from caseapp.audit.services import record_event
 from caseapp.auth.models import Role
 from caseapp.extensions import db
 from caseapp.reports import services
+from caseapp.reports.clinical import pathways_report, screenings_report, screenings_table
 from caseapp.reports.formatting import CsvTable, csv_lines
 from caseapp.reports.harm_reduction import harm_reduction_report
 from caseapp.reports.params import Period
@@ -28,8 +29,12 @@ from caseapp.reports.schemas import (
     HarmReductionQuery,
     HarmReductionReportSchema,
     HeatmapReportSchema,
+    PathwaysReportSchema,
     ReportCsvQuery,
     ReportQuery,
+    ScreeningsReportCsvQuery,
+    ScreeningsReportQuery,
+    ScreeningsReportSchema,
     TodaySchema,
     VolumeCsvQuery,
     VolumeQuery,
@@ -190,3 +195,37 @@ def callbacks_csv(query: dict[str, Any]) -> Response:
 )
 def harm_reduction(query: dict[str, Any]) -> Response:
     return _plain_json(harm_reduction_report(query["period"]))
+
+
+@operation(
+    api_bp,
+    "/screenings",
+    summary="Complete screenings per instrument and band per Europe/London day, week or month (completed time)",
+    query=ScreeningsReportQuery,
+    response=ScreeningsReportSchema,
+)
+def screenings(query: dict[str, Any]) -> Response:
+    return _plain_json(screenings_report(query["period"], query["bucket"]))
+
+
+@operation(
+    api_bp,
+    "/screenings.csv",
+    summary="The screenings report as CSV (text/csv, streamed)",
+    query=ScreeningsReportCsvQuery,
+    media_type=CSV,
+)
+def screenings_csv(query: dict[str, Any]) -> Response:
+    report = screenings_report(query["period"], query["bucket"])
+    return _csv(screenings_table(report), query["period"], query["suppress"])
+
+
+@operation(
+    api_bp,
+    "/pathways",
+    summary="Suggested pathway (latest complete screening before each assessment) against the chosen one",
+    query=HarmReductionQuery,
+    response=PathwaysReportSchema,
+)
+def pathways(query: dict[str, Any]) -> Response:
+    return _plain_json(pathways_report(query["period"]))

@@ -33,6 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from caseapp.assessments.models import Assessment
 from caseapp.auth.models import User
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call
@@ -752,3 +753,19 @@ def _callback_groups_from_days(period: Period, filters: Filters) -> CallbackGrou
         )
     )
     return _callback_groups(counts, spreads, pool=POOL)
+
+
+def assessments_recorded(start: datetime, end: datetime) -> list[tuple[int, datetime, str]]:
+    """(case id, created_at, recommended pathway) of the assessments recorded in [start, end) that no later
+    revision corrects, oldest first (the pathways report)."""
+    correction = aliased(Assessment)
+    query = (
+        sa.select(Assessment.case_id, Assessment.created_at, Assessment.recommended_pathway)
+        .where(
+            Assessment.created_at >= start,
+            Assessment.created_at < end,
+            ~sa.exists().where(correction.supersedes_id == Assessment.id),
+        )
+        .order_by(Assessment.created_at, Assessment.id)
+    )
+    return [(case_id, at, str(pathway)) for case_id, at, pathway in db.session.execute(query)]

@@ -274,3 +274,61 @@ class HarmReductionDayRowSchema(ma.Schema):
 class HarmReductionReportSchema(_PeriodSchema):
     rules = fields.List(fields.Nested(HarmReductionRuleRowSchema), required=True)
     days = fields.List(fields.Nested(HarmReductionDayRowSchema), required=True)
+
+
+# --- the screening reports -------------------------------------------------------------------------------------------
+
+SCREENING_BUCKETS = (Bucket.DAY, Bucket.WEEK, Bucket.MONTH)
+
+
+class ScreeningsReportQuery(HarmReductionQuery):
+    bucket = fields.String(
+        load_default=Bucket.DAY.value,
+        validate=validate.OneOf([b.value for b in SCREENING_BUCKETS]),
+        metadata={"enum": [b.value for b in SCREENING_BUCKETS], "description": "Europe/London day, week or month."},
+    )
+
+    @ma.post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {"period": Period.around(data.pop("from_"), data.pop("to")), "bucket": Bucket(data["bucket"])}
+
+
+class ScreeningsReportCsvQuery(ScreeningsReportQuery, CsvOptions):
+    @ma.post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {
+            "period": Period.around(data.pop("from_"), data.pop("to")),
+            "bucket": Bucket(data["bucket"]),
+            "suppress": data["suppress"],
+        }
+
+
+class ScreeningsRowSchema(ma.Schema):
+    start = fields.String(required=True, metadata={**_INSTANT, "description": "Local start of the bucket."})
+    instrument = fields.String(required=True)
+    band = fields.String(required=True)
+    count = fields.Integer(required=True)
+
+
+class ScreeningsReportSchema(_PeriodSchema):
+    bucket = fields.String(required=True)
+    rows = fields.List(fields.Nested(ScreeningsRowSchema), required=True)
+
+
+class PathwayRowSchema(ma.Schema):
+    suggested = fields.String(required=True, metadata={"description": "A pathway, or `none` (no suggestion)."})
+    counts = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), required=True, metadata={"description": "Per chosen pathway."}
+    )
+    total = fields.Integer(required=True)
+
+
+class PathwaysReportSchema(_PeriodSchema):
+    pathways = fields.List(fields.String(), required=True)
+    rows = fields.List(fields.Nested(PathwayRowSchema), required=True)
+    assessments = fields.Integer(required=True)
+    with_suggestion = fields.Integer(required=True)
+    followed = fields.Integer(required=True)
+    share_followed = fields.Float(
+        required=True, allow_none=True, metadata={"description": "followed / with_suggestion; null when none."}
+    )

@@ -14,9 +14,11 @@ from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
 from caseapp.errors import ValidationError
 from caseapp.reports import charts, queries, services
+from caseapp.reports.clinical import pathways_report, screenings_report
 from caseapp.reports.harm_reduction import harm_reduction_report
 from caseapp.reports.params import Bucket, Dimension, Filters, Period
-from caseapp.reports.schemas import DashboardQuery, dashboard_days
+from caseapp.reports.schemas import SCREENING_BUCKETS, DashboardQuery, dashboard_days
+from caseapp.screenings.instruments import INSTRUMENTS, InstrumentCode
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 guard_blueprint(bp, Role.MANAGER)
@@ -55,6 +57,20 @@ def _volume_chart(report: services.VolumeReport, names: dict[Any, str]) -> tuple
         css = [charts.series_class(0)]
     chart = charts.columns(labels, stacks, series, [row["previous"] for row in totals], series_css=css)
     return chart, totals
+
+
+def _screening_totals(period: Period) -> list[tuple[str, str, int]]:
+    """(instrument name, band label, count) over the whole period, for the dashboard's table."""
+    totals: dict[tuple[str, str], int] = {}
+    for row in screenings_report(period, Bucket.MONTH)["rows"]:
+        key = (row["instrument"], row["band"])
+        totals[key] = totals.get(key, 0) + row["count"]
+    out = []
+    for (code, band), count in sorted(totals.items()):
+        instrument = INSTRUMENTS.get(InstrumentCode(code))
+        label = next((b.label for b in instrument.bands if b.code == band), band) if instrument else band
+        out.append((instrument.name if instrument else code, label, count))
+    return out
 
 
 @bp.get("/")
@@ -129,6 +145,10 @@ def dashboard() -> ResponseReturnValue:
         heatmap_grid=list(zip(services.WEEKDAYS, grid, strict=True)),
         heatmap_csv=csv("heatmap_csv"),
         harm_reduction=harm_reduction_report(period),
+        screening_totals=_screening_totals(period),
+        screenings_csv=csv("screenings_csv", bucket=(bucket if bucket in SCREENING_BUCKETS else Bucket.DAY).value),
+        pathways=pathways_report(period),
+        pathway_labels={p.value: p.label for p in reference.Pathway} | {"none": "No suggestion"},
         breakdowns=breakdown_views,
         advisors=list(zip(advisor_labels, advisors["rows"], strict=True)),
         advisor_chart=charts.bars(advisor_labels, [row["calls"] for row in advisors["rows"]]),

@@ -27,6 +27,7 @@ from caseapp.notifications.models import Notification
 from caseapp.reminders.models import OutboxMessage
 from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.safety_plans.models import SafetyPlan
+from caseapp.screenings.models import ClinicianScore
 
 #: what a required (NOT NULL) free-text field reads once its text is removed
 PLACEHOLDER = "[removed]"
@@ -103,6 +104,9 @@ RULES: tuple[Rule, ...] = (
     Rule(SafeguardingRecord.review_note, None, Scope.CASE),
     Rule(EmergencyAction.reference, None, Scope.CASE),
     Rule(EmergencyAction.outcome_note, None, Scope.CASE),
+    # a clinician's withdrawal score: the scale, total and band stay; who reported it goes
+    Rule(ClinicianScore.clinician_name, PLACEHOLDER, Scope.CASE),
+    Rule(ClinicianScore.clinician_role, PLACEHOLDER, Scope.CASE),
 )
 
 

@@ -20,7 +20,7 @@ from caseapp.extensions import db
 from caseapp.harm_reduction.models import HarmReductionPrompt
 from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.safety_plans.models import SafetyPlan
-from caseapp.screenings.models import Screening
+from caseapp.screenings.models import ClinicianScore, Screening
 
 
 def find_caller_by_phone(e164: str) -> Caller | None:
@@ -53,6 +53,7 @@ def by_callback(model: Any, callback_ids: Sequence[int]) -> list[Any]:
 LINKED_BY_CASE = (
     Assessment,
     Screening,
+    ClinicianScore,
     Callback,
     CaseNote,
     EmergencyAlert,

@@ -74,6 +74,7 @@ SECTIONS = (
     "calls",
     "assessments",
     "screenings",
+    "clinician_scores",
     "callbacks",
     "callback_attempts",
     "callback_handovers",
@@ -151,8 +152,8 @@ def _access_row(event: Any) -> dict[str, Any]:
 
 def build_export(caller: Caller) -> Export:
     """Everything held about `caller`: their row, cases (with references), calls, assessments, screenings,
-    callbacks with their attempts and handovers, notes, emergency alerts and the emergency log, safeguarding records,
-    safety plans, harm-reduction prompts, flags, and the access list."""
+    clinician-reported withdrawal scores, callbacks with their attempts and handovers, notes, emergency alerts and the
+    emergency log, safeguarding records, safety plans, harm-reduction prompts, flags, and the access list."""
     cases: list[Case] = queries.cases_of(caller.id)
     case_ids = [case.id for case in cases]
     calls = queries.calls_of(caller.id, case_ids)
@@ -167,6 +168,7 @@ def build_export(caller: Caller) -> Export:
         "callback": callback_ids,
         "assessment": [row.id for row in linked["assessments"]],
         "screening": [row.id for row in linked["screenings"]],
+        "clinician_score": [row.id for row in linked["clinician_scores"]],
         "safety_plan": [row.id for row in linked["safety_plans"]],
         "safeguarding": [row.id for row in linked["safeguarding_records"]],
         "emergency_action": [row.id for row in linked["emergency_actions"]],

@@ -13,6 +13,8 @@ from caseapp.extensions import db
 from caseapp.screenings import present, queries, services
 from caseapp.screenings.instruments import INSTRUMENTS
 from caseapp.screenings.schemas import (
+    ClinicianScoreInputSchema,
+    ClinicianScoreSchema,
     InstrumentListSchema,
     ScreeningInputSchema,
     ScreeningPatchSchema,
@@ -100,3 +102,41 @@ def list_for_case(case_id: int) -> dict[str, Any]:
     services.record_listed(case, items, actor=current_user)
     db.session.commit()
     return {"items": [present.shown(s) for s in items], "next": None}
+
+
+@operation(
+    api_bp,
+    "/cases/<int:case_id>/clinician-scores",
+    "POST",
+    summary="Record a withdrawal-scale total a clinician reported (COWS, CIWA-Ar), banded by its published cut-offs",
+    body=ClinicianScoreInputSchema,
+    response=ClinicianScoreSchema,
+    status=201,
+)
+def create_clinician_score(case_id: int, body: dict[str, Any]) -> Extended:
+    case = access.get_case_for(case_id, current_user, Action.CHANGE)
+    record = services.record_clinician_score(
+        case,
+        body["instrument"],
+        body["score"],
+        assessed_at=body["assessed_at"],
+        clinician_name=body["clinician_name"].strip(),
+        clinician_role=body["clinician_role"].strip(),
+        actor=current_user,
+    )
+    db.session.commit()
+    return present.shown_clinician_score(record)
+
+
+@operation(
+    api_bp,
+    "/cases/<int:case_id>/clinician-scores",
+    summary="A case's clinician-reported withdrawal scores, newest assessment first",
+    response=page_of(ClinicianScoreSchema),
+)
+def list_clinician_scores(case_id: int) -> dict[str, Any]:
+    case = access.get_case_for(case_id, current_user)
+    items = queries.clinician_scores_for_case(case.id)
+    services.record_clinician_scores_listed(case, items, actor=current_user)
+    db.session.commit()
+    return {"items": [present.shown_clinician_score(s) for s in items], "next": None}

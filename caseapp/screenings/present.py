@@ -6,8 +6,9 @@ from flask import current_app
 
 from caseapp.api import Extended
 from caseapp.screenings import instruments
+from caseapp.screenings.clinician import SCALES
 from caseapp.screenings.instruments import Band, Instrument
-from caseapp.screenings.models import Screening, ScreeningStatus
+from caseapp.screenings.models import ClinicianScore, Screening, ScreeningStatus
 from caseapp.screenings.scoring import bands_for
 from caseapp.screenings.suggestions import RULES, Suggestion
 
@@ -58,3 +59,12 @@ def instrument_listing(instrument: Instrument) -> Extended:
         cutoffs = {s.value: c for s, c in instruments.SDS_CUTOFFS.items()} | overrides
         cutoffs["default"] = instruments.SDS_DEFAULT_CUTOFF
     return Extended(instrument, sds_cutoffs=cutoffs)
+
+
+def clinician_band_of(record: ClinicianScore) -> Band:
+    scale = SCALES[record.instrument]
+    return next((b for b in scale.bands if b.code == record.band), Band(record.band, record.band, 0, 0))
+
+
+def shown_clinician_score(record: ClinicianScore) -> Extended:
+    return Extended(record, band_info=clinician_band_of(record), source=SCALES[record.instrument].source)

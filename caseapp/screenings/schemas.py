@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from caseapp.reference import Pathway, Substance
 from caseapp.schemas import AwareDateTime, JsonBoolean, LabelledEnum
+from caseapp.screenings.clinician import ClinicianScale
 from caseapp.screenings.instruments import InstrumentCode
 from caseapp.screenings.models import ScreeningStatus
 
@@ -107,3 +108,36 @@ class ScreeningSchema(ma.Schema):
     recorded_by_id = fields.Integer()
     recorded_at = AwareDateTime()
     completed_at = AwareDateTime(allow_none=True)
+
+
+# --- clinician-reported withdrawal scales -----------------------------------------------------------------------------
+
+_NOT_BLANK = validate.Regexp(r"\S", error="Enter this.")
+
+
+class ClinicianScoreInputSchema(ma.Schema):
+    instrument = LabelledEnum(ClinicianScale, required=True)
+    score = fields.Integer(
+        required=True, strict=True, metadata={"description": "The total: COWS 0 to 48, CIWA-Ar 0 to 67."}
+    )
+    assessed_at = AwareDateTime(required=True, metadata={"description": "When the clinician assessed."})
+    clinician_name = fields.String(required=True, validate=[validate.Length(min=1, max=200), _NOT_BLANK])
+    clinician_role = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=200), _NOT_BLANK],
+        metadata={"description": "Their role and organisation, e.g. 'Nurse, Riverside detox unit'."},
+    )
+
+
+class ClinicianScoreSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    case_id = fields.Integer(required=True)
+    instrument = LabelledEnum(ClinicianScale, required=True)
+    score = fields.Integer(required=True)
+    band = fields.Nested(BandSchema, attribute="band_info", required=True)
+    source = fields.String(required=True, metadata={"description": "The published cut-offs the band follows."})
+    assessed_at = AwareDateTime(required=True)
+    clinician_name = fields.String(required=True)
+    clinician_role = fields.String(required=True)
+    recorded_by_id = fields.Integer(required=True)
+    recorded_at = AwareDateTime(required=True)

@@ -3,6 +3,7 @@ a draft keeps partial answers until it is completed. Every write and read is aud
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -14,13 +15,16 @@ from caseapp.errors import Conflict, ValidationError
 from caseapp.extensions import db
 from caseapp.reference import Substance
 from caseapp.screenings import instruments, scoring, suggestions
+from caseapp.screenings.clinician import SCALES, ClinicianScale
 from caseapp.screenings.instruments import Instrument, InstrumentCode
-from caseapp.screenings.models import Screening, ScreeningStatus
+from caseapp.screenings.models import ClinicianScore, Screening, ScreeningStatus
 from caseapp.screenings.present import sds_cutoff_overrides
 from caseapp.timeutil import now_utc
 
 NOT_VALID = "Some answers are missing or not valid."
 SUBSTANCE_NEEDED = "Choose the substance the SDS questions were about."
+#: how far ahead of our clock a reported assessment time may be (the clinician's clock, typing to the minute)
+CLOCK_SLACK = timedelta(minutes=5)
 
 
 def record_screening(
@@ -129,4 +133,62 @@ def _audit(action: str, screening: Screening, actor: User) -> None:
             "version": screening.version,
             "status": screening.status.value,
         },
+    )
+
+
+# --- clinician-reported withdrawal scales -----------------------------------------------------------------------------
+
+
+def record_clinician_score(
+    case: Case,
+    scale: ClinicianScale,
+    score: int,
+    *,
+    assessed_at: datetime,
+    clinician_name: str,
+    clinician_role: str,
+    actor: User,
+) -> ClinicianScore:
+    """A total a clinician reported, banded by the scale's published cut-offs; a total out of the scale's range, or
+    an assessment time in the future, is a ValidationError naming the field."""
+    spec = SCALES[scale]
+    now = now_utc()
+    errors: dict[str, list[str]] = {}
+    if not 0 <= score <= spec.max_score:
+        errors["score"] = [f"A {spec.short} total is from 0 to {spec.max_score}."]
+    if assessed_at > now + CLOCK_SLACK:
+        errors["assessed_at"] = ["The assessment time cannot be in the future."]
+    if errors:
+        raise ValidationError("The score is not valid.", fields=errors)
+    record = ClinicianScore(
+        case_id=case.id,
+        instrument=scale,
+        score=score,
+        band=spec.band_for(score).code,
+        assessed_at=assessed_at,
+        clinician_name=clinician_name,
+        clinician_role=clinician_role,
+        recorded_by_id=actor.id,
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    db.session.add(record)
+    db.session.flush()
+    record_event(
+        "screening.clinician_score_recorded",
+        actor_id=actor.id,
+        entity_type="clinician_score",
+        entity_id=record.id,
+        detail={"case_id": case.id, "instrument": scale.value, "band": record.band},
+    )
+    return record
+
+
+def record_clinician_scores_listed(case: Case, items: list[ClinicianScore], *, actor: User) -> None:
+    record_event(
+        "screening.clinician_scores_listed",
+        actor_id=actor.id,
+        entity_type="case",
+        entity_id=case.id,
+        detail={"ids": [s.id for s in items]},
     )

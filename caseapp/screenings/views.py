@@ -13,16 +13,21 @@ from werkzeug.datastructures import MultiDict
 from caseapp import reference
 from caseapp.access import services as access
 from caseapp.access.policy import Action
+from caseapp.api import load
 from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
 from caseapp.cases.models import Case
 from caseapp.errors import AppError, NotFound
 from caseapp.extensions import db
+from caseapp.forms import form_to_payload, merge_errors
 from caseapp.ids import parse_id
 from caseapp.reference import Substance
 from caseapp.screenings import instruments, present, queries, services
+from caseapp.screenings.clinician import SCALES
 from caseapp.screenings.instruments import INSTRUMENTS, Instrument
 from caseapp.screenings.models import Screening, ScreeningStatus
+from caseapp.screenings.schemas import ClinicianScoreInputSchema
+from caseapp.timeutil import now_utc, to_local
 
 bp = Blueprint("screenings", __name__)
 guard_blueprint(bp, Role.ADVISOR)
@@ -177,3 +182,54 @@ def show(screening_id: int) -> ResponseReturnValue:
         suggestion=present.suggestion_of(screening),
         follow_up=present.follow_up_of(screening),
     )
+
+
+# --- a clinician's withdrawal score -----------------------------------------------------------------------------------
+
+
+def _render_clinician_form(
+    case: Case, values: MultiDict[str, str], errors: dict[str, list[str]], message: str | None
+) -> str:
+    return render_template(
+        "screenings/clinician_form.html",
+        case=case,
+        values=values,
+        errors=errors,
+        message=message,
+        scales=[(s.code.value, s.code.label) for s in SCALES.values()],
+        sources=[s.source for s in SCALES.values()],
+    )
+
+
+@bp.route("/cases/<int:case_id>/clinician-scores/new", methods=["GET", "POST"])
+def new_clinician_score(case_id: int) -> ResponseReturnValue:
+    """Record a COWS or CIWA-Ar total a clinician reported (the form comes back with what was typed when refused)."""
+    case = access.get_case_for(case_id, current_user, Action.CHANGE)
+    if request.method == "GET":
+        now = to_local(now_utc()).strftime("%Y-%m-%dT%H:%M")
+        return _render_clinician_form(case, MultiDict({"assessed_at": now}), {}, None)
+    payload, errors = form_to_payload(request.form, ClinicianScoreInputSchema, local_datetimes=("assessed_at",))
+    score = payload.get("score")
+    if isinstance(score, str) and score.isdigit() and len(score) < 4:
+        payload["score"] = int(score)
+    message = "The score has not been saved yet."
+    if not errors:
+        try:
+            body = load(ClinicianScoreInputSchema, payload)
+            record = services.record_clinician_score(
+                case,
+                body["instrument"],
+                body["score"],
+                assessed_at=body["assessed_at"],
+                clinician_name=body["clinician_name"].strip(),
+                clinician_role=body["clinician_role"].strip(),
+                actor=current_user,
+            )
+        except AppError as exc:
+            db.session.rollback()
+            errors, message = merge_errors(errors, exc.fields), exc.message
+        else:
+            db.session.commit()
+            flash(f"{record.instrument.label} {record.score} recorded.", "info")
+            return redirect(url_for("cases.show", case_id=case.id) + "#screenings")
+    return _render_clinician_form(case, request.form, errors, message), 422

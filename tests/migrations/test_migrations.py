@@ -232,6 +232,8 @@ ENCRYPTED_WHEN_CREATED = {
     ("break_glass_grants", "note"),
     ("cases", "legal_hold_reason"),
     ("screenings", "answers"),
+    ("clinician_scores", "clinician_name"),
+    ("clinician_scores", "clinician_role"),
     *(("safeguarding_records", c) for c in ("description", "decision_reason", "agency_reference", "review_note")),
     ("emergency_actions", "reference"),
     ("emergency_actions", "outcome_note"),

@@ -151,7 +151,7 @@ def test_csv_reports_are_documented_as_text_csv(api_as: Callable[..., Api], open
 
     assert response.status_code == 200
     assert body.startswith("weekday,")
-    assert len(csv_paths) == 6  # five reports and the audit trail
+    assert len(csv_paths) == 7  # six reports and the audit trail
     for path in csv_paths:
         content = openapi_spec["paths"][path]["get"]["responses"]["200"]["content"]
         assert content == {"text/csv": {"schema": {"type": "string"}}}, path

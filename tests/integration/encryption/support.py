@@ -18,8 +18,10 @@ from caseapp.retention.services import place_legal_hold
 from caseapp.safeguarding.reference import SafeguardingStatus
 from caseapp.safeguarding.services import review_concern
 from caseapp.safety_plans.services import save_plan
+from caseapp.screenings.clinician import ClinicianScale
 from caseapp.screenings.instruments import InstrumentCode
-from caseapp.screenings.services import record_screening
+from caseapp.screenings.services import record_clinician_score, record_screening
+from caseapp.timeutil import now_utc
 from tests import factories
 
 #: every encrypted column (the free text about callers, and the second factor's secret); the models must say the
@@ -37,6 +39,7 @@ EXPECTED_COLUMNS = {
     "users": ["totp_secret"],
     "break_glass_grants": ["note"],
     "screenings": ["answers"],  # option numbers only, but encrypted as the answers of an assessment are
+    "clinician_scores": ["clinician_name", "clinician_role"],
     "safety_plans": ["warning_signs", "coping_strategies", "contacts", "services", "safe_place"],
     "safeguarding_records": ["description", "decision_reason", "agency_reference", "review_note"],
     "emergency_actions": ["reference", "outcome_note"],
@@ -92,6 +95,15 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
     plan_texts = {name: f"{name} {SECRET}" for name in EXPECTED_COLUMNS["safety_plans"]}
     plan = save_plan(call.case, plan_texts, actor=advisor)
     screening = record_screening(call.case, InstrumentCode.AUDIT_C, {"q1": 4, "q2": 4, "q3": 4}, actor=advisor)
+    clinician = record_clinician_score(
+        call.case,
+        ClinicianScale.COWS,
+        8,
+        assessed_at=now_utc(),
+        clinician_name=f"clinician {SECRET}",
+        clinician_role=f"role {SECRET}",
+        actor=advisor,
+    )
     concern = factories.make_safeguarding(
         call.case,
         actor=advisor,
@@ -123,6 +135,8 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
         ("break_glass_grants", "note"): (grant.id, f"glass {SECRET}"),
         ("cases", "legal_hold_reason"): (call.case.id, f"hold {SECRET}"),
         ("screenings", "answers"): (screening.id, '"q1": 4'),  # quotes and a space: never in a token
+        ("clinician_scores", "clinician_name"): (clinician.id, f"clinician {SECRET}"),
+        ("clinician_scores", "clinician_role"): (clinician.id, f"role {SECRET}"),
         **{("safety_plans", name): (plan.id, text) for name, text in plan_texts.items()},
         ("safeguarding_records", "description"): (concern.id, f"concern {SECRET}"),
         ("safeguarding_records", "decision_reason"): (concern.id, f"why {SECRET}"),
