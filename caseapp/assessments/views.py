@@ -14,7 +14,7 @@ from caseapp import reference
 from caseapp.access import services as access
 from caseapp.access.policy import Action
 from caseapp.api import load
-from caseapp.assessments import queries, services
+from caseapp.assessments import pathways, queries, services
 from caseapp.assessments.models import Assessment
 from caseapp.assessments.schemas import COLUMN_FIELDS, FORM_LAYOUTS, AssessmentInputSchema
 from caseapp.auth.access import guard_blueprint
@@ -36,10 +36,14 @@ bp = Blueprint("assessments", __name__)
 guard_blueprint(bp, Role.ADVISOR)
 
 
+#: answers the service works out (the suggestion and whether it was followed): not form values
+_RECORDED_BY_THE_SERVICE = ("suggested_pathway", "pathway_suggestions", "pathway_followed")
+
+
 def _values_from(assessment: Assessment) -> MultiDict[str, Any]:
     """A previous revision as form values, so a correction starts from what was recorded."""
     values: MultiDict[str, Any] = MultiDict()
-    answers = dict(assessment.answers)
+    answers = {k: v for k, v in assessment.answers.items() if k not in _RECORDED_BY_THE_SERVICE}
     for name in COLUMN_FIELDS:
         value = getattr(assessment, name)
         answers[name] = "true" if value is True else value.value if isinstance(value, Labelled) else value
@@ -74,6 +78,7 @@ def _render(
         ref=reference,
         correcting=values.get("supersedes_id"),
         alert_text=alert_text,
+        suggestions=pathways.suggestions_for(case.id),
     )
 
 
@@ -85,7 +90,8 @@ def _alert_horizon() -> datetime:
 def _alert_if_in_danger(case: Case) -> emergencies.RaisedAlert | None:
     """A form sent with "immediate danger" chosen alerts the managers first, whatever else it holds: the alert does
     not wait for the rest of the form to be right (nor for JavaScript, which sends it on choosing)."""
-    if request.form.get("risk_level") != RiskLevel.IMMEDIATE_DANGER.value:
+    danger = request.form.get("immediate_danger") == "true"
+    if not danger and request.form.get("risk_level") != RiskLevel.IMMEDIATE_DANGER.value:
         return None
     raised = emergencies.raise_alert(case, actor=current_user)
     db.session.commit()
@@ -168,8 +174,14 @@ def _display(value: Any, enum: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return "Yes" if value else "No"
+    if isinstance(value, dict) and "reason" in value:
+        return str(value["reason"])  # a pathway suggestion
     if isinstance(value, list):
-        return ", ".join(_display(v, enum) for v in value)
+        return (
+            "; ".join(_display(v, enum) for v in value)
+            if value and isinstance(value[0], dict)
+            else ", ".join(_display(v, enum) for v in value)
+        )
     if enum is not None:
         try:
             return str(enum(value).label)
