@@ -80,7 +80,7 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in values.items():
         if isinstance(value, list):
-            out[key] = [str(v) for v in value]
+            out[key] = [v if isinstance(v, dict) else str(v) for v in value]
         elif hasattr(value, "isoformat"):
             out[key] = value.isoformat()
         elif value is not None and not isinstance(value, bool | int | str):
