@@ -65,8 +65,8 @@ class AssessmentInputSchema(ma.Schema):
     previous_treatment = _text(1000)
     funding_route = LabelledEnum(FundingRoute, required=True)
     recommended_pathway = LabelledEnum(Pathway, required=True)
-    #: required (with immediate_danger "yes" the risk level is immediate danger: it may then be left out)
-    risk_level = LabelledEnum(RiskLevel, load_default=None, allow_none=True)
+    #: with immediate_danger "yes" it must be immediate danger (the page fills it in when left blank)
+    risk_level = LabelledEnum(RiskLevel, required=True)
     #: why the pathway chosen is not one the case's screenings suggested (services check it)
     pathway_override_reason = _text(1000)
     outcome = _text(1000)
@@ -82,14 +82,12 @@ class AssessmentInputSchema(ma.Schema):
             raise ma.ValidationError("The primary substance must be one of the substances ticked.", "primary_substance")
 
     @ma.validates_schema
-    def _risk_is_known(self, data: dict[str, Any], **_: Any) -> None:
+    def _risk_agrees_with_danger(self, data: dict[str, Any], **_: Any) -> None:
         danger, risk = data.get("immediate_danger"), data.get("risk_level")
         if danger is True:
             if risk not in (None, RiskLevel.IMMEDIATE_DANGER):
                 message = "You answered yes to immediate danger: the risk level is immediate danger."
                 raise ma.ValidationError(message, "risk_level")
-        elif risk is None:
-            raise ma.ValidationError("Choose the risk level.", "risk_level")
         elif danger is False and risk == RiskLevel.IMMEDIATE_DANGER:
             message = "You answered no to immediate danger: choose a lower risk level, or answer yes."
             raise ma.ValidationError(message, "risk_level")

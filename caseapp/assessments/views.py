@@ -114,7 +114,10 @@ def new(case_id: int) -> ResponseReturnValue:
             values = MultiDict({"funding_route": "unknown", "consent_data_processing": ""})
         return _render(case, values, {})
     raised = _alert_if_in_danger(case)
-    payload, errors = form_to_payload(request.form, AssessmentInputSchema, local_datetimes=("last_use_at",))
+    form = request.form.copy()
+    if form.get("immediate_danger") == "true" and not form.get("risk_level"):
+        form["risk_level"] = RiskLevel.IMMEDIATE_DANGER.value  # yes to the first question is the risk level
+    payload, errors = form_to_payload(form, AssessmentInputSchema, local_datetimes=("last_use_at",))
     message = None
     if not errors:
         try:
@@ -137,7 +140,7 @@ def new(case_id: int) -> ResponseReturnValue:
             return redirect(url_for("cases.show", case_id=case.id))
     case = case_queries.get_case(case_id)
     alert_text = emergency_texts.describe(raised.alert, is_new=raised.is_new) if raised else None
-    return _render(case, request.form, errors, message, alert_text), 422
+    return _render(case, form, errors, message, alert_text), 422
 
 
 @bp.post("/cases/<int:case_id>/assessments/alert")

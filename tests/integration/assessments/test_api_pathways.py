@@ -90,14 +90,11 @@ def test_yes_to_immediate_danger_cannot_come_with_a_lower_risk_level(api: Api) -
     assert db.session.query(Assessment).filter_by(case_id=case.id).count() == 0
 
 
-def test_yes_to_immediate_danger_needs_no_risk_level(api: Api) -> None:
+def test_immediate_danger_as_the_risk_level_is_recorded_as_the_first_answer(api: Api) -> None:
     case = factories.make_case()
     db.session.commit()
-    answers = factories.assessment_answers(immediate_danger=True)
-    del answers["risk_level"]
 
-    response = api.post(f"/api/v1/cases/{case.id}/assessments", json=answers)
+    response = _record(api, case, risk_level="immediate_danger")
 
     assert response.status_code == 201, response.get_json()
-    assert response.get_json()["risk_level"] == "immediate_danger"
     assert response.get_json()["answers"]["immediate_danger"] is True

@@ -18,6 +18,7 @@ from caseapp.screenings.services import record_screening
 from tests import factories
 from tests.conftest import csrf_token_from
 from tests.integration.api_support import audit_events
+from tests.integration.page_support import check_error_summary
 from tests.unit.screenings.support import answers_scoring
 
 FORM = {
@@ -150,17 +151,22 @@ def test_yes_to_immediate_danger_records_it_as_the_risk_level(client: FlaskClien
     assert emergency_queries.find_latest_alert(case.id) is not None  # the managers were alerted
 
 
-def test_no_risk_level_is_a_plain_english_error_next_to_it(client: FlaskClient, login_as: Any) -> None:
+def test_no_risk_level_is_an_error_next_to_it_with_the_other_missing_answers(
+    client: FlaskClient, login_as: Any
+) -> None:
     login_as(Role.ADVISOR)
     case = factories.make_case()
     db.session.commit()
 
-    response = _post(client, case, risk_level=None)
+    response = _post(client, case, risk_level=None, primary_substance=None)
 
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     field = page[page.index('id="f-risk_level"') :]
-    assert "Choose the risk level." in field[:400]
+    assert "Choose an answer." in field[:200]
+    links = [href for href, _ in check_error_summary(page).summary_links]
+    assert "#f-risk_level" in links
+    assert "#f-primary_substance" in links
 
 
 def test_an_old_version_assessment_is_shown_by_its_own_layout(client: FlaskClient, login_as: Any) -> None:
