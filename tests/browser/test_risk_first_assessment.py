@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from caseapp.assessments.models import Assessment
 from caseapp.auth.models import Role
+from caseapp.emergencies import queries as emergency_queries
 from caseapp.extensions import db
 from tests import factories
+from tests.browser.accessibility import check_accessibility, serve_axe
 from tests.browser.support import sign_in
 
 
@@ -48,6 +51,7 @@ def test_audit_then_a_risk_first_assessment_with_the_suggestion_beside_the_pathw
         email = advisor.email
         case_id = factories.make_case(actor=advisor).id  # the advisor's own case
         db.session.commit()
+    serve_axe(page, live_url)
     sign_in(page, live_url, email)
 
     # AUDIT-C, positive: it offers the full AUDIT with questions 1-3 carried over
@@ -74,8 +78,21 @@ def test_audit_then_a_risk_first_assessment_with_the_suggestion_beside_the_pathw
     assert danger["y"] < essentials["y"] < first_section["y"]
     assert essentials["y"] + essentials["height"] <= 800, essentials
     assert page.locator("#emergency-slot").is_hidden()
+    check_accessibility(page, "risk-first assessment")
 
-    page.check("input[name=immediate_danger][value=false]")
+    # yes: the emergency guidance right below the question, and the managers alerted at once
+    page.check("input[name=immediate_danger][value=true]")
+    guidance = page.locator("#emergency-guidance")
+    guidance.wait_for(state="visible")
+    assert "call 999" in guidance.inner_text()
+    assert guidance.bounding_box()["y"] < page.locator("#essentials").bounding_box()["y"]
+    status = page.locator("#alert-status")
+    expect(status).not_to_contain_text("Alerting")
+    assert "could not be sent" not in status.inner_text()
+    with live_app.app_context():
+        assert emergency_queries.find_latest_alert(case_id) is not None
+    page.screenshot(path=str(screenshot_dir / "riskfirst-03b-immediate-danger-yes.png"))
+    page.check("input[name=immediate_danger][value=false]")  # the caller was mistaken
     assert page.locator("#emergency-slot").is_hidden()
     page.select_option("#f-primary_substance", "alcohol")
     page.check("input[name=route][value=oral]")
@@ -100,6 +117,7 @@ def test_audit_then_a_risk_first_assessment_with_the_suggestion_beside_the_pathw
     reason.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "riskfirst-04-reason-needed.png"), full_page=True)
     assert "Say why you chose a different pathway." in reason.inner_text()
+    check_accessibility(page, "risk-first assessment with a reason needed")
     assert page.locator("input[name=recommended_pathway][value=medical_detox]").is_checked()
     assert page.locator("#f-frequency").input_value() == "every evening"
     assert page.locator("details.form-section", has_text="Substances and use").count() == 1
