@@ -135,6 +135,7 @@ def test_an_accepted_suggestion_is_recorded_and_shown(client: FlaskClient, login
     summary = client.get(f"/assessments/{assessment.id}").get_data(as_text=True)
     assert "Pathway the screenings suggested</th><td>Outpatient / community" in summary
     assert "Suggestion followed</th><td>Yes" in summary
+    assert "Why it was suggested</th><td>AUDIT 20 or more (possible dependence)" in summary
 
 
 def test_yes_to_immediate_danger_records_it_as_the_risk_level(client: FlaskClient, login_as: Any) -> None:
@@ -195,3 +196,21 @@ def test_an_old_version_assessment_is_shown_by_its_own_layout(client: FlaskClien
     assert "Recorded on the first form" in page
     assert "Pathway the screenings suggested" not in page
     assert "Anyone in immediate danger" not in page
+
+
+def test_a_correction_starts_from_the_reason_given_and_asks_again_beside_the_suggestion(
+    client: FlaskClient, login_as: Any
+) -> None:
+    login_as(Role.ADVISOR)
+    case = factories.make_case()
+    db.session.commit()
+    _audit_screening(case, 12)
+    assert _post(client, case, pathway_override_reason="Shakes every morning").status_code == 302
+    first = db.session.query(Assessment).filter_by(case_id=case.id).one()
+
+    page = client.get(f"/cases/{case.id}/assessments/new?corrects={first.id}").get_data(as_text=True)
+
+    assert "Shakes every morning</textarea>" in page
+    assert 'id="pathway-suggestions"' in page
+    assert 'name="suggested_pathway"' not in page
+    assert 'name="immediate_danger" value="false" checked' in page
