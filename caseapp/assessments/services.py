@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseapp.assessments import queries
+from caseapp.assessments import pathways, queries
 from caseapp.assessments.models import Assessment
 from caseapp.assessments.schemas import COLUMN_FIELDS, FORM_VERSION
 from caseapp.audit.services import record_event
@@ -40,6 +40,8 @@ def record_assessment(case: Case, answers: dict[str, Any], *, actor: User) -> As
             raise Conflict("That assessment has already been corrected; correct the latest revision instead.")
         revision = previous.revision + 1
     columns = {name: values.pop(name) for name in COLUMN_FIELDS}
+    reason = values.pop("pathway_override_reason", None)
+    values.update(pathways.check_choice(pathways.suggestions_for(case.id), columns["recommended_pathway"], reason))
     now = now_utc()
     assessment = Assessment(
         case_id=case.id,
@@ -61,7 +63,8 @@ def record_assessment(case: Case, answers: dict[str, Any], *, actor: User) -> As
         actor_id=actor.id,
         entity_type="assessment",
         entity_id=assessment.id,
-        detail={"case_id": case.id, "revision": revision, "risk_level": assessment.risk_level.value},
+        detail={"case_id": case.id, "revision": revision, "risk_level": assessment.risk_level.value}
+        | ({"pathway_followed": values["pathway_followed"]} if "pathway_followed" in values else {}),
     )
     if assessment.risk_level == RiskLevel.IMMEDIATE_DANGER:
         # usually alerted already, the moment immediate danger was chosen; if not (an API client), now
@@ -77,7 +80,7 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in values.items():
         if isinstance(value, list):
-            out[key] = [str(v) for v in value]
+            out[key] = [v if isinstance(v, dict) else str(v) for v in value]
         elif hasattr(value, "isoformat"):
             out[key] = value.isoformat()
         elif value is not None and not isinstance(value, bool | int | str):

@@ -14,7 +14,7 @@ from caseapp import reference
 from caseapp.access import services as access
 from caseapp.access.policy import Action
 from caseapp.api import load
-from caseapp.assessments import queries, services
+from caseapp.assessments import pathways, queries, services
 from caseapp.assessments.models import Assessment
 from caseapp.assessments.schemas import COLUMN_FIELDS, FORM_LAYOUTS, AssessmentInputSchema
 from caseapp.auth.access import guard_blueprint
@@ -36,10 +36,14 @@ bp = Blueprint("assessments", __name__)
 guard_blueprint(bp, Role.ADVISOR)
 
 
+#: answers the service works out (the suggestion and whether it was followed): not form values
+_RECORDED_BY_THE_SERVICE = ("suggested_pathway", "pathway_suggestions", "pathway_followed")
+
+
 def _values_from(assessment: Assessment) -> MultiDict[str, Any]:
     """A previous revision as form values, so a correction starts from what was recorded."""
     values: MultiDict[str, Any] = MultiDict()
-    answers = dict(assessment.answers)
+    answers = {k: v for k, v in assessment.answers.items() if k not in _RECORDED_BY_THE_SERVICE}
     for name in COLUMN_FIELDS:
         value = getattr(assessment, name)
         answers[name] = "true" if value is True else value.value if isinstance(value, Labelled) else value
@@ -74,6 +78,7 @@ def _render(
         ref=reference,
         correcting=values.get("supersedes_id"),
         alert_text=alert_text,
+        suggestions=pathways.suggestions_for(case.id),
     )
 
 
@@ -85,7 +90,8 @@ def _alert_horizon() -> datetime:
 def _alert_if_in_danger(case: Case) -> emergencies.RaisedAlert | None:
     """A form sent with "immediate danger" chosen alerts the managers first, whatever else it holds: the alert does
     not wait for the rest of the form to be right (nor for JavaScript, which sends it on choosing)."""
-    if request.form.get("risk_level") != RiskLevel.IMMEDIATE_DANGER.value:
+    danger = request.form.get("immediate_danger") == "true"
+    if not danger and request.form.get("risk_level") != RiskLevel.IMMEDIATE_DANGER.value:
         return None
     raised = emergencies.raise_alert(case, actor=current_user)
     db.session.commit()
@@ -108,7 +114,10 @@ def new(case_id: int) -> ResponseReturnValue:
             values = MultiDict({"funding_route": "unknown", "consent_data_processing": ""})
         return _render(case, values, {})
     raised = _alert_if_in_danger(case)
-    payload, errors = form_to_payload(request.form, AssessmentInputSchema, local_datetimes=("last_use_at",))
+    form = request.form.copy()
+    if form.get("immediate_danger") == "true" and not form.get("risk_level"):
+        form["risk_level"] = RiskLevel.IMMEDIATE_DANGER.value  # yes to the first question is the risk level
+    payload, errors = form_to_payload(form, AssessmentInputSchema, local_datetimes=("last_use_at",))
     message = None
     if not errors:
         try:
@@ -131,7 +140,7 @@ def new(case_id: int) -> ResponseReturnValue:
             return redirect(url_for("cases.show", case_id=case.id))
     case = case_queries.get_case(case_id)
     alert_text = emergency_texts.describe(raised.alert, is_new=raised.is_new) if raised else None
-    return _render(case, request.form, errors, message, alert_text), 422
+    return _render(case, form, errors, message, alert_text), 422
 
 
 @bp.post("/cases/<int:case_id>/assessments/alert")
@@ -168,8 +177,14 @@ def _display(value: Any, enum: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return "Yes" if value else "No"
+    if isinstance(value, dict) and "reason" in value:
+        return str(value["reason"])  # a pathway suggestion
     if isinstance(value, list):
-        return ", ".join(_display(v, enum) for v in value)
+        return (
+            "; ".join(_display(v, enum) for v in value)
+            if value and isinstance(value[0], dict)
+            else ", ".join(_display(v, enum) for v in value)
+        )
     if enum is not None:
         try:
             return str(enum(value).label)

@@ -149,7 +149,7 @@ function autosave() {
   setInterval(save, 4000);
 }
 
-// Assessment: choosing "Immediate danger" shows the emergency guidance and alerts the managers on shift at once,
+// Assessment: answering yes to immediate danger (or choosing that risk level) shows the emergency guidance and alerts the managers on shift at once,
 // as its own request (the rest of the form may not be finished). The box says they were told only once they were.
 function emergencyGuidance() {
   const slot = document.getElementById("emergency-slot");
@@ -173,18 +173,22 @@ function emergencyGuidance() {
       status.textContent = "The alert could not be sent. Ring your shift manager now, and press the button to try again.";
     }
   };
+  const inDanger = () =>
+    Boolean(document.querySelector('input[name="immediate_danger"][value="true"]:checked')) ||
+    Boolean(document.querySelector('input[name="risk_level"][value="immediate_danger"]:checked'));
   const update = () => {
-    const chosen = document.querySelector('input[name="risk_level"]:checked');
-    const danger = Boolean(chosen && chosen.value === "immediate_danger");
+    const danger = inDanger();
     slot.hidden = !danger;
     if (danger && !alerted) raise();
   };
-  document.querySelectorAll('input[name="risk_level"]').forEach((radio) => radio.addEventListener("change", update));
+  document
+    .querySelectorAll('input[name="risk_level"], input[name="immediate_danger"]')
+    .forEach((radio) => radio.addEventListener("change", update));
   button.addEventListener("click", (event) => {
     event.preventDefault();
     raise();
   });
-  slot.hidden = !document.querySelector('input[name="risk_level"][value="immediate_danger"]:checked');
+  slot.hidden = !inDanger();
 }
 
 // The Admin menu in the top bar is a <details>: close it on Escape or a click outside it.

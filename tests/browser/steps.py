@@ -155,6 +155,7 @@ def record_assessment(walk: Walk, *, substance: str, pathway: str, risk: str) ->
     walk.page.get_by_role("link", name="Record an assessment").click()
     walk.wait_for_path(r"/cases/\d+/assessments/new")
     form = walk.page.locator("#assessment-form")
+    form.locator("summary", has_text="Substances and use").click()  # a section opened as the call goes on
     form.locator(f"input[name=substances][value={substance}]").check()
     walk.page.select_option("#f-primary_substance", substance)
     form.locator("input[name=funding_route][value=unknown]").check()

@@ -37,6 +37,22 @@ def test_scrubbed_answers_keep_codes_numbers_and_yes_no_and_drop_free_text() -> 
     }
 
 
+def test_scrubbed_version_2_answers_keep_the_suggestion_and_drop_the_reason_for_another_pathway() -> None:
+    answers: dict[str, Any] = {
+        "immediate_danger": False,
+        "suggested_pathway": "outpatient",
+        "pathway_suggestions": [{"pathway": "outpatient", "reason": "AUDIT 20 or more", "screening_id": 3}],
+        "pathway_followed": False,
+        "pathway_override_reason": "her brother says she drinks at the school gates",
+    }
+
+    assert scrub_answers(answers, 2) == {
+        "immediate_danger": False,
+        "suggested_pathway": "outpatient",
+        "pathway_followed": False,
+    }
+
+
 def test_the_caller_rules_clear_the_name_number_and_notes() -> None:
     cleared = {rule.label for rule in RULES if rule.scope is Scope.CALLER}
 

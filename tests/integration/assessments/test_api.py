@@ -41,7 +41,7 @@ def test_record_assessment_stores_it_and_moves_the_case_to_assessed_with_its_ris
     assert body["revision"] == 1
     assert body["supersedes_id"] is None
     assert body["superseded"] is False
-    assert body["form_version"] == 1
+    assert body["form_version"] == 2
     assert body["call_id"] == call.id
     assert body["advisor_id"] == api.user_id
     assert body["consent_recorded_at"] is not None

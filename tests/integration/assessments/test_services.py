@@ -15,7 +15,7 @@ def test_record_assessment_keeps_columns_and_the_other_answers_as_json(db_sessio
     )
 
     assert assessment.primary_substance == Substance.HEROIN
-    assert assessment.form_version == 1
+    assert assessment.form_version == 2
     assert assessment.answers["last_use_at"] == "2026-11-24T22:00:00+00:00"
     assert assessment.answers["contributing_factors"] == ["trauma"]
     assert assessment.answers["naloxone_held"] is False
