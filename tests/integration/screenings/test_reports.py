@@ -36,7 +36,10 @@ def _screened(case: Case, instrument: Instrument, total: int, at: datetime, acto
 
 
 def _assessed(case: Case, pathway: Pathway, at: datetime, actor: User, **extra: Any) -> Assessment:
-    assessment = factories.make_assessment(case, actor=actor, recommended_pathway=pathway.value)
+    # a reason, for the assessments that choose other than their screenings suggest (the form requires one then)
+    assessment = factories.make_assessment(
+        case, actor=actor, recommended_pathway=pathway.value, pathway_override_reason="Advisor's judgement"
+    )
     assessment.created_at = at
     for name, value in extra.items():
         setattr(assessment, name, value)
