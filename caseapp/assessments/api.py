@@ -12,7 +12,7 @@ from caseapp.api import api_blueprint, operation, page_of
 from caseapp.assessments import queries, services
 from caseapp.assessments.models import Assessment
 from caseapp.assessments.schemas import AssessmentInputSchema, AssessmentSchema
-from caseapp.audit.services import record_event
+from caseapp.audit.services import record_listing
 from caseapp.cases import queries as case_queries
 from caseapp.extensions import db
 
@@ -45,12 +45,8 @@ def create(case_id: int, body: dict[str, Any]) -> Assessment:
 def list_for_case(case_id: int) -> dict[str, Any]:
     case = access.get_case_for(case_id, current_user)
     items = queries.assessments_for_case(case.id)
-    record_event(
-        "assessment.listed",
-        actor_id=current_user.id,
-        entity_type="case",
-        entity_id=case.id,
-        detail={"ids": [a.id for a in items]},
+    record_listing(
+        "assessment.listed", actor_id=current_user.id, entity_type="case", entity_id=case.id, ids=[a.id for a in items]
     )
     db.session.commit()
     return {"items": items, "next": None}

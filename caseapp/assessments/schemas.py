@@ -158,41 +158,17 @@ _V1: list[tuple[str, str, Any]] = [
     ("notes", "Notes", None),
 ]
 
+#: version 2 (risk-first) asks about immediate danger first and records the screenings' suggestion with the choice
+_V2_CHOICE = [
+    ("suggested_pathway", "Pathway the screenings suggested", Pathway),
+    ("pathway_suggestions", "Why it was suggested", None),
+    ("recommended_pathway", "Recommended pathway", Pathway),
+    ("pathway_followed", "Suggestion followed", None),
+    ("pathway_override_reason", "Reason for a different pathway", None),
+]
+_V2 = [("immediate_danger", "Anyone in immediate danger", None)] + [
+    choice for row in _V1 for choice in (_V2_CHOICE if row[0] == "recommended_pathway" else [row])
+]
+
 #: how each form version's answers are shown: (field, label, reference list or None); old versions stay here
-FORM_LAYOUTS: dict[int, list[tuple[str, str, Any]]] = {
-    1: _V1,
-    2: [
-        ("immediate_danger", "Anyone in immediate danger", None),
-        ("substances", "Substances used", Substance),
-        ("primary_substance", "Primary substance", Substance),
-        ("route", "Route of administration", Route),
-        ("frequency", "Frequency", None),
-        ("amount", "Amount", None),
-        ("years_of_use", "Years of use", None),
-        ("tolerance_rising", "Tolerance rising", None),
-        ("last_use_at", "Last use", None),
-        ("withdrawal_symptoms", "Withdrawal symptoms", WithdrawalSymptom),
-        ("withdrawal_onset_hours", "Withdrawal starts (hours after last dose)", None),
-        ("contributing_factors", "Contributing factors", ContributingFactor),
-        ("health_consequences", "Health consequences raised", HealthConsequence),
-        ("overdose_history", "Overdose history", None),
-        ("naloxone_held", "Holds naloxone", None),
-        ("recent_release", "Left prison, detox or rehab in the last 4 weeks", RecentRelease),
-        ("mental_health_indicators", "Mental health indicators", MentalHealthIndicator),
-        ("dual_diagnosis", "Dual diagnosis suspected", None),
-        ("safeguarding_children", "Children in the household at risk", None),
-        ("safeguarding_adults", "Vulnerable adults in the household at risk", None),
-        ("safeguarding_notes", "Safeguarding notes", None),
-        ("previous_treatment", "Previous treatment", None),
-        ("funding_route", "Funding route", FundingRoute),
-        ("suggested_pathway", "Pathway the screenings suggested", Pathway),
-        ("pathway_suggestions", "Why it was suggested", None),
-        ("recommended_pathway", "Recommended pathway", Pathway),
-        ("pathway_followed", "Suggestion followed", None),
-        ("pathway_override_reason", "Reason for a different pathway", None),
-        ("risk_level", "Risk level", RiskLevel),
-        ("outcome", "Outcome", None),
-        ("consent_data_processing", "Consent to data processing", None),
-        ("notes", "Notes", None),
-    ],
-}
+FORM_LAYOUTS: dict[int, list[tuple[str, str, Any]]] = {1: _V1, 2: _V2}

@@ -68,9 +68,12 @@ def record_events(
     return len(rows)
 
 
-def record_listing(action: str, *, actor_id: int, entity_type: str, ids: list[int]) -> None:
-    """A page or API answer that showed several records: which ones (ids only) is what the audit keeps."""
-    record_event(action, actor_id=actor_id, entity_type=entity_type, detail={"ids": ids})
+def record_listing(
+    action: str, *, actor_id: int, entity_type: str, ids: list[int], entity_id: int | None = None
+) -> None:
+    """A page or API answer that showed several records: which ones (ids only) is what the audit keeps; `entity_id`
+    names the record they belong to (a case's screenings: entity_type "case" and the case's id)."""
+    record_event(action, actor_id=actor_id, entity_type=entity_type, entity_id=entity_id, detail={"ids": ids})
 
 
 def record_trail_view(*, actor_id: int, filters: dict[str, Any], page: int | None = None, **more: Any) -> None:

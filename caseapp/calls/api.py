@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from caseapp.access import services as access
 from caseapp.api import Extended, api_blueprint, operation, page_of
-from caseapp.audit.services import record_event
+from caseapp.audit.services import record_event, record_listing
 from caseapp.calls import queries, services
 from caseapp.calls.models import Call
 from caseapp.calls.schemas import (
@@ -61,7 +61,7 @@ def list_calls(query: dict[str, Any]) -> dict[str, Any]:
     items, next_cursor = keyset_page(
         select, [Call.started_at, Call.id], lambda c: (c.started_at, c.id), cursor=query["cursor"], limit=query["limit"]
     )
-    record_event("call.listed", actor_id=current_user.id, entity_type="call", detail={"ids": [c.id for c in items]})
+    record_listing("call.listed", actor_id=current_user.id, entity_type="call", ids=[c.id for c in items])
     db.session.commit()
     return {"items": items, "next": next_cursor}
 

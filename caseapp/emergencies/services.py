@@ -14,7 +14,7 @@ from typing import Any
 
 from caseapp.access import services as access
 from caseapp.access.policy import Action
-from caseapp.audit.services import record_event
+from caseapp.audit.services import record_event, record_listing
 from caseapp.auth.models import User
 from caseapp.cases.models import Case
 from caseapp.emergencies import queries
@@ -122,16 +122,10 @@ def log_action(case: Case, values: dict[str, Any], *, actor: User) -> EmergencyA
 
 
 def record_log_listing(case: Case, actions: list[EmergencyAction], *, actor: User) -> None:
-    record_event(
-        "emergency.listed",
-        actor_id=actor.id,
-        entity_type="case",
-        entity_id=case.id,
-        detail={"ids": [a.id for a in actions]},
+    record_listing(
+        "emergency.listed", actor_id=actor.id, entity_type="case", entity_id=case.id, ids=[row.id for row in actions]
     )
 
 
 def record_recent_listing(actions: list[EmergencyAction], *, actor: User) -> None:
-    record_event(
-        "emergency.listed", actor_id=actor.id, entity_type="emergency_action", detail={"ids": [a.id for a in actions]}
-    )
+    record_listing("emergency.listed", actor_id=actor.id, entity_type="emergency_action", ids=[a.id for a in actions])

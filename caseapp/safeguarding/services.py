@@ -149,12 +149,8 @@ def record_view(record: SafeguardingRecord, *, actor: User) -> None:
 
 
 def record_case_listing(case: Case, records: list[SafeguardingRecord], *, actor: User) -> None:
-    record_event(
-        "safeguarding.listed",
-        actor_id=actor.id,
-        entity_type="case",
-        entity_id=case.id,
-        detail={"ids": [r.id for r in records]},
+    record_listing(
+        "safeguarding.listed", actor_id=actor.id, entity_type="case", entity_id=case.id, ids=[row.id for row in records]
     )
 
 

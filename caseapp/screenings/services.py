@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app
 
-from caseapp.audit.services import record_event
+from caseapp.audit.services import record_event, record_listing
 from caseapp.auth.models import User
 from caseapp.cases.models import Case
 from caseapp.errors import Conflict, ValidationError
@@ -89,12 +89,8 @@ def record_view(screening: Screening, *, actor: User) -> None:
 
 
 def record_listed(case: Case, items: list[Screening], *, actor: User) -> None:
-    record_event(
-        "screening.listed",
-        actor_id=actor.id,
-        entity_type="case",
-        entity_id=case.id,
-        detail={"ids": [s.id for s in items]},
+    record_listing(
+        "screening.listed", actor_id=actor.id, entity_type="case", entity_id=case.id, ids=[row.id for row in items]
     )
 
 
@@ -185,10 +181,10 @@ def record_clinician_score(
 
 
 def record_clinician_scores_listed(case: Case, items: list[ClinicianScore], *, actor: User) -> None:
-    record_event(
+    record_listing(
         "screening.clinician_scores_listed",
         actor_id=actor.id,
         entity_type="case",
         entity_id=case.id,
-        detail={"ids": [s.id for s in items]},
+        ids=[row.id for row in items],
     )
