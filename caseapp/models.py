@@ -5,6 +5,7 @@ from caseapp.assessments.models import Assessment
 from caseapp.audit.models import AuditEvent
 from caseapp.auth.models import ApiToken, LoginThrottle, PasswordResetLink, RecoveryCode, User, UserSession
 from caseapp.callbacks.models import Callback, CallbackAttempt, CaseFlag, Handover
+from caseapp.caller_flags.models import CallerFlag
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call, CallDraft
 from caseapp.cases.models import Case, StaleCaseDigest
@@ -17,6 +18,7 @@ from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.safety_plans.models import SafetyPlan
 from caseapp.screenings.models import ClinicianScore, Screening
 from caseapp.shifts.models import Shift
+from caseapp.telephony.models import TelephonyCall, TelephonyEvent, TelephonyRejection
 
 __all__ = [
     "ApiToken",
@@ -30,6 +32,7 @@ __all__ = [
     "CallHour",
     "CallDraft",
     "Caller",
+    "CallerFlag",
     "Case",
     "CaseFacts",
     "CaseFlag",
@@ -48,6 +51,9 @@ __all__ = [
     "SafeguardingRecord",
     "Shift",
     "StaleCaseDigest",
+    "TelephonyCall",
+    "TelephonyEvent",
+    "TelephonyRejection",
     "User",
     "UserSession",
 ]

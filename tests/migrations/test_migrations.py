@@ -229,6 +229,7 @@ def test_a_role_that_may_not_create_pg_trgm_gets_no_index_and_a_usable_transacti
 BEFORE_ENCRYPTION = "d5eca7e5aefa"
 #: encrypted columns added after b58122f692b7, by revisions that create them encrypted
 ENCRYPTED_WHEN_CREATED = {
+    ("caller_flags", "reason"),
     ("break_glass_grants", "note"),
     ("cases", "legal_hold_reason"),
     ("screenings", "answers"),
