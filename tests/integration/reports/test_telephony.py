@@ -18,10 +18,13 @@ from caseapp.audit.models import AuditEvent
 from caseapp.auth.models import Role
 from caseapp.extensions import db
 from caseapp.reference import CallbackStatus
+from caseapp.reports.params import Period
+from caseapp.reports.telephony import telephony_report
 from caseapp.telephony.models import CallOutcome
 from tests.integration.api_support import Api
 from tests.integration.reports.telephony_support import Written, expected_callbacks, expected_hours, expected_totals
 from tests.integration.reports.telephony_support import utc as at
+from tests.statements import counted_queries
 
 ANSWERED, MISSED, VOICEMAIL, RINGING = (
     CallOutcome.ANSWERED,
@@ -212,6 +215,28 @@ def test_a_period_given_as_instants_counts_only_calls_offered_within_it(manager:
 
     assert response.status_code == 200
     assert response.get_json()["totals"]["offered"] == 2  # 12:29 and 12:30; 12:59 is the exclusive end
+
+
+def test_the_report_takes_three_statements_however_many_calls_and_callbacks(app: Any, db_session: Any) -> None:
+    written = Written()
+    period = Period.of_days(date(2026, 6, 1), date(2026, 6, 30))
+
+    def statements() -> list[str]:
+        with counted_queries() as seen:
+            telephony_report(period)
+        return seen
+
+    written.call(at(2026, 6, 1, 12), MISSED, callback=written.callback())
+    few = statements()
+    for day in range(2, 20):
+        callback = written.callback(CallbackStatus.COMPLETED)
+        written.call(at(2026, 6, day, 12), MISSED, callback=callback)
+        written.call(at(2026, 6, day, 13), ANSWERED, logged=True)
+        written.attempt(callback, at(2026, 6, day, 14))
+    many = statements()
+
+    assert len(few) == len(many) == 3
+    assert all("telephony_calls.local_date BETWEEN" in statement for statement in many)
 
 
 def test_an_empty_period_has_every_day_and_hour_at_zero(manager: Api) -> None:
