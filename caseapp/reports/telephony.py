@@ -39,6 +39,16 @@ CALLBACK_LINES = (
     (queries.NO_CALLBACK, "No callback booked (do not ring back)"),
 )
 CALLBACK_LABELS = dict(CALLBACK_LINES)
+#: the same lines, short enough for a chart's axis
+CALLBACK_SHORT_LABELS = {
+    queries.WITHIN_1_HOUR: "Within 1 hour",
+    queries.WITHIN_4_HOURS: "After 1 to 4 hours",
+    queries.LATER: "After over 4 hours",
+    queries.NEVER: "Never",
+    queries.WAITING: "Still waiting",
+    queries.WITHHELD: "Number withheld",
+    queries.NO_CALLBACK: "No callback booked",
+}
 
 
 def share(part: int, whole: int) -> float | None:

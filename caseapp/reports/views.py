@@ -18,7 +18,7 @@ from caseapp.reports.clinical import pathways_report, screenings_report
 from caseapp.reports.harm_reduction import harm_reduction_report
 from caseapp.reports.params import Bucket, Dimension, Filters, Period
 from caseapp.reports.schemas import SCREENING_BUCKETS, DashboardQuery, DaysQuery, dashboard_days
-from caseapp.reports.telephony import telephony_report
+from caseapp.reports.telephony import CALLBACK_SHORT_LABELS, telephony_report
 from caseapp.screenings.instruments import INSTRUMENTS, InstrumentCode
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -191,7 +191,9 @@ def _telephony_charts(report: dict[str, Any]) -> tuple[charts.Chart, charts.Char
         series_css=["series-0", "series-3"],
     )
     lines = report["callbacks"]
-    by_callback = charts.bars([line["label"] for line in lines], [line["missed_calls"] for line in lines])
+    by_callback = charts.bars(
+        [CALLBACK_SHORT_LABELS[line["outcome"]] for line in lines], [line["missed_calls"] for line in lines]
+    )
     return by_hour, by_callback
 
 

@@ -357,9 +357,9 @@ def test_the_telephony_page_shows_the_figures_charts_and_csv_links(
     assert response.status_code == 200
     assert "<h1>Telephony</h1>" in html
     assert "<dt>Calls offered</dt><dd>10</dd>" in html
-    assert "<dt>Answered within 20 seconds</dt><dd>5 (83.3% of answered)</dd>" in html
-    assert "<dt>Missed, voicemail included</dt><dd>3 (1 voicemail)</dd>" in html
-    assert "<dt>Answered calls with a call log</dt><dd>2 (33.3% of answered)</dd>" in html
+    assert "<dt>Answered within 20 seconds</dt><dd>5 <small>83.3% of answered</small></dd>" in html
+    assert "<dt>Missed, voicemail included</dt><dd>3 <small>1 voicemail, 30.0% of offered</small></dd>" in html
+    assert "<dt>Answered calls with a call log</dt><dd>2 <small>33.3% of answered</small></dd>" in html
     assert 'aria-labelledby="chart-telephony-hours-title chart-telephony-hours-desc"' in html
     assert 'aria-labelledby="chart-telephony-callbacks-title chart-telephony-callbacks-desc"' in html
     assert '<tr><th scope="row">Still waiting (callback open, not yet attempted)</th><td>2</td></tr>' in html
