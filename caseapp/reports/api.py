@@ -35,11 +35,14 @@ from caseapp.reports.schemas import (
     ScreeningsReportCsvQuery,
     ScreeningsReportQuery,
     ScreeningsReportSchema,
+    TelephonyCsvQuery,
+    TelephonyReportSchema,
     TodaySchema,
     VolumeCsvQuery,
     VolumeQuery,
     VolumeReportSchema,
 )
+from caseapp.reports.telephony import telephony_report, telephony_table
 
 api_bp = api_blueprint("reports", "/reports", role=Role.MANAGER)
 CSV = "text/csv"
@@ -229,3 +232,27 @@ def screenings_csv(query: dict[str, Any]) -> Response:
 )
 def pathways(query: dict[str, Any]) -> Response:
     return _plain_json(pathways_report(query["period"]))
+
+
+@operation(
+    api_bp,
+    "/telephony",
+    summary="Calls the phone system offered: answered (within 20 s), missed, logged, abandonment per local hour, "
+    "and missed calls by how soon they were rung back",
+    query=HarmReductionQuery,
+    response=TelephonyReportSchema,
+)
+def telephony(query: dict[str, Any]) -> Response:
+    return _plain_json(telephony_report(query["period"]))
+
+
+@operation(
+    api_bp,
+    "/telephony.csv",
+    summary="The telephony report per day, per hour of the day or by callback (`by`) as CSV (text/csv, streamed)",
+    query=TelephonyCsvQuery,
+    media_type=CSV,
+)
+def telephony_csv(query: dict[str, Any]) -> Response:
+    report = telephony_report(query["period"])
+    return _csv(telephony_table(report, query["by"]), query["period"], query["suppress"])

@@ -203,17 +203,11 @@ class TodaySchema(ma.Schema):
     callbacks_overdue = fields.Integer(required=True)
 
 
-class DashboardQuery(ma.Schema):
-    """The dashboard's form: whole local days (`to` is the last day shown, included), bucket, split and filters."""
+class DaysQuery(ma.Schema):
+    """A report page's period: whole local days, `to` the last day shown (included)."""
 
     from_ = InputDate(data_key="from", load_default=None)
     to = InputDate(load_default=None, metadata={"description": "The last day, included."})
-    bucket = fields.String(load_default=Bucket.DAY.value, validate=_one_of(Bucket))
-    by = fields.String(load_default=None, validate=validate.OneOf(["", *(d.value for d in Dimension)]))
-    advisor = Id(load_default=None)
-    channel = LabelledEnum(Channel, load_default=None)
-    substance = LabelledEnum(Substance, load_default=None)
-    direction = LabelledEnum(Direction, load_default=None)
 
     @ma.pre_load
     def _blank_is_missing(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -226,6 +220,17 @@ class DashboardQuery(ma.Schema):
             raise ma.ValidationError("The last day must not be before the first.", "to")
         if (last - first).days >= MAX_DAYS:
             raise ma.ValidationError(f"Choose at most {MAX_DAYS} days.", "from")
+
+
+class DashboardQuery(DaysQuery):
+    """The dashboard's form: whole local days (`to` is the last day shown, included), bucket, split and filters."""
+
+    bucket = fields.String(load_default=Bucket.DAY.value, validate=_one_of(Bucket))
+    by = fields.String(load_default=None, validate=validate.OneOf(["", *(d.value for d in Dimension)]))
+    advisor = Id(load_default=None)
+    channel = LabelledEnum(Channel, load_default=None)
+    substance = LabelledEnum(Substance, load_default=None)
+    direction = LabelledEnum(Direction, load_default=None)
 
 
 def dashboard_days(first: date | None, last: date | None) -> tuple[date, date]:
@@ -332,3 +337,78 @@ class PathwaysReportSchema(_PeriodSchema):
     share_followed = fields.Float(
         required=True, allow_none=True, metadata={"description": "followed / with_suggestion; null when none."}
     )
+
+
+# --- the telephony report --------------------------------------------------------------------------------------------
+
+TELEPHONY_TABLES = ("day", "hour", "callback")
+
+
+class TelephonyCsvQuery(HarmReductionQuery, CsvOptions):
+    by = fields.String(
+        load_default="day",
+        validate=validate.OneOf(TELEPHONY_TABLES),
+        metadata={
+            "enum": list(TELEPHONY_TABLES),
+            "description": "Which table: per Europe/London day, per hour of the day, or missed calls by callback.",
+        },
+    )
+
+    @ma.post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {
+            "period": Period.around(data.pop("from_"), data.pop("to")),
+            "by": data["by"],
+            "suppress": data["suppress"],
+        }
+
+
+_SHARE = {"description": "Of the answered calls; null when none were answered."}
+
+
+class TelephonyCountsSchema(ma.Schema):
+    offered = fields.Integer(required=True, metadata={"description": "Calls the phone system offered."})
+    answered = fields.Integer(required=True)
+    answered_within_20s = fields.Integer(required=True, metadata={"description": "answered_at - offered_at <= 20 s."})
+    answered_within_20s_share = fields.Float(required=True, allow_none=True, metadata=_SHARE)
+    logged = fields.Integer(required=True, metadata={"description": "Answered calls with a call log saved from them."})
+    logged_share = fields.Float(required=True, allow_none=True, metadata=_SHARE)
+    missed = fields.Integer(required=True, metadata={"description": "Not answered: missed or voicemail."})
+    voicemail = fields.Integer(required=True, metadata={"description": "Of the missed, those that went to voicemail."})
+    ringing = fields.Integer(required=True, metadata={"description": "Offered with no outcome yet."})
+    abandonment_rate = fields.Float(
+        required=True, allow_none=True, metadata={"description": "missed / offered; null when none were offered."}
+    )
+
+
+class TelephonyDaySchema(TelephonyCountsSchema):
+    day = fields.String(required=True, metadata={"format": "date", "description": "Europe/London date."})
+
+
+class TelephonyHourSchema(ma.Schema):
+    hour = fields.Integer(required=True, metadata={"description": "Europe/London hour of the day offered, 0-23."})
+    offered = fields.Integer(required=True)
+    answered = fields.Integer(required=True)
+    missed = fields.Integer(required=True, metadata={"description": "Missed or voicemail."})
+    voicemail = fields.Integer(required=True)
+    abandonment_rate = fields.Float(required=True, allow_none=True, metadata={"description": "missed / offered."})
+
+
+class TelephonyCallbackLineSchema(ma.Schema):
+    outcome = fields.String(
+        required=True,
+        metadata={
+            "enum": ["within_1_hour", "within_4_hours", "later", "never", "waiting", "withheld", "no_callback"],
+            "description": "How the missed call's callback went; every missed call is on exactly one line.",
+        },
+    )
+    label = fields.String(required=True)
+    missed_calls = fields.Integer(required=True)
+
+
+class TelephonyReportSchema(_PeriodSchema):
+    answer_target_seconds = fields.Integer(required=True, metadata={"example": 20})
+    totals = fields.Nested(TelephonyCountsSchema, required=True)
+    days = fields.List(fields.Nested(TelephonyDaySchema), required=True)
+    hours = fields.List(fields.Nested(TelephonyHourSchema), required=True)
+    callbacks = fields.List(fields.Nested(TelephonyCallbackLineSchema), required=True)

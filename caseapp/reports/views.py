@@ -17,7 +17,8 @@ from caseapp.reports import charts, queries, services
 from caseapp.reports.clinical import pathways_report, screenings_report
 from caseapp.reports.harm_reduction import harm_reduction_report
 from caseapp.reports.params import Bucket, Dimension, Filters, Period
-from caseapp.reports.schemas import SCREENING_BUCKETS, DashboardQuery, dashboard_days
+from caseapp.reports.schemas import SCREENING_BUCKETS, DashboardQuery, DaysQuery, dashboard_days
+from caseapp.reports.telephony import CALLBACK_SHORT_LABELS, telephony_report
 from caseapp.screenings.instruments import INSTRUMENTS, InstrumentCode
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -167,6 +168,65 @@ def dashboard() -> ResponseReturnValue:
         callback_names=names | dict(queries.advisor_names([r["key"] for r in callbacks["by_advisor"] if r["key"]])),
         callbacks_csv=csv("callbacks_csv", by="day"),
         callbacks_advisor_csv=csv("callbacks_csv", by="advisor"),
+        telephony=telephony_report(period)["totals"],
+        telephony_url=url_for("reports.telephony", **_days_args(first, last)),
         duration=duration,
         bucket_format=BUCKET_LABELS[bucket],
+    )
+
+
+def _days_args(first: date, last: date) -> dict[str, Any]:
+    """A page's period as query-string arguments (the first and last day shown)."""
+    return {"from": first.isoformat(), "to": last.isoformat()}
+
+
+def _telephony_charts(report: dict[str, Any]) -> tuple[charts.Chart, charts.Chart]:
+    hours = report["hours"]
+    by_hour = charts.columns(
+        [f"{row['hour']:02d}" for row in hours],
+        [[row["answered"], row["missed"]] for row in hours],
+        ["Answered", "Missed (or voicemail)"],
+        height=240,
+        label_every=2,
+        series_css=["series-0", "series-3"],
+    )
+    lines = report["callbacks"]
+    by_callback = charts.bars(
+        [CALLBACK_SHORT_LABELS[line["outcome"]] for line in lines], [line["missed_calls"] for line in lines]
+    )
+    return by_hour, by_callback
+
+
+@bp.get("/telephony")
+def telephony() -> ResponseReturnValue:
+    """What the phone system offered beside what was logged, per local day and hour, and missed-call callbacks."""
+    try:
+        args, errors = load(DaysQuery, {k: v for k, v in request.args.items() if k in ("from", "to")}), {}
+    except ValidationError as exc:
+        args, errors = load(DaysQuery, {}), exc.fields
+    first, last = dashboard_days(args["from_"], args["to"])
+    period = Period.of_days(first, last)
+    report = telephony_report(period)
+    api_args: dict[str, Any] = {"from": first.isoformat(), "to": (last + timedelta(days=1)).isoformat()}
+
+    def csv(by: str) -> dict[str, str]:
+        return {
+            "plain": url_for("reports_api.telephony_csv", **api_args, by=by),
+            "suppressed": url_for("reports_api.telephony_csv", **api_args, by=by, suppress="true"),
+        }
+
+    hour_chart, callback_chart = _telephony_charts(report)
+    return render_template(
+        "reports/telephony.html",
+        errors=errors,
+        first=first,
+        last=last,
+        report=report,
+        totals=report["totals"],
+        hour_chart=hour_chart,
+        callback_chart=callback_chart,
+        dashboard_url=url_for("reports.dashboard", **_days_args(first, last)),
+        csv_days=csv("day"),
+        csv_hours=csv("hour"),
+        csv_callbacks=csv("callback"),
     )

@@ -19,6 +19,7 @@ API = [
     "/api/v1/reports/funnel",
     "/api/v1/reports/callbacks",
     "/api/v1/reports/today",
+    "/api/v1/reports/telephony",
 ]
 CSV = [
     "/api/v1/reports/volume.csv",
@@ -26,6 +27,7 @@ CSV = [
     "/api/v1/reports/breakdown.csv?by=channel",
     "/api/v1/reports/funnel.csv",
     "/api/v1/reports/callbacks.csv",
+    "/api/v1/reports/telephony.csv?by=hour",
 ]
 
 
@@ -52,19 +54,24 @@ def test_reports_api_refuses_anonymous_callers(anonymous_api: Api, path: str) ->
     assert response.status_code == 401
 
 
+PAGES = ["/reports/", "/reports/telephony"]
+
+
 @pytest.mark.parametrize("role", list(Role), ids=str)
+@pytest.mark.parametrize("page", PAGES)
 def test_dashboard_page_is_for_managers_and_admins(
-    client: FlaskClient, login_as: Callable[..., Any], role: Role
+    client: FlaskClient, login_as: Callable[..., Any], role: Role, page: str
 ) -> None:
     login_as(role)
 
-    response = client.get("/reports/")
+    response = client.get(page)
 
     assert response.status_code == (403 if role == Role.ADVISOR else 200)
 
 
-def test_dashboard_page_sends_anonymous_visitors_to_sign_in(client: FlaskClient) -> None:
-    response = client.get("/reports/")
+@pytest.mark.parametrize("page", PAGES)
+def test_dashboard_page_sends_anonymous_visitors_to_sign_in(client: FlaskClient, page: str) -> None:
+    response = client.get(page)
 
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
