@@ -53,6 +53,7 @@ ACTIONS: dict[str, str] = {
     "user.created": "User created",
     "user.role_changed": "User's role changed",
     "user.renamed": "User renamed",
+    "user.extension_changed": "User's phone extension changed",
     "user.deactivated": "User deactivated",
     "user.reactivated": "User reactivated",
     "user.password_reset": "User's password reset",  # before reset links

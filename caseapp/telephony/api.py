@@ -24,7 +24,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from caseapp.api import API_PREFIX
 from caseapp.api import load as load_schema
-from caseapp.auth.access import public_blueprint
+from caseapp.auth.access import signed_blueprint
 from caseapp.errors import AppError, envelope
 from caseapp.extensions import db, limiter
 from caseapp.telephony import ingest, rejections, signatures, twilio
@@ -35,7 +35,7 @@ from caseapp.timeutil import now_utc
 MAX_BODY_BYTES = 16 * 1024
 
 api_bp = Blueprint("telephony_api", __name__, url_prefix=f"{API_PREFIX}/telephony")
-public_blueprint(api_bp)
+signed_blueprint(api_bp)
 
 
 def _rate_limit() -> str:

@@ -3,8 +3,10 @@
 Idempotent on (provider, call id, event): a repeat finds its event row there (INSERT ... ON CONFLICT DO NOTHING)
 and changes nothing. Order does not matter: each field is filled commutatively (offered_at the earliest time seen,
 answered_at and missed_at the earliest of their kind, ended_at the latest; a number, line or advisor once known is
-kept; the outcome is the strongest seen: answered over voicemail over missed over ringing), and the screen-pop and
-the missed-call callback are opened from the call's state, not from the event that happened to arrive last. The
+kept; the outcome is the strongest seen: answered over voicemail over missed over ringing). The screen-pop opens when
+the answered event is applied (once), with whatever else is known by then; the missed-call callback is opened from
+the call's state, and an answered event arriving after a missed one withdraws the callback the call made alone
+(missed.answered_after_all), so the call ends in the same state either way. The
 call's row is locked first, so two events of one call are applied one after the other. Everything happens in the
 caller's transaction: an error anywhere leaves nothing behind.
 """
@@ -129,11 +131,12 @@ def apply_event(event: EventInput) -> Applied:
         return Applied(call.id, duplicate=True)
     _fold(call, event)
     db.session.flush()
-    if call.answered_at is not None and call.advisor_id is not None and call.call_draft_id is None:
-        if call.call_id is None:
-            advisor = queries.find_advisor(call.advisor_id, None)
-            if advisor is not None:
-                screen_pop.open_for_advisor(call, advisor)
+    if event.kind is EventKind.ANSWERED:
+        # once per call (the answered event is applied once); the draft then takes the end if it is known already
+        advisor = queries.find_advisor(call.advisor_id, None) if call.advisor_id is not None else None
+        if advisor is not None and call.call_draft_id is None and call.call_id is None:
+            screen_pop.open_for_advisor(call, advisor)
+        missed.answered_after_all(call)
     screen_pop.fill_end(call)
     if call.outcome in (CallOutcome.MISSED, CallOutcome.VOICEMAIL):
         missed.own_missed_call(call, EventKind(call.outcome.value))

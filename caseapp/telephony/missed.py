@@ -16,19 +16,21 @@ from datetime import timedelta
 from flask import current_app
 
 from caseapp.audit.services import record_event
-from caseapp.callbacks import history
+from caseapp.callbacks import history, workflow
 from caseapp.callbacks.booking import book_missed_call_callback, suggestion_for
 from caseapp.caller_flags import queries as flag_queries
 from caseapp.callers import queries as caller_queries
 from caseapp.callers import services as caller_services
 from caseapp.cases import queries as case_queries
 from caseapp.cases import services as case_services
+from caseapp.extensions import db
 from caseapp.telephony import queries
 from caseapp.telephony.models import EventKind, TelephonyCall
 from caseapp.timeutil import now_utc
 
 logger = logging.getLogger(__name__)
 
+ANSWERED_AFTER_ALL = "The missed call was answered after all (the phone system reported it late)."
 REASONS = {EventKind.MISSED: "Missed call", EventKind.VOICEMAIL: "Missed call: voicemail left"}
 
 
@@ -85,3 +87,14 @@ def own_missed_call(call: TelephonyCall, kind: EventKind) -> None:
         detail={"callback": "booked", "callback_id": callback.id, "case_id": case.id},
     )
     logger.info("missed call %s: callback %s booked", call.id, callback.id, extra={"callback_id": callback.id})
+
+
+def answered_after_all(call: TelephonyCall) -> None:
+    """An `answered` arriving after the call's `missed` (out of order): the call gave up its callback. A callback
+    it made alone, not yet started or tried, is withdrawn; one other missed calls joined, or being worked, stays."""
+    if call.callback_id is None:
+        return
+    callback_id, call.callback_id = call.callback_id, None
+    db.session.flush()
+    if queries.count_missed_calls(callback_id) == 0:
+        workflow.withdraw_untouched(callback_id, reason=ANSWERED_AFTER_ALL)

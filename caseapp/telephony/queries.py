@@ -6,6 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from caseapp.auth import queries as auth_queries
 from caseapp.auth.models import User
 from caseapp.callbacks.models import OPEN_STATUSES, Callback
 from caseapp.extensions import db
@@ -17,7 +18,7 @@ def find_advisor(user_id: int | None, extension: str | None) -> User | None:
     if user_id is not None:
         user = db.session.get(User, user_id)
     elif extension:
-        user = db.session.scalar(sa.select(User).where(User.phone_extension == extension))
+        user = auth_queries.find_user_by_extension(extension)
     else:
         return None
     return user if user is not None and user.is_active else None

@@ -198,7 +198,7 @@ def test_the_screen_pop_page_is_filled_in_and_shows_the_flags_in_force(client: F
     assert "Flags in force" in html
     assert "Do not ring back from this line" in html
     assert banner.status_code == 200
-    assert "Known caller" in banner.get_data(as_text=True) or str(caller.id) in banner.get_data(as_text=True)
+    assert "Known caller" in banner.get_data(as_text=True)  # what the page fetches for the pre-filled number
 
 
 @pytest.mark.usefixtures("configured")
@@ -340,6 +340,49 @@ def test_three_missed_calls_and_a_voicemail_from_one_number_make_one_callback(cl
         sa.select(sa.func.count()).where(TelephonyCall.callback_id == callback.id, TelephonyCall.missed_at.is_not(None))
     )
     assert page_count == 4
+
+
+@pytest.mark.usefixtures("configured")
+def test_answered_reported_after_missed_withdraws_the_callback_the_call_made_alone(client: FlaskClient) -> None:
+    number = "+447911123421"
+    post_event(client, event("missed", "late-answer", **{"from": number}))
+    (callback,) = _callbacks_of(number)
+
+    post_event(client, event("answered", "late-answer", **{"from": number}))
+
+    db.session.refresh(callback)
+    call = _call("3cx", "late-answer")
+    assert (call.outcome, call.callback_id) == (CallOutcome.ANSWERED, None)
+    assert callback.status is CallbackStatus.CANCELLED
+    assert callback.cancel_reason is not None
+
+
+@pytest.mark.usefixtures("configured")
+def test_answered_after_missed_leaves_a_callback_other_missed_calls_joined(client: FlaskClient) -> None:
+    number = "+447911123422"
+    post_event(client, event("missed", "first-miss", **{"from": number}))
+    post_event(client, event("missed", "second-miss", **{"from": number}))
+    post_event(client, event("answered", "second-miss", **{"from": number}))
+
+    (callback,) = _callbacks_of(number)
+    assert callback.status is CallbackStatus.SCHEDULED
+    assert _call("3cx", "second-miss").callback_id is None
+
+
+@pytest.mark.usefixtures("configured")
+def test_the_callback_page_shows_how_many_missed_calls_it_stands_for(client: FlaskClient, login_as: Any) -> None:
+    login_as(Role.ADVISOR)
+    number = "+447911123423"
+    for n in range(3):
+        post_event(client, event("missed", f"count-{n}", **{"from": number}))
+    (callback,) = _callbacks_of(number)
+    factories.make_shift(factories.make_user(role=Role.ADVISOR))
+    db.session.commit()
+
+    page = client.get(f"/callbacks/{callback.id}")
+
+    assert page.status_code == 200
+    assert "3 missed calls from this number" in page.get_data(as_text=True)
 
 
 @pytest.mark.usefixtures("configured")
