@@ -138,8 +138,8 @@ def apply_event(event: EventInput) -> Applied:
             screen_pop.open_for_advisor(call, advisor)
         missed.answered_after_all(call)
     screen_pop.fill_end(call)
-    if call.outcome in (CallOutcome.MISSED, CallOutcome.VOICEMAIL):
-        missed.own_missed_call(call, EventKind(call.outcome.value))
+    if event.kind in (EventKind.MISSED, EventKind.VOICEMAIL):
+        missed.own_missed_call(call, event.kind)
     db.session.flush()
     logger.info(
         "telephony event %s applied to call %s",
