@@ -8,6 +8,7 @@ import marshmallow as ma
 
 from caseapp.callers.phones import is_withheld, normalise_phone
 from caseapp.errors import ValidationError
+from caseapp.ids import Id
 from caseapp.schemas import AwareDateTime, LabelledEnum, WholeNumber
 from caseapp.telephony.events import EventInput
 from caseapp.telephony.models import EventKind
@@ -17,7 +18,7 @@ RESERVED_PROVIDERS = frozenset({"twilio"})
 
 
 class AdvisorSchema(ma.Schema):
-    user_id = WholeNumber(load_default=None, validate=ma.validate.Range(1, 2**63 - 1))
+    user_id = Id(load_default=None)
     extension = ma.fields.String(load_default=None, validate=ma.validate.Length(1, 16))
 
 

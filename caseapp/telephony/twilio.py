@@ -11,6 +11,7 @@ import marshmallow as ma
 from caseapp.api import load
 from caseapp.callers.phones import is_withheld, normalise_phone
 from caseapp.errors import ValidationError
+from caseapp.schemas import check_input_window
 from caseapp.telephony.events import EventInput
 from caseapp.telephony.models import EventKind
 from caseapp.timeutil import now_utc
@@ -48,14 +49,16 @@ class TwilioStatusSchema(ma.Schema):
 def _occurred_at(raw: str | None) -> datetime:
     if not raw:
         return now_utc()
+    message = "Timestamp must be an RFC 2822 date, as Twilio sends it."
     try:
         moment = parsedate_to_datetime(raw)
-    except (TypeError, ValueError) as exc:
-        message = "Timestamp must be an RFC 2822 date, as Twilio sends it."
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+        check_input_window(moment)
+    except (TypeError, ValueError, IndexError, OverflowError, ma.ValidationError) as exc:
         raise ValidationError(message, fields={"Timestamp": [message]}) from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return moment
 
 
 def event_from_form(form: dict[str, Any], extension: str | None) -> EventInput:

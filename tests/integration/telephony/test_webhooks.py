@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from caseapp.auth.models import Role
 from caseapp.callbacks.models import Callback
 from caseapp.calls.models import Call, CallDraft
-from caseapp.extensions import db
+from caseapp.extensions import db, limiter
 from caseapp.notifications.models import Notification
 from caseapp.reference import CallbackPriority, CallbackStatus, RiskLevel
 from caseapp.telephony.models import CallOutcome, TelephonyCall, TelephonyEvent, TelephonyRejection
@@ -119,6 +119,9 @@ def test_unsigned_wrongly_signed_or_stale_events_are_refused_recorded_and_not_ap
         (json.dumps({**event("missed", "c-x"), "provider": "twilio"}).encode(), 422, "validation_error", "provider"),
         (json.dumps({**event("ringing", "c-x"), "occurred_at": "2026-12-01T10:00:00"}).encode(), 422, None, None),
         (json.dumps({"call_id": "c-x", "event": "missed"}).encode(), 422, "validation_error", "provider"),
+        (json.dumps(event("answered", "c-x", advisor={"user_id": 2**40})).encode(), 422, None, "advisor.user_id"),
+        (json.dumps(event("ended", "c-x", duration_seconds=-1)).encode(), 422, None, "duration_seconds"),
+        (json.dumps(event("ringing", "c-x", duration_seconds=5)).encode(), 422, None, "duration_seconds"),
     ],
 )
 def test_signed_but_malformed_events_are_refused_with_the_field_named(
@@ -146,6 +149,23 @@ def test_a_body_too_large_is_refused_before_the_signature_is_even_read(client: F
     assert json_of(response)["error"]["code"] == "body_too_large"
     assert _rejections() == [("events", "body_too_large", 413)]
     assert _calls() == []
+
+
+@pytest.mark.usefixtures("configured")
+def test_a_sender_beyond_the_rate_limit_gets_429_with_the_envelope(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "TELEPHONY_RATE_LIMIT", "3 per minute")
+    limiter.reset()
+    try:
+        statuses = [post_event(client, event("ringing", f"c-rate-{n}")).status_code for n in range(4)]
+        limited = post_twilio(client, twilio_params("ringing", SID))
+    finally:
+        limiter.reset()
+
+    assert statuses == [200, 200, 200, 429]
+    assert limited.status_code == 200  # each endpoint has its own allowance
+    assert len(_calls()) == 4
 
 
 # --- the generic event --------------------------------------------------------------------------------------------
@@ -177,6 +197,19 @@ def test_answered_opens_a_draft_and_a_notification_for_the_advisor_found_by_exte
     assert note.link == f"/calls/new?draft={draft.id}"
     assert "07911" not in note.title
     assert "123456" not in note.title
+
+
+@pytest.mark.usefixtures("configured")
+@pytest.mark.parametrize("advisor", [{"extension": "999"}, {"user_id": 999_999}, None])
+def test_an_answering_advisor_we_do_not_know_still_has_the_event_applied_without_a_draft(
+    client: FlaskClient, advisor: dict[str, Any] | None
+) -> None:
+    response = post_event(client, event("answered", "c-nobody", advisor=advisor))
+
+    assert response.status_code == 200
+    call = _call("3cx", "c-nobody")
+    assert (call.outcome, call.advisor_id, call.call_draft_id) == (CallOutcome.ANSWERED, None, None)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CallDraft)) == 0
 
 
 @pytest.mark.usefixtures("configured")
@@ -546,6 +579,35 @@ def test_twilio_requests_not_signed_for_this_url_and_token_are_refused(
     assert json_of(response)["error"]["code"] == code
     assert _rejections() == [("twilio", code, status)]
     assert _calls() == []
+
+
+@pytest.mark.usefixtures("configured")
+@pytest.mark.parametrize(
+    ("more", "field"),
+    [
+        ({"Timestamp": "not a date"}, "Timestamp"),
+        ({"Timestamp": "Fri, 31 Dec 9999 23:59:59 -1200"}, "Timestamp"),
+        ({"CallDuration": "ten"}, "CallDuration"),
+        ({"CallStatus": "exploded"}, "CallStatus"),
+        ({"CallSid": "not-a-sid"}, "CallSid"),
+    ],
+)
+def test_twilio_signed_but_malformed_parameters_are_refused_with_the_field_named(
+    client: FlaskClient, more: dict[str, str], field: str
+) -> None:
+    response = post_twilio(client, {**twilio_params("completed", SID), **more})
+
+    assert response.status_code == 422
+    assert field in json_of(response)["error"]["fields"]
+    assert _rejections() == [("twilio", "validation_error", 422)]
+    assert _calls() == []
+
+
+@pytest.mark.usefixtures("configured")
+def test_twilio_timestamps_are_the_calls_times(client: FlaskClient) -> None:
+    post_twilio(client, twilio_params("ringing", SID, Timestamp="Wed, 02 Dec 2026 18:00:05 +0000"))
+
+    assert _call("twilio", SID).offered_at == datetime(2026, 12, 2, 18, 0, 5, tzinfo=UTC)
 
 
 @pytest.mark.usefixtures("configured")
