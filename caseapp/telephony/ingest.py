@@ -104,9 +104,6 @@ def _fold(call: TelephonyCall, event: EventInput) -> None:
         call.from_e164, call.withheld = event.from_e164, False
     if call.line is None and event.line:
         call.line = event.line
-    if call.caller_id is None and call.from_e164 is not None:
-        known = caller_queries.find_caller_by_phone(call.from_e164)
-        call.caller_id = known.id if known else None
     if call.advisor_id is None and event.kind in (EventKind.ANSWERED, EventKind.ENDED):
         advisor = queries.find_advisor(event.advisor_id, event.advisor_extension)
         call.advisor_id = advisor.id if advisor else None
@@ -130,6 +127,13 @@ def apply_event(event: EventInput) -> Applied:
     if not _record_event(call, event):
         return Applied(call.id, duplicate=True)
     _fold(call, event)
+    if event.kind in (EventKind.MISSED, EventKind.VOICEMAIL):
+        # before anything writes the call's caller_id: that foreign key takes a share lock on the caller's row, and
+        # two missed calls each holding one while waiting for the row lock find_or_create_caller takes deadlock
+        missed.own_missed_call(call, event.kind)
+    if call.caller_id is None and call.from_e164 is not None:
+        known = caller_queries.find_caller_by_phone(call.from_e164)
+        call.caller_id = known.id if known else None
     db.session.flush()
     if event.kind is EventKind.ANSWERED:
         # once per call (the answered event is applied once); the draft then takes the end if it is known already
@@ -138,8 +142,6 @@ def apply_event(event: EventInput) -> Applied:
             screen_pop.open_for_advisor(call, advisor)
         missed.answered_after_all(call)
     screen_pop.fill_end(call)
-    if event.kind in (EventKind.MISSED, EventKind.VOICEMAIL):
-        missed.own_missed_call(call, event.kind)
     db.session.flush()
     logger.info(
         "telephony event %s applied to call %s",
