@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app
 
@@ -34,30 +35,23 @@ ANSWERED_AFTER_ALL = "The missed call was answered after all (the phone system r
 REASONS = {EventKind.MISSED: "Missed call", EventKind.VOICEMAIL: "Missed call: voicemail left"}
 
 
+def _audit(call: TelephonyCall, detail: dict[str, Any]) -> None:
+    """telephony.call_missed, with what became of the call (booked, joined, withheld, do_not_ring_back)."""
+    record_event("telephony.call_missed", actor_id=None, entity_type="telephony_call", entity_id=call.id, detail=detail)
+
+
 def own_missed_call(call: TelephonyCall, kind: EventKind) -> None:
     """Give a missed call (outcome missed or voicemail, nobody answered) its callback, once."""
     if call.callback_id is not None or call.answered_at is not None:
         return
     number = call.from_e164
     if number is None:
-        record_event(
-            "telephony.call_missed",
-            actor_id=None,
-            entity_type="telephony_call",
-            entity_id=call.id,
-            detail={"callback": "withheld"},
-        )
+        _audit(call, {"callback": "withheld"})
         return
     known = caller_queries.find_caller_by_phone(number)
     if flag_queries.ring_back_blocked(number, known.id if known else None):
         call.caller_id = known.id if known else call.caller_id
-        record_event(
-            "telephony.call_missed",
-            actor_id=None,
-            entity_type="telephony_call",
-            entity_id=call.id,
-            detail={"callback": "do_not_ring_back"},
-        )
+        _audit(call, {"callback": "do_not_ring_back"})
         return
     caller, _ = caller_services.find_or_create_caller(number, actor=None)  # locks the caller: one number at a time
     call.caller_id = caller.id
@@ -66,26 +60,14 @@ def own_missed_call(call: TelephonyCall, kind: EventKind) -> None:
     if existing is not None:
         call.callback_id = existing.id
         history.record("missed_call_added", existing.id, None, telephony_call_id=call.id, event=kind.value)
-        record_event(
-            "telephony.call_missed",
-            actor_id=None,
-            entity_type="telephony_call",
-            entity_id=call.id,
-            detail={"callback": "joined", "callback_id": existing.id},
-        )
+        _audit(call, {"callback": "joined", "callback_id": existing.id})
         return
     case = case_queries.find_open_case_for_caller(caller.id)
     if case is None:
         case = case_services.open_case(caller, actor=None)
     callback = book_missed_call_callback(case, priority=suggestion_for(case).priority, reason=REASONS[kind])
     call.callback_id = callback.id
-    record_event(
-        "telephony.call_missed",
-        actor_id=None,
-        entity_type="telephony_call",
-        entity_id=call.id,
-        detail={"callback": "booked", "callback_id": callback.id, "case_id": case.id},
-    )
+    _audit(call, {"callback": "booked", "callback_id": callback.id, "case_id": case.id})
     logger.info("missed call %s: callback %s booked", call.id, callback.id, extra={"callback_id": callback.id})
 
 
