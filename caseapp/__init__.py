@@ -117,6 +117,8 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.screenings.views import bp as screenings_bp
     from caseapp.shifts.api import api_bp as shifts_api
     from caseapp.shifts.views import bp as shifts_bp
+    from caseapp.telephony.api import api_bp as telephony_api
+    from caseapp.telephony.views import bp as telephony_bp
     from caseapp.users.views import bp as users_bp
 
     pages = (
@@ -141,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
         reports_bp,
         retention_bp,
         sar_bp,
+        telephony_bp,
     )
     apis = (
         docs_bp,
@@ -168,10 +171,12 @@ def _register_blueprints(app: Flask) -> None:
         audit_api,
         erasure_api_bp,
         legal_hold_api_bp,
+        telephony_api,
     )
     for blueprint in (*pages, *apis):
         app.register_blueprint(blueprint)
     extensions.csrf.exempt(health_bp)
+    extensions.csrf.exempt(telephony_api)  # the phone system signs its requests instead (caseapp/telephony/api.py)
     init_access_pages(app)
 
 

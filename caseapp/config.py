@@ -6,6 +6,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -131,6 +132,16 @@ def defaults(env: str) -> dict[str, Any]:
         "SCREENING_PATHWAY_OVERRIDES": "",  # instrument.band=pathway pairs replacing a suggestion rule's pathway
         # reports (caseapp/reports): CSV exports with suppress=true write counts from 1 to this - 1 as "<this"
         "REPORT_SUPPRESS_BELOW": 5,
+        # telephony webhooks (caseapp/telephony): unset secrets leave their endpoint answering 503
+        "TELEPHONY_SECRET": None,  # shared secret of X-Caseapp-Signature on POST /api/v1/telephony/events
+        "TELEPHONY_TOLERANCE_SECONDS": 300,  # a signed timestamp further than this from our clock is refused
+        "TWILIO_AUTH_TOKEN": None,  # the Twilio account's auth token (X-Twilio-Signature)
+        #: the scheme and host the phone system calls us at (e.g. https://caseapp.example.org), when a proxy
+        #: in between changes them; unset: the URL of the request as received
+        "PUBLIC_BASE_URL": None,
+        "TELEPHONY_RETENTION_DAYS": 90,  # telephony events and refused requests kept this long; numbers on calls too
+        "TELEPHONY_RATE_LIMIT": "600 per minute",  # webhook requests per sending address
+        "MISSED_CALL_GROUP_MINUTES": 60,  # missed calls from one number within this make one callback
         "TESTING": env == "test",
     }
 
@@ -210,6 +221,7 @@ def validate(config: dict[str, Any]) -> None:
     check_retention_settings(config)
     check_access_settings(config)
     check_screening_settings(config)
+    check_telephony_settings(config)
     if config["ENV_NAME"] != "production":
         return
     problems = []
@@ -222,6 +234,9 @@ def validate(config: dict[str, Any]) -> None:
         problems.append("CASEAPP_DATABASE_URL must point at PostgreSQL in production")
     if not config.get("REDIS_URL"):
         problems.append("CASEAPP_REDIS_URL must be set in production")
+    for name, least in (("TELEPHONY_SECRET", 32), ("TWILIO_AUTH_TOKEN", 32)):
+        if config.get(name) and len(str(config[name])) < least:
+            problems.append(f"CASEAPP_{name} must be at least {least} characters when set")
     if problems:
         raise ConfigError("Refusing to start in production: " + "; ".join(problems))
 
@@ -279,6 +294,19 @@ def check_retention_settings(config: dict[str, Any]) -> None:
         parse_time_of_day(str(config.get("RETENTION_AT")))
     except ValueError as exc:
         raise ConfigError("CASEAPP_RETENTION_AT must be a time of day as HH:MM, e.g. 03:30") from exc
+
+
+def check_telephony_settings(config: dict[str, Any]) -> None:
+    """Whole numbers of at least 1 for the telephony windows; PUBLIC_BASE_URL a scheme and host without a path."""
+    for key in ("TELEPHONY_TOLERANCE_SECONDS", "TELEPHONY_RETENTION_DAYS", "MISSED_CALL_GROUP_MINUTES"):
+        value = config.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"CASEAPP_{key} must be a whole number of at least 1")
+    base = config.get("PUBLIC_BASE_URL")
+    if base:
+        parts = urlsplit(str(base))
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            raise ConfigError("CASEAPP_PUBLIC_BASE_URL must be a scheme and host, e.g. https://caseapp.example.org")
 
 
 def check_screening_settings(config: dict[str, Any]) -> None:

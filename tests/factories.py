@@ -10,6 +10,7 @@ from caseapp.assessments.models import Assessment
 from caseapp.auth.models import ApiToken, Role, User
 from caseapp.auth.passwords import hash_password
 from caseapp.callbacks.models import Callback
+from caseapp.caller_flags.models import CallerFlag, FlagKind
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call
 from caseapp.cases.models import Case
@@ -214,3 +215,27 @@ def make_shift(user: User | None = None, **overrides: Any) -> Shift:
         setattr(shift, name, value)
     db.session.flush()
     return shift
+
+
+def make_caller_flag(
+    caller: Caller | None = None, phone: str | None = None, actor: User | None = None, **overrides: Any
+) -> CallerFlag:
+    """A flag in force (a CallerFlag row) on a caller or a number (typed as an advisor would), "do not ring back"
+    unless kind= says otherwise, expiring in a week unless expires_at= says otherwise."""
+    from datetime import timedelta
+
+    from caseapp.callers.phones import normalise_phone
+    from caseapp.timeutil import now_utc
+
+    flag = CallerFlag(
+        caller_id=caller.id if caller else None,
+        phone_e164=normalise_phone(phone) if phone else None,
+        kind=overrides.pop("kind", FlagKind.DO_NOT_RING_BACK),
+        reason=overrides.pop("reason", "Asked not to be rung back on this line"),
+        expires_at=overrides.pop("expires_at", now_utc() + timedelta(days=7)),
+        raised_by_id=(actor or make_user()).id,
+        **overrides,
+    )
+    db.session.add(flag)
+    db.session.flush()
+    return flag

@@ -29,5 +29,6 @@ import workers.cases  # noqa: E402,F401
 import workers.maintenance  # noqa: E402,F401
 import workers.reminders  # noqa: E402,F401
 import workers.retention  # noqa: E402,F401
+import workers.telephony  # noqa: E402,F401
 
 __all__ = ["celery_app", "flask_app"]

@@ -77,6 +77,13 @@ def build_schedule(config: Any) -> dict[str, dict[str, Any]]:
             "schedule": timedelta(hours=1),
             "options": {"queue": default},
         },
+        # telephony.purge -> default queue: telephony events and refused requests older than
+        # TELEPHONY_RETENTION_DAYS deleted, the numbers on calls that old cleared (caseapp/telephony/retention.py)
+        "purge-telephony": {
+            "task": str(TaskName.PURGE_TELEPHONY),
+            "schedule": timedelta(hours=1),
+            "options": {"queue": default},
+        },
         # sessions.purge_expired -> default queue: drop login-session rows that ended 30+ days ago
         "purge-expired-sessions": {
             "task": str(TaskName.PURGE_EXPIRED_SESSIONS),

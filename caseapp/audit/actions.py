@@ -26,6 +26,7 @@ AREAS: dict[str, str] = {
     "report": "Reports",
     "data_key": "Data keys",
     "retention": "Retention",
+    "telephony": "Telephony",
 }
 
 ACTIONS: dict[str, str] = {
@@ -52,6 +53,7 @@ ACTIONS: dict[str, str] = {
     "user.created": "User created",
     "user.role_changed": "User's role changed",
     "user.renamed": "User renamed",
+    "user.extension_changed": "User's phone extension changed",
     "user.deactivated": "User deactivated",
     "user.reactivated": "User reactivated",
     "user.password_reset": "User's password reset",  # before reset links
@@ -92,6 +94,9 @@ ACTIONS: dict[str, str] = {
     "caller.phone_revealed": "Revealed a masked phone number",
     # calls
     "call.logged": "Call logged",
+    "telephony.call_answered": "Phone system: call answered, log-a-call opened for the advisor",
+    "telephony.call_missed": "Phone system: call missed",
+    "telephony.listed": "Viewed the phone system's recent calls and refused requests",
     "call.viewed": "Viewed a call",
     "call.listed": "Viewed a list of calls",
     # assessments
@@ -118,6 +123,7 @@ ACTIONS: dict[str, str] = {
     "emergency.listed": "Viewed an emergency log",
     # callbacks
     "callback.booked": "Callback booked",
+    "callback.missed_call_added": "Another missed call from the same number added to its callback",
     "callback.viewed": "Viewed a callback",
     "callback.listed": "Viewed a list of callbacks",
     "callback.updated": "Callback changed",

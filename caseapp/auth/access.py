@@ -26,6 +26,9 @@ SESSION_KEY = "sid"
 BLUEPRINT_ROLES: dict[str, Role] = {}
 #: blueprints anyone may use without signing in
 PUBLIC_BLUEPRINTS: set[str] = set()
+#: public blueprints whose requests carry their sender's signature instead of a sign-in (the phone system's webhooks):
+#: an unsigned request gets 401/403, or 503 while the endpoint has no secret
+SIGNED_BLUEPRINTS: set[str] = set()
 #: Flask's own endpoint for files under caseapp/static
 STATIC_ENDPOINT = "static"
 #: what the sign-in page may say above the form, by the `msg` code in its URL (never text taken from the URL, which
@@ -140,6 +143,16 @@ def public(view: F) -> F:
 def public_blueprint(bp: Blueprint) -> None:
     """Every endpoint of `bp` is open to anyone (health probes, the API document)."""
     PUBLIC_BLUEPRINTS.add(bp.name)
+
+
+def signed_blueprint(bp: Blueprint) -> None:
+    """Every endpoint of `bp` is open without signing in, and checks the sender's signature itself."""
+    PUBLIC_BLUEPRINTS.add(bp.name)
+    SIGNED_BLUEPRINTS.add(bp.name)
+
+
+def is_signed(endpoint: str) -> bool:
+    return endpoint.rpartition(".")[0] in SIGNED_BLUEPRINTS
 
 
 def required_role(app: Flask, endpoint: str) -> Role | None:

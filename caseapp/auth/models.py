@@ -53,6 +53,8 @@ class User(UserMixin, CreatedAtMixin, Base):
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: the last TOTP time step accepted: a code of that step or earlier is refused (no replay)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger())
+    #: the phone system's extension for this advisor (telephony events name the answering advisor by it)
+    phone_extension: Mapped[str | None] = mapped_column(sa.String(16), unique=True)
 
     sessions: Mapped[list[UserSession]] = relationship(back_populates="user", lazy="raise_on_sql")
 

@@ -21,6 +21,11 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
 
+def find_user_by_extension(extension: str) -> User | None:
+    """The member of staff with this phone extension (telephony events name the answering advisor by it)."""
+    return db.session.scalar(sa.select(User).where(User.phone_extension == extension))
+
+
 def find_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 

@@ -177,3 +177,33 @@ def book_callback(
         later_than_suggested=bool(warnings),
     )
     return Booking(callback, warnings, suggestion)
+
+
+def book_missed_call_callback(case: Case, *, priority: CallbackPriority, reason: str) -> Callback:
+    """A pooled callback due now for a missed call (telephony/missed.py), booked by the system (no actor). The caller
+    rang us, so no consent or preferred-time check stops it: a "do not ring back" flag is how a ring-back is
+    refused (checked before this is called), and the advisor reads the safe-to-call notes before ringing."""
+    now = now_utc()
+    callback = Callback(
+        case_id=case.id,
+        due_at=now,
+        assignee_id=None,
+        priority=priority,
+        reason=reason,
+        status=CallbackStatus.SCHEDULED,
+        clock_started_at=now,
+        created_by_id=None,
+    )
+    db.session.add(callback)
+    db.session.flush()
+    history.record(
+        "booked",
+        callback.id,
+        None,
+        case_id=case.id,
+        due_at=now.isoformat(),
+        assignee_id=None,
+        priority=priority.value,
+        source="missed_call",
+    )
+    return callback

@@ -33,6 +33,7 @@ from caseapp.ids import as_id, parse_id
 from caseapp.reference import AttemptOutcome, CallbackStatus
 from caseapp.reminders import queries as reminder_queries
 from caseapp.shifts import queries as shift_queries
+from caseapp.telephony import queries as telephony_queries
 from caseapp.timeutil import local_day_bounds, now_utc, to_local
 from caseapp.transactions import commit_keeping_loaded
 
@@ -177,6 +178,7 @@ def _render_callback(
         message=message,
         outcome_choices=[(o.value, o.label) for o in outcomes],
         staff_choices=[(str(u.id), u.full_name) for u in auth_queries.list_active_staff()],
+        missed_calls=telephony_queries.count_missed_calls(callback.id),
     )
 
 

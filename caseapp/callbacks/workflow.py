@@ -29,7 +29,7 @@ from caseapp.calls import queries as call_queries
 from caseapp.cases import stale
 from caseapp.errors import Conflict, ValidationError
 from caseapp.extensions import db
-from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus
+from caseapp.reference import AttemptOutcome, CallbackPriority, CallbackStatus, HandoverStatus
 from caseapp.reminders import outbox
 from caseapp.reminders.models import OutboxKind
 from caseapp.reminders.queries import database_now
@@ -231,6 +231,22 @@ def cancel_callback(callback_id: int, *, actor: User, reason: str | None = None)
     history.record("cancelled", callback.id, actor.id, from_status=previous.value, withdrawn_messages=withdrawn)
     offers.settle(callback, actor_id=actor.id, worked=False, reason="cancelled")
     return callback
+
+
+def withdraw_untouched(callback_id: int, *, reason: str) -> bool:
+    """The system cancels a callback nobody has started or tried yet (a missed call answered after all, as the
+    phone system reported late); True when it did. One in progress or tried stays: someone is working it."""
+    callback = queries.lock_callback(callback_id)
+    if callback.status is not CallbackStatus.SCHEDULED or callback.attempt_count:
+        return False
+    now = now_utc()
+    _enter(callback, CallbackStatus.CANCELLED, now)
+    callback.closed_at, callback.cancel_reason = now, reason
+    withdrawn = outbox.withdraw(callback.id)
+    db.session.flush()
+    history.record("cancelled", callback.id, None, from_status="scheduled", withdrawn_messages=withdrawn, by="system")
+    offers.close(callback, HandoverStatus.WITHDRAWN, actor_id=None, reason="cancelled")
+    return True
 
 
 def claim_callback(callback_id: int, *, actor: User) -> Callback:

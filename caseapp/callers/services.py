@@ -69,8 +69,9 @@ def _insert_then_lock(e164: str) -> tuple[Caller, bool]:
     return queries.lock_caller_by_phone(e164), created
 
 
-def find_or_create_caller(e164: str | None, *, actor: User) -> tuple[Caller, bool]:
-    """The caller with this number (locked for this transaction), created if new; a withheld number is always new."""
+def find_or_create_caller(e164: str | None, *, actor: User | None) -> tuple[Caller, bool]:
+    """The caller with this number (locked for this transaction), created if new; a withheld number is always new.
+    `actor` None: the system (a missed call from the phone system)."""
     if e164 is None:
         caller = Caller(phone_e164=None, relationship=Relationship.SELF)
         db.session.add(caller)
@@ -81,7 +82,7 @@ def find_or_create_caller(e164: str | None, *, actor: User) -> tuple[Caller, boo
     else:
         caller, created = _insert_then_lock(e164)
     if created:
-        record_event("caller.created", actor_id=actor.id, entity_type="caller", entity_id=caller.id)
+        record_event("caller.created", actor_id=actor.id if actor else None, entity_type="caller", entity_id=caller.id)
     return caller, created
 
 

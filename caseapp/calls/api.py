@@ -21,6 +21,7 @@ from caseapp.calls.schemas import (
 )
 from caseapp.extensions import db
 from caseapp.pagination import keyset_page
+from caseapp.telephony import screen_pop as telephony
 from caseapp.transactions import commit_keeping_loaded
 
 api_bp = api_blueprint("calls", "/calls")
@@ -39,7 +40,9 @@ def create(body: dict[str, Any]) -> Any:
     draft_id = body.get("draft_id")
     call_input = services.call_input_from(body)
     access.require_call_on(call_input, current_user)
+    answered = telephony.answered_call_for_draft(draft_id, call_input, actor=current_user)
     logged = services.log_call(call_input, actor=current_user, draft_id=draft_id)
+    telephony.link_logged_call(answered, logged.call)
     commit_keeping_loaded()
     return Extended(logged.call, created_caller=logged.created_caller, created_case=logged.created_case)
 

@@ -15,6 +15,8 @@ from caseapp.api import load
 from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
 from caseapp.callbacks import queries as callback_queries
+from caseapp.caller_flags import queries as flag_queries
+from caseapp.caller_flags.models import CallerFlag
 from caseapp.callers import queries as caller_queries
 from caseapp.callers import services as caller_services
 from caseapp.callers.models import Caller
@@ -26,6 +28,7 @@ from caseapp.errors import AppError
 from caseapp.extensions import db
 from caseapp.forms import form_to_payload, merge_errors
 from caseapp.ids import as_id, parse_id
+from caseapp.telephony import screen_pop as telephony
 from caseapp.timeutil import now_utc, to_local
 from caseapp.transactions import commit_keeping_loaded
 
@@ -93,6 +96,15 @@ def _initial_values() -> MultiDict[str, Any]:
     return values
 
 
+def _flags_for(values: MultiDict[str, Any]) -> list[CallerFlag]:
+    """The flags in force for the number on the form (a screen-pop's, or one typed) and its caller."""
+    e164 = try_normalise(values.get("phone"))
+    if e164 is None:
+        return []
+    caller = caller_queries.find_caller_by_phone(e164)
+    return flag_queries.active_flags(caller.id if caller else None, e164)
+
+
 def _render(values: MultiDict[str, Any], errors: dict[str, list[str]], message: str | None = None) -> str:
     case_id = as_id(values.get("case_id"))
     case = access.get_case_for(case_id, current_user) if case_id is not None else None
@@ -106,6 +118,7 @@ def _render(values: MultiDict[str, Any], errors: dict[str, list[str]], message: 
         draft=draft,
         non_data_types=NON_DATA_TYPES,
         ref=reference,
+        flags=_flags_for(values),
     )
 
 
@@ -130,7 +143,9 @@ def new() -> ResponseReturnValue:
             body = load(CallCreateSchema, payload)
             call_input = services.call_input_from(body)
             access.require_call_on(call_input, current_user)
+            answered = telephony.answered_call_for_draft(body.get("draft_id"), call_input, actor=current_user)
             logged = services.log_call(call_input, actor=current_user, draft_id=body.get("draft_id"))
+            telephony.link_logged_call(answered, logged.call)
         except AppError as exc:
             db.session.rollback()
             errors, message = merge_errors(errors, exc.fields), exc.message

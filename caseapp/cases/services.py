@@ -27,19 +27,20 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
 REASON_ONLY_WHEN_CLOSING = "A close reason goes with status closed."
 
 
-def open_case(caller: Caller, *, actor: User, first_contact_at: datetime | None = None) -> Case:
+def open_case(caller: Caller, *, actor: User | None, first_contact_at: datetime | None = None) -> Case:
     """A new case for `caller`, owned by the advisor who takes the first call until someone reassigns it;
-    `first_contact_at`: the call that opens it reached the caller then (cases/stale.py)."""
+    `first_contact_at`: the call that opens it reached the caller then (cases/stale.py). `actor` None: opened by the
+    system (a missed call), owned by nobody until an advisor takes it."""
     case = Case(
         caller=caller,
         caller_id=caller.id,
         status=CaseStatus.NEW,
         reference_year=to_local(now_utc()).year,
-        assigned_advisor_id=actor.id,
+        assigned_advisor_id=actor.id if actor else None,
         last_contact_at=first_contact_at,
     )
     insert_as_loaded(case)
-    record_event("case.opened", actor_id=actor.id, entity_type="case", entity_id=case.id)
+    record_event("case.opened", actor_id=actor.id if actor else None, entity_type="case", entity_id=case.id)
     return case
 
 

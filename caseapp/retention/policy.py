@@ -28,6 +28,7 @@ from caseapp.reminders.models import OutboxMessage
 from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.safety_plans.models import SafetyPlan
 from caseapp.screenings.models import ClinicianScore
+from caseapp.telephony.models import TelephonyCall
 
 #: what a required (NOT NULL) free-text field reads once its text is removed
 PLACEHOLDER = "[removed]"
@@ -44,6 +45,8 @@ class Scope(StrEnum):
     CALLBACK = "callback"
     #: calls: on one of the cases, or (for a caller) made by the caller without a case
     CALL = "call"
+    #: rows with a caller_id of one of the callers (the phone system's record of their calls)
+    CALLER_ROWS = "caller_rows"
 
 
 class Scrub(StrEnum):
@@ -107,6 +110,8 @@ RULES: tuple[Rule, ...] = (
     # a clinician's withdrawal score: the scale, total and band stay; who reported it goes
     Rule(ClinicianScore.clinician_name, PLACEHOLDER, Scope.CASE),
     Rule(ClinicianScore.clinician_role, PLACEHOLDER, Scope.CASE),
+    # the phone system's record of a caller's calls: the times and outcome stay for the reports, the number goes
+    Rule(TelephonyCall.from_e164, None, Scope.CALLER_ROWS),
 )
 
 

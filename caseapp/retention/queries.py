@@ -84,6 +84,8 @@ def rows_in_scope(model: Any, scope: Scope, case_ids: Sequence[int], caller_ids:
         return model.case_id.in_(case_ids)
     if scope is Scope.CALLBACK:
         return model.callback_id.in_(sa.select(Callback.id).where(Callback.case_id.in_(case_ids)))
+    if scope is Scope.CALLER_ROWS:
+        return model.caller_id.in_(caller_ids)
     return sa.or_(Call.case_id.in_(case_ids), Call.caller_id.in_(caller_ids))
 
 

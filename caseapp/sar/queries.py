@@ -21,6 +21,7 @@ from caseapp.harm_reduction.models import HarmReductionPrompt
 from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.safety_plans.models import SafetyPlan
 from caseapp.screenings.models import ClinicianScore, Screening
+from caseapp.telephony.models import TelephonyCall
 
 
 def find_caller_by_phone(e164: str) -> Caller | None:
@@ -39,6 +40,12 @@ def calls_of(caller_id: int, case_ids: Sequence[int]) -> list[Call]:
     return _all(
         sa.select(Call).where(sa.or_(Call.caller_id == caller_id, Call.case_id.in_(case_ids))).order_by(Call.id)
     )
+
+
+def telephony_calls_of(caller_id: int) -> list[TelephonyCall]:
+    """The phone system's record of the caller's calls (found by their number when they rang)."""
+    query = sa.select(TelephonyCall).where(TelephonyCall.caller_id == caller_id)
+    return _all(query.order_by(TelephonyCall.offered_at, TelephonyCall.id))
 
 
 def by_case(model: Any, case_ids: Sequence[int]) -> list[Any]:

@@ -85,6 +85,23 @@ SECTIONS = (
     "case_flags",
     "safety_plans",
     "harm_reduction_prompts",
+    "telephony_calls",
+)
+
+#: what the export shows of each call the phone system offered (times, outcome, the caller's own number)
+TELEPHONY_FIELDS = (
+    "id",
+    "offered_at",
+    "answered_at",
+    "ended_at",
+    "missed_at",
+    "duration_seconds",
+    "outcome",
+    "from_e164",
+    "withheld",
+    "line",
+    "call_id",
+    "callback_id",
 )
 
 
@@ -153,7 +170,8 @@ def _access_row(event: Any) -> dict[str, Any]:
 def build_export(caller: Caller) -> Export:
     """Everything held about `caller`: their row, cases (with references), calls, assessments, screenings,
     clinician-reported withdrawal scores, callbacks with their attempts and handovers, notes, emergency alerts and the
-    emergency log, safeguarding records, safety plans, harm-reduction prompts, flags, and the access list."""
+    emergency log, safeguarding records, safety plans, harm-reduction prompts, flags, the phone system's record of
+    their calls, and the access list."""
     cases: list[Case] = queries.cases_of(caller.id)
     case_ids = [case.id for case in cases]
     calls = queries.calls_of(caller.id, case_ids)
@@ -179,6 +197,10 @@ def build_export(caller: Caller) -> Export:
         "cases": [{**row_of(case), "reference": case.reference} for case in cases],
         "calls": [row_of(call) for call in calls],
         **{name: [row_of(row) for row in rows] for name, rows in linked.items()},
+        "telephony_calls": [
+            {key: value for key, value in row_of(row).items() if key in TELEPHONY_FIELDS}
+            for row in queries.telephony_calls_of(caller.id)
+        ],
         "access": [_access_row(event) for event in queries.access_events(entities)],
     }
     return Export(caller.id, document)

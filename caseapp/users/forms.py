@@ -22,6 +22,11 @@ class CreateUserForm(FlaskForm):
 class EditUserForm(FlaskForm):
     full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
     role = SelectField("Role", choices=ROLE_CHOICES)
+    phone_extension = StringField(
+        "Phone extension",
+        validators=[Length(max=16)],
+        description="The phone system's extension for this person, so calls they answer open the log-a-call page.",
+    )
     submit = SubmitField("Save")
 
 

@@ -3,6 +3,8 @@ are caseapp/auth/reset_links.py)."""
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from caseapp.audit.services import record_event, record_listing
@@ -69,6 +71,26 @@ def rename(user: User, full_name: str, *, actor_id: int) -> None:
     if full_name != user.full_name:
         user.full_name = full_name[:120]
         record_event("user.renamed", actor_id=actor_id, entity_type="user", entity_id=user.id)
+
+
+#: what a phone system's extension may be: digits, letters and . - _ (e.g. 201, sip-201)
+_EXTENSION = re.compile(r"^[A-Za-z0-9._-]{1,16}$")
+
+
+def set_phone_extension(user: User, extension: str | None, *, actor_id: int) -> None:
+    """The extension the phone system names this person by (unique; empty: none)."""
+    value = (extension or "").strip() or None
+    if value == user.phone_extension:
+        return
+    if value is not None:
+        if not _EXTENSION.match(value):
+            message = "Use up to 16 letters, digits, dots, dashes or underscores."
+            raise ValidationError(message, fields={"phone_extension": [message]})
+        if auth_queries.find_user_by_extension(value) is not None:
+            message = "Another member of staff has this extension."
+            raise ValidationError(message, fields={"phone_extension": [message]})
+    user.phone_extension = value
+    record_event("user.extension_changed", actor_id=actor_id, entity_type="user", entity_id=user.id)
 
 
 def deactivate_user(user: User, *, actor_id: int) -> None:

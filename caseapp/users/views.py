@@ -68,6 +68,7 @@ def edit(user_id: int) -> ResponseReturnValue:
         try:
             services.rename(user, form.full_name.data or "", actor_id=current_user.id)
             services.change_role(user, Role(form.role.data), actor_id=current_user.id)
+            services.set_phone_extension(user, form.phone_extension.data, actor_id=current_user.id)
         except AppError as exc:
             db.session.rollback()
             apply_errors(form, exc)

@@ -15,6 +15,7 @@ from flask import Flask
 
 import caseapp
 from caseapp.api import API_PREFIX
+from caseapp.auth.access import is_signed
 
 #: methods a route answers that are not its own (Flask adds them to every route)
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}
@@ -48,6 +49,12 @@ class Route:
         return self.rule.startswith(f"{API_PREFIX}/")
 
     @property
+    def is_signed(self) -> bool:
+        """A webhook the sender signs (caseapp/telephony/api.py): no sign-in, no bearer token, not in the OpenAPI
+        document (which is for clients that sign in), described in the README."""
+        return is_signed(self.endpoint)
+
+    @property
     def is_unsafe(self) -> bool:
         return self.method in UNSAFE_METHODS
 
@@ -78,7 +85,12 @@ def page_routes() -> list[Route]:
 
 
 def api_routes() -> list[Route]:
-    return [r for r in routes() if r.is_api]
+    """The JSON API for signed-in clients (not the signed webhooks: signed_routes)."""
+    return [r for r in routes() if r.is_api and not r.is_signed]
+
+
+def signed_routes() -> list[Route]:
+    return [r for r in routes() if r.is_signed]
 
 
 # --- the OpenAPI document -------------------------------------------------------------------------------------------

@@ -147,7 +147,9 @@ def test_the_request_id_header_is_always_the_apps_own(world: World, route: surfa
         else:
             answers.append(world.browser(who).open(path, method=route.method, environ_overrides=forged))
 
-    assert all(r.status_code < 500 for r in answers), [r.status_code for r in answers]
+    # a signed webhook without its secret set answers 503 not_configured by design (caseapp/telephony/api.py)
+    allowed = {503} if route.is_signed else set()
+    assert all(r.status_code < 500 or r.status_code in allowed for r in answers), [r.status_code for r in answers]
     assert [_headers_problems(r) for r in answers] == [[]] * len(answers)
     assert all(_OUR_REQUEST_ID.match(r.headers["X-Request-ID"]) for r in answers), [
         r.headers["X-Request-ID"] for r in answers

@@ -320,3 +320,25 @@ def test_screening_settings_that_name_known_values_are_taken() -> None:
     )
 
     assert settings["SCREENING_SDS_CUTOFFS"] == "cannabis=4"
+
+
+@pytest.mark.parametrize("name", ["TELEPHONY_SECRET", "TWILIO_AUTH_TOKEN"])
+def test_production_refuses_a_short_telephony_secret_but_not_an_unset_one(name: str) -> None:
+    with pytest.raises(ConfigError, match=f"CASEAPP_{name} must be at least 32 characters"):
+        _production(**{name: "short"})
+    assert _production(**{name: None}) is not None
+    assert _production(**{name: "x" * 32}) is not None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"TELEPHONY_TOLERANCE_SECONDS": 0}, "CASEAPP_TELEPHONY_TOLERANCE_SECONDS"),
+        ({"TELEPHONY_RETENTION_DAYS": "90"}, "CASEAPP_TELEPHONY_RETENTION_DAYS"),
+        ({"PUBLIC_BASE_URL": "caseapp.example.org"}, "CASEAPP_PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "https://caseapp.example.org/api"}, "CASEAPP_PUBLIC_BASE_URL"),
+    ],
+)
+def test_telephony_settings_that_cannot_work_are_refused(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _load(**overrides)
