@@ -86,6 +86,9 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.callbacks.api import handovers_api_bp as handovers_api
     from caseapp.callbacks.views import bp as callbacks_bp
     from caseapp.callers.api import api_bp as callers_api
+    from caseapp.callers.api import merge_api_bp as caller_merge_api
+    from caseapp.callers.api import merges_api_bp as caller_merges_api
+    from caseapp.callers.views import bp as callers_bp
     from caseapp.calls.api import api_bp as calls_api
     from caseapp.calls.views import bp as calls_bp
     from caseapp.cases.api import api_bp as cases_api
@@ -131,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
         access_bp,
         calls_bp,
         cases_bp,
+        callers_bp,
         assessments_bp,
         screenings_bp,
         harm_reduction_bp,
@@ -150,6 +154,8 @@ def _register_blueprints(app: Flask) -> None:
         reference_api,
         calls_api,
         callers_api,
+        caller_merge_api,
+        caller_merges_api,
         cases_api,
         stale_cases_api,
         access_api,

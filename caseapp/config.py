@@ -127,6 +127,8 @@ def defaults(env: str) -> dict[str, Any]:
         "BREAK_GLASS_ALERT_MINUTES": 60,
         "ACCESS_UNUSUAL_HOURS": "",  # local HH:MM-HH:MM (e.g. 00:00-06:00) a break-glass use is flagged in; "": none
         "MASK_PHONES_FOR": "advisor",  # roles (comma-separated) shown callers' numbers as ••• ••• ••123 in lists
+        # caller records (caseapp/callers/merges.py): a manager's merge of two records can be undone for this long
+        "CALLER_MERGE_UNDO_DAYS": 30,
         # screening instruments (caseapp/screenings): local changes to the published defaults, after clinical review
         "SCREENING_SDS_CUTOFFS": "",  # substance=score pairs (e.g. "cannabis=4,ketamine=4") replacing SDS cut-offs
         "SCREENING_PATHWAY_OVERRIDES": "",  # instrument.band=pathway pairs replacing a suggestion rule's pathway
@@ -217,6 +219,7 @@ def validate(config: dict[str, Any]) -> None:
     """Refuse settings that cannot work (any environment), and a production configuration that would be unsafe."""
     check_stale_case_settings(config)
     check_sign_in_settings(config)
+    check_merge_settings(config)
     check_data_key(config)
     check_retention_settings(config)
     check_access_settings(config)
@@ -254,6 +257,11 @@ def check_sign_in_settings(config: dict[str, Any]) -> None:
         raise ConfigError("CASEAPP_TOKEN_DEFAULT_DAYS and CASEAPP_TOKEN_MAX_DAYS must be whole numbers of days")
     if int(default_days) > int(max_days):  # type: ignore[arg-type]
         raise ConfigError("CASEAPP_TOKEN_DEFAULT_DAYS must not be more than CASEAPP_TOKEN_MAX_DAYS")
+
+
+def check_merge_settings(config: dict[str, Any]) -> None:
+    if not _whole_days(config.get("CALLER_MERGE_UNDO_DAYS")):
+        raise ConfigError("CASEAPP_CALLER_MERGE_UNDO_DAYS must be a whole number of days (1 or more)")
 
 
 def _whole_days(value: Any) -> bool:

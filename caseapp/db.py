@@ -75,7 +75,7 @@ MIGRATION_ONLY_INDEXES = frozenset({"ix_callers_name_trgm"})
 
 #: foreign keys that a migration adds on PostgreSQL only: SQLite cannot add one to an existing table without
 #: rebuilding it, which would drop its report triggers (migration 9d3e5b7a1c24)
-POSTGRESQL_ONLY_FOREIGN_KEYS = frozenset({"fk_cases_legal_hold_by_id_users"})
+POSTGRESQL_ONLY_FOREIGN_KEYS = frozenset({"fk_cases_legal_hold_by_id_users", "fk_callers_merged_into_id_callers"})
 
 
 def include_in_autogenerate(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:

@@ -6,7 +6,7 @@ from caseapp.audit.models import AuditEvent
 from caseapp.auth.models import ApiToken, LoginThrottle, PasswordResetLink, RecoveryCode, User, UserSession
 from caseapp.callbacks.models import Callback, CallbackAttempt, CaseFlag, Handover
 from caseapp.caller_flags.models import CallerFlag
-from caseapp.callers.models import Caller
+from caseapp.callers.models import Caller, CallerMerge, CallerNumber
 from caseapp.calls.models import Call, CallDraft
 from caseapp.cases.models import Case, StaleCaseDigest
 from caseapp.emergencies.models import EmergencyAction, EmergencyAlert
@@ -33,6 +33,8 @@ __all__ = [
     "CallDraft",
     "Caller",
     "CallerFlag",
+    "CallerMerge",
+    "CallerNumber",
     "Case",
     "CaseFacts",
     "CaseFlag",

@@ -17,6 +17,7 @@ from caseapp.api import Extended
 from caseapp.audit.services import record_event
 from caseapp.auth.models import User
 from caseapp.callbacks.models import Callback
+from caseapp.callers import queries as caller_queries
 from caseapp.callers.models import Caller
 from caseapp.callers.phones import normalise_phone
 from caseapp.calls.models import Call
@@ -312,4 +313,5 @@ def require_call_on(call: CallInput, actor: User) -> None:
     if case is None:
         return  # log_call says there is no such case
     e164 = normalise_phone(call.phone) if call.phone else None
-    require(case, actor, Action.LOG_CALL, found_by_lookup=e164 is not None and case.caller.phone_e164 == e164)
+    found = caller_queries.find_caller_by_phone(e164) if e164 is not None else None  # main or other number
+    require(case, actor, Action.LOG_CALL, found_by_lookup=found is not None and found.id == case.caller_id)

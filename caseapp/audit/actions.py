@@ -92,6 +92,12 @@ ACTIONS: dict[str, str] = {
     "caller.erased": "Caller erased on request",
     "caller.sar_exported": "Subject access export downloaded",
     "caller.phone_revealed": "Revealed a masked phone number",
+    "caller.number_added": "Added a number to a caller",
+    "caller.number_removed": "Removed a caller's number",
+    "caller.main_number_changed": "Changed a caller's main number",
+    "caller.merged": "Merged two caller records",
+    "caller.merge_undone": "Undid a merge of caller records",
+    "caller.merge_viewed": "Compared two caller records",
     # calls
     "call.logged": "Call logged",
     "telephony.call_answered": "Phone system: call answered, log-a-call opened for the advisor",

@@ -3,7 +3,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from caseapp.callers.models import NumberKind
 from caseapp.callers.phones import display
+from caseapp.ids import Id
 from caseapp.reference import CallType, CaseStatus, Channel, Relationship, RiskLevel
 from caseapp.schemas import AwareDateTime, JsonBoolean, LabelledEnum
 
@@ -72,6 +74,10 @@ class CallerSchema(ma.Schema):
     anonymised_at = AwareDateTime(
         allow_none=True, metadata={"description": "When retention or an erasure removed their details; null: never"}
     )
+    merged_into_id = fields.Integer(
+        allow_none=True, metadata={"description": "The record this one was merged into (a manager's merge); null: none"}
+    )
+    merged_at = AwareDateTime(allow_none=True)
 
 
 class CallerMatchSchema(CallerSchema):
@@ -83,3 +89,54 @@ class CallerMatchSchema(CallerSchema):
 
 class CallerLookupQuery(ma.Schema):
     phone = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class CallerNumberCreateSchema(ma.Schema):
+    phone = fields.String(
+        required=True, validate=validate.Length(min=1, max=40), metadata={"description": "Any format"}
+    )
+    kind = LabelledEnum(NumberKind, required=True)
+    label = fields.String(allow_none=True, validate=validate.Length(max=100), metadata={"description": "e.g. sister's"})
+    consent_confirmed = JsonBoolean(
+        load_default=False,
+        metadata={"description": "Required (true) for a family member's phone: it is used with their consent"},
+    )
+
+
+class CallerNumberSchema(ma.Schema):
+    id = fields.Integer()
+    caller_id = fields.Integer()
+    phone = fields.String(
+        attribute="phone_e164", metadata={"description": "E.164; only the last three digits when `phone_masked`"}
+    )
+    phone_display = fields.Function(
+        lambda n: n.phone_e164 if getattr(n, "phone_masked", False) else display(n.phone_e164),
+        metadata={"type": "string"},
+    )
+    phone_masked = fields.Boolean(dump_default=False, metadata={"description": "For the roles CASEAPP_MASK_PHONES_FOR"})
+    kind = LabelledEnum(NumberKind)
+    label = fields.String(allow_none=True)
+    consent_confirmed_at = AwareDateTime(allow_none=True)
+    added_by_id = fields.Integer(allow_none=True)
+    created_at = AwareDateTime()
+
+
+class CallerMergeRequestSchema(ma.Schema):
+    duplicate_id = Id(required=True, metadata={"description": "The record that goes"})
+
+
+class CallerMergeSchema(ma.Schema):
+    id = fields.Integer()
+    kept_id = fields.Integer()
+    duplicate_id = fields.Integer()
+    moved = fields.Dict(
+        keys=fields.String(),
+        metadata={
+            "description": "Ids of the rows moved, by table; number_id: the row the duplicate's main number became "
+            "(number_was_theirs: it was already one of the kept caller's numbers)"
+        },
+    )
+    merged_by_id = fields.Integer(allow_none=True)
+    created_at = AwareDateTime()
+    undone_at = AwareDateTime(allow_none=True)
+    undone_by_id = fields.Integer(allow_none=True)

@@ -70,13 +70,17 @@ def _insert_then_lock(e164: str) -> tuple[Caller, bool]:
 
 
 def find_or_create_caller(e164: str | None, *, actor: User | None) -> tuple[Caller, bool]:
-    """The caller with this number (locked for this transaction), created if new; a withheld number is always new.
+    """The caller with this number as their main or an other number (locked for this transaction), created if new; a
+    withheld number is always new. The main number is the upsert's key; an other number costs one indexed lookup.
     `actor` None: the system (a missed call from the phone system)."""
     if e164 is None:
         caller = Caller(phone_e164=None, relationship=Relationship.SELF)
         db.session.add(caller)
         db.session.flush()
         created = True
+    elif (owner_id := queries.find_other_number_owner(e164)) is not None:
+        # one of a caller's other numbers (caseapp/callers/numbers.py): that caller, locked as the upsert would
+        caller, created = queries.lock_caller(owner_id), False
     elif db.session.get_bind().dialect.name == "postgresql":
         caller, created = _upsert_locking(e164)
     else:

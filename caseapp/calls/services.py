@@ -98,7 +98,11 @@ def log_call(data: CallInput, *, actor: User, draft_id: int | None = None) -> Lo
             raise ValidationError(message, fields={"case_id": [message]})
         case = found
         caller = case.caller
-        if e164 is not None and caller.phone_e164 not in (None, e164):
+        if (
+            e164 is not None
+            and caller.phone_e164 not in (None, e164)
+            and caller_queries.find_other_number_owner(e164) != caller.id  # not one of their other numbers either
+        ):
             message = "This number belongs to a different caller than the chosen case."
             raise ValidationError(message, fields={"phone": [message]})
     else:

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from caseapp.callers.models import Caller
+from caseapp.callers.models import Caller, CallerNumber
 from caseapp.cases.models import OPEN_STATUSES, Case, CaseNote, parse_reference
 from caseapp.errors import NotFound
 from caseapp.extensions import db
@@ -84,13 +84,16 @@ NAME_SEARCH_MIN_LENGTH = 3
 
 
 def select_case_search(text: str, phone_e164: str | None) -> sa.Select[Case]:
-    """Cases matching a reference, a phone number (already normalised) or part of the caller's name."""
+    """Cases matching a reference, a phone number (already normalised; the caller's main or an other number) or part
+    of the caller's name."""
     by_reference = parse_reference(text)
     if by_reference is not None:
         year, case_id = by_reference
         return sa.select(Case).where(Case.id == case_id, Case.reference_year == year)
     if phone_e164:
-        query = sa.select(Case).join(Case.caller).where(Caller.phone_e164 == phone_e164)
+        other = sa.select(CallerNumber.caller_id).where(CallerNumber.phone_e164 == phone_e164).scalar_subquery()
+        # the caller's main number or one of their other numbers
+        query = sa.select(Case).join(Case.caller).where(sa.or_(Caller.phone_e164 == phone_e164, Caller.id == other))
     else:
         query = sa.select(Case).where(_caller_named(text))
     return query.order_by(Case.updated_at.desc(), Case.id.desc())

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from caseapp.callers.models import Caller
+from caseapp.callers.models import Caller, CallerNumber
 from caseapp.calls.models import Call
 from caseapp.cases.models import Case
 from caseapp.extensions import db
@@ -25,6 +25,7 @@ def plan(case_ids: Sequence[int], caller_ids: Sequence[int]) -> Counter[str]:
         condition = sa.or_(*(queries.rows_in_scope(model, rule.scope, case_ids, caller_ids) for rule in rules))
         counts[model.__tablename__] = queries.count_rows(model, condition)
     counts["cases"] = len(case_ids)
+    counts["caller_numbers"] = queries.count_rows(CallerNumber, CallerNumber.caller_id.in_(caller_ids))
     return +counts
 
 
@@ -51,6 +52,13 @@ def anonymise(case_ids: Sequence[int], caller_ids: Sequence[int], now: datetime)
         for assessment in assessments:
             assessment.answers = scrub_answers(dict(assessment.answers or {}), assessment.form_version)
         counts["assessments"] = len(assessments)
+    if caller_ids:  # their other numbers (and the labels on them) go with their main number
+        deleted = db.session.execute(
+            sa.delete(CallerNumber)
+            .where(CallerNumber.caller_id.in_(caller_ids))
+            .execution_options(synchronize_session=False)
+        )
+        counts["caller_numbers"] = int(getattr(deleted, "rowcount", 0) or 0)
     if case_ids:
         counts["cases"] = _update(Case, Case.id.in_(case_ids), {"anonymised_at": now, "version": Case.version + 1})
     db.session.flush()

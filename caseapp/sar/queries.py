@@ -12,7 +12,8 @@ from sqlalchemy.orm import selectinload
 from caseapp.assessments.models import Assessment
 from caseapp.audit.models import AuditEvent
 from caseapp.callbacks.models import Callback, CallbackAttempt, CaseFlag, Handover
-from caseapp.callers.models import Caller
+from caseapp.callers import queries as caller_queries
+from caseapp.callers.models import Caller, CallerMerge, CallerNumber
 from caseapp.calls.models import Call
 from caseapp.cases.models import Case, CaseNote
 from caseapp.emergencies.models import EmergencyAction, EmergencyAlert
@@ -25,7 +26,18 @@ from caseapp.telephony.models import TelephonyCall
 
 
 def find_caller_by_phone(e164: str) -> Caller | None:
-    return db.session.scalars(sa.select(Caller).where(Caller.phone_e164 == e164)).first()
+    """By their main number or one of their other numbers."""
+    return caller_queries.find_caller_by_phone(e164)
+
+
+def numbers_of(caller_id: int) -> list[CallerNumber]:
+    return _all(sa.select(CallerNumber).where(CallerNumber.caller_id == caller_id).order_by(CallerNumber.id))
+
+
+def merges_of(caller_id: int) -> list[CallerMerge]:
+    """Merges that kept this caller or merged a duplicate record of theirs into another."""
+    involved = sa.or_(CallerMerge.kept_id == caller_id, CallerMerge.duplicate_id == caller_id)
+    return _all(sa.select(CallerMerge).where(involved).order_by(CallerMerge.id))
 
 
 def _all(query: Any) -> list[Any]:

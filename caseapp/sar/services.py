@@ -70,6 +70,8 @@ class Export:
 
 #: the lists of records, in the order the page shows them
 SECTIONS = (
+    "caller_numbers",
+    "caller_merges",
     "cases",
     "calls",
     "assessments",
@@ -168,10 +170,10 @@ def _access_row(event: Any) -> dict[str, Any]:
 
 
 def build_export(caller: Caller) -> Export:
-    """Everything held about `caller`: their row, cases (with references), calls, assessments, screenings,
-    clinician-reported withdrawal scores, callbacks with their attempts and handovers, notes, emergency alerts and the
-    emergency log, safeguarding records, safety plans, harm-reduction prompts, flags, the phone system's record of
-    their calls, and the access list."""
+    """Everything held about `caller`: their row, their other numbers, merges of their records, cases (with
+    references), calls, assessments, screenings, clinician-reported withdrawal scores, callbacks with their attempts
+    and handovers, notes, emergency alerts and the emergency log, safeguarding records, safety plans, harm-reduction
+    prompts, flags, the phone system's record of their calls, and the access list."""
     cases: list[Case] = queries.cases_of(caller.id)
     case_ids = [case.id for case in cases]
     calls = queries.calls_of(caller.id, case_ids)
@@ -194,6 +196,8 @@ def build_export(caller: Caller) -> Export:
     document: dict[str, Any] = {
         "generated_at": now_utc().isoformat(),
         "caller": row_of(caller),
+        "caller_numbers": [row_of(number) for number in queries.numbers_of(caller.id)],
+        "caller_merges": [row_of(merge) for merge in queries.merges_of(caller.id)],
         "cases": [{**row_of(case), "reference": case.reference} for case in cases],
         "calls": [row_of(call) for call in calls],
         **{name: [row_of(row) for row in rows] for name, rows in linked.items()},

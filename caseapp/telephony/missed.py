@@ -1,11 +1,11 @@
 """Every missed call owned: a missed or voicemail call from a number we can ring becomes a pooled callback due now.
 
-Several missed calls from one number within MISSED_CALL_GROUP_MINUTES make one callback (the later ones join it,
-telephony_calls.callback_id, and the callback shows how many it stands for); they are not our failed attempts, which
-would close it as unreachable. A withheld number, or one with a "do not ring back" flag in force, makes none. Calls
-from one number are serialised on the caller's row (find_or_create_caller locks it), so two missed calls at the same
-moment still make one callback. The callback then follows the callbacks' clocks: the reminder to the team on shift
-(a pooled callback's reminder goes in-app to everyone on shift), escalation, missed.
+Several missed calls from one caller (from any of their numbers) within MISSED_CALL_GROUP_MINUTES make one callback
+(the later ones join it, telephony_calls.callback_id, and the callback shows how many it stands for); they are not our
+failed attempts, which would close it as unreachable. A withheld number, or one with a "do not ring back" flag in
+force, makes none. Calls from one caller are serialised on the caller's row (find_or_create_caller locks it), so two
+missed calls at the same moment still make one callback. The callback then follows the callbacks' clocks: the reminder
+to the team on shift (a pooled callback's reminder goes in-app to everyone on shift), escalation, missed.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def own_missed_call(call: TelephonyCall, kind: EventKind) -> None:
     caller, _ = caller_services.find_or_create_caller(number, actor=None)  # locks the caller: one number at a time
     call.caller_id = caller.id
     window = timedelta(minutes=int(current_app.config["MISSED_CALL_GROUP_MINUTES"]))
-    existing = queries.find_open_missed_call_callback(number, now_utc() - window)
+    existing = queries.find_open_missed_call_callback(caller.id, now_utc() - window)
     if existing is not None:
         call.callback_id = existing.id
         history.record("missed_call_added", existing.id, None, telephony_call_id=call.id, event=kind.value)

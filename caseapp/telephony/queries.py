@@ -24,13 +24,14 @@ def find_advisor(user_id: int | None, extension: str | None) -> User | None:
     return user if user is not None and user.is_active else None
 
 
-def find_open_missed_call_callback(from_e164: str, since: datetime) -> Callback | None:
-    """The open callback a missed call from this number made on or after `since`, if any (the oldest)."""
+def find_open_missed_call_callback(caller_id: int, since: datetime) -> Callback | None:
+    """The open callback a missed call from this caller (from any of their numbers) made on or after `since`, if any
+    (the oldest)."""
     query = (
         sa.select(Callback)
         .join(TelephonyCall, TelephonyCall.callback_id == Callback.id)
         .where(
-            TelephonyCall.from_e164 == from_e164,
+            TelephonyCall.caller_id == caller_id,
             Callback.created_at >= since,
             Callback.status.in_(OPEN_STATUSES),
         )

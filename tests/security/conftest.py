@@ -21,6 +21,9 @@ from caseapp.auth.models import Role, User, UserSession
 from caseapp.auth.reset_links import issue_link
 from caseapp.auth.services import start_session
 from caseapp.callbacks.handover import hand_over_callback
+from caseapp.callers.merges import merge_callers
+from caseapp.callers.models import NumberKind
+from caseapp.callers.numbers import add_number
 from caseapp.calls.services import save_draft
 from caseapp.cases.services import add_note
 from caseapp.extensions import db
@@ -201,6 +204,10 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
     theirs = factories.make_case(factories.make_caller(name="Sasha Elsewhere"), actor=target)
     grant = break_glass(theirs, actor=advisor, reason="covering", note="Covering for Target Person")
     concern = factories.make_safeguarding(case, actor=advisor)
+    other_number = add_number(caller, phone="07400 555123", kind=NumberKind.MOBILE, actor=advisor)
+    manager = db.session.get(User, members[Role.MANAGER].user_id)
+    assert manager is not None
+    merge = merge_callers(factories.make_caller().id, factories.make_caller().id, actor=manager)
     for role in ROLES:
         author = db.session.get(User, members[role].user_id)
         assert author is not None
@@ -218,6 +225,8 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
         "handover_id": handed_over.id,
         "grant_id": grant.id,
         "safeguarding_id": concern.id,
+        "number_id": other_number.id,
+        "merge_id": merge.id,
         "user_id": target.id,
         "token_id": target_token.id,
         "session_id": target_session.id,

@@ -259,6 +259,14 @@ def test_token_lifetimes_default_to_90_days_at_most_365() -> None:
         _load(TOKEN_MAX_DAYS=0)
 
 
+def test_a_caller_merge_can_be_undone_for_30_days_by_default_and_only_whole_days_are_taken() -> None:
+    assert _load()["CALLER_MERGE_UNDO_DAYS"] == 30
+    assert _load(CALLER_MERGE_UNDO_DAYS=7)["CALLER_MERGE_UNDO_DAYS"] == 7
+    for bad in (0, -1, "thirty", 1.5, True):
+        with pytest.raises(ConfigError, match="CASEAPP_CALLER_MERGE_UNDO_DAYS must be a whole number"):
+            _load(CALLER_MERGE_UNDO_DAYS=bad)
+
+
 def test_access_settings_default_to_twelve_hours_three_in_sixty_minutes_and_masking_for_advisors() -> None:
     settings = _load()
 

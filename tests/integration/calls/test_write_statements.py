@@ -1,5 +1,6 @@
-"""Logging a call sends one statement per row it writes: the caller in one upsert that also locks it, the audit rows of
-the request in one INSERT, and nothing after the commit (the response is built from the rows already loaded)."""
+"""Logging a call sends one statement per row it writes: the caller in one upsert that also locks it (after one
+indexed lookup of the number among callers' other numbers), the audit rows of the request in one INSERT, and nothing
+after the commit (the response is built from the rows already loaded)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from caseapp.auth.models import Role
-from caseapp.callers.models import Caller
+from caseapp.callers.models import Caller, NumberKind
+from caseapp.callers.numbers import add_number
 from caseapp.extensions import db
 from caseapp.timeutil import now_utc
 from tests import factories
@@ -63,6 +65,7 @@ def test_a_new_callers_first_call_writes_each_row_once_and_reads_nothing_back(
 
     assert _verbs(statements) == [
         "SELECT api_tokens.id, api_tokens.user_id,",  # who is asking
+        "SELECT caller_numbers.caller_id FROM",  # is it one of a caller's other numbers?
         "INSERT INTO callers",  # the upsert that also locks the caller
         "INSERT INTO cases",
         "UPDATE callers SET",  # the name given
@@ -70,7 +73,7 @@ def test_a_new_callers_first_call_writes_each_row_once_and_reads_nothing_back(
         "INSERT INTO audit_events",  # every event of the request
         "COMMIT",
     ]
-    upsert = statements[1]
+    upsert = statements[2]
     assert "ON CONFLICT (phone_e164) DO UPDATE" in upsert
     assert "RETURNING" in upsert
 
@@ -85,6 +88,7 @@ def test_a_repeat_callers_call_finds_the_open_case_and_reads_nothing_back(
 
     assert _verbs(statements) == [
         "SELECT api_tokens.id, api_tokens.user_id,",
+        "SELECT caller_numbers.caller_id FROM",
         "INSERT INTO callers",  # the same upsert finds (and locks) the caller
         "SELECT cases.id, cases.reference_year,",  # the open case
         "INSERT INTO calls",
@@ -105,3 +109,19 @@ def test_the_upsert_tells_a_new_caller_from_a_known_one(client: FlaskClient, adv
     assert (second["created_caller"], second["created_case"]) == (False, False)
     assert (second["caller_id"], second["case_id"]) == (first["caller_id"], first["case_id"])
     assert db.session.query(Caller).filter_by(id=first["caller_id"]).one().name is None
+
+
+def test_a_call_from_an_other_number_locks_its_caller_without_the_upsert(
+    client: FlaskClient, advisor_token: str
+) -> None:
+    caller = factories.make_caller()
+    factories.make_case(caller)
+    other = factories.unique_phone()
+    add_number(caller, phone=other, kind=NumberKind.MOBILE, actor=factories.make_user())
+    db.session.commit()
+
+    statements = _post(client, advisor_token, other)
+
+    assert _verbs(statements)[1:3] == ["SELECT caller_numbers.caller_id FROM", "SELECT callers.id, callers.phone_e164,"]
+    assert "FOR UPDATE" in statements[2]
+    assert not any(s.startswith("INSERT INTO callers") for s in statements)

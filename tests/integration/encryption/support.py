@@ -13,6 +13,8 @@ from caseapp.auth.models import Role
 from caseapp.callbacks import handover, workflow
 from caseapp.callbacks.models import CallbackAttempt
 from caseapp.caller_flags.models import CallerFlag, FlagKind
+from caseapp.callers.models import NumberKind
+from caseapp.callers.numbers import add_number
 from caseapp.calls import services as call_services
 from caseapp.cases import services as case_services
 from caseapp.extensions import db
@@ -47,6 +49,7 @@ EXPECTED_COLUMNS = {
     "safeguarding_records": ["description", "decision_reason", "agency_reference", "review_note"],
     "emergency_actions": ["reference", "outcome_note"],
     "caller_flags": ["reason"],
+    "caller_numbers": ["label"],
 }
 SECRET = "partner-does-not-know"
 
@@ -130,8 +133,17 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
     )
     db.session.add(flag)
     db.session.flush()
+    assert logged.call.caller is not None
+    other = add_number(
+        logged.call.caller,
+        phone=factories.unique_phone(),
+        kind=NumberKind.OTHER,
+        label=f"label {SECRET}",
+        actor=advisor,
+    )
     return {
         ("caller_flags", "reason"): (flag.id, f"flag {SECRET}"),
+        ("caller_numbers", "label"): (other.id, f"label {SECRET}"),
         ("callers", "preferred_times_note"): (call.caller_id or 0, f"times {SECRET}"),
         ("callers", "safe_to_call_notes"): (call.caller_id or 0, f"safe {SECRET}"),
         ("calls", "reason"): (call.id, f"reason {SECRET}"),

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from caseapp.auth.models import Role, User
 from caseapp.callbacks.models import Callback, CallbackAttempt, Handover
-from caseapp.callers.models import Caller
+from caseapp.callers.models import Caller, NumberKind
+from caseapp.callers.numbers import add_number
 from caseapp.callers.phones import normalise_phone
 from caseapp.calls.models import Call
 from caseapp.cases.models import Case, CaseNote
@@ -69,6 +70,15 @@ def make_history(advisor: User, *, closed_at: datetime | None, tag: str = "a") -
         safe_to_call_notes=texts[1],
     )
     case = factories.make_case(caller, actor=advisor)
+    # another number of theirs, labelled: both the number and the label must go with the caller
+    other = add_number(
+        caller,
+        phone=factories.unique_phone(),
+        kind=NumberKind.FAMILY,
+        label=f"n-{tag}-{n}-marigold sister",
+        consent_confirmed=True,
+        actor=advisor,
+    )
     call = factories.make_call(
         case, actor=advisor, reason=texts[2], outcome_summary=texts[3], notes=texts[4], tags=[texts[5]]
     )
@@ -82,6 +92,7 @@ def make_history(advisor: User, *, closed_at: datetime | None, tag: str = "a") -
     callback = factories.make_callback(case, actor=advisor, reason=texts[13])
     extra = [f"x{i}-{tag}-{n}-marigold" for i in range(4)]
     texts.extend(extra)
+    texts.extend([other.phone_e164, f"n-{tag}-{n}-marigold sister"])
     db.session.add(
         CallbackAttempt(
             callback_id=callback.id,

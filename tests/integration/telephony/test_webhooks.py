@@ -14,6 +14,8 @@ from flask.testing import FlaskClient
 
 from caseapp.auth.models import Role
 from caseapp.callbacks.models import Callback
+from caseapp.callers.models import NumberKind
+from caseapp.callers.numbers import add_number
 from caseapp.calls.models import Call, CallDraft
 from caseapp.extensions import db, limiter
 from caseapp.notifications.models import Notification
@@ -373,6 +375,21 @@ def test_three_missed_calls_and_a_voicemail_from_one_number_make_one_callback(cl
         sa.select(sa.func.count()).where(TelephonyCall.callback_id == callback.id, TelephonyCall.missed_at.is_not(None))
     )
     assert page_count == 4
+
+
+@pytest.mark.usefixtures("configured")
+def test_missed_calls_from_a_callers_main_and_other_number_make_one_callback(client: FlaskClient) -> None:
+    caller = factories.make_caller(phone="+447911123431")
+    manager = factories.make_user(role=Role.MANAGER)
+    add_number(caller, phone="+442079460431", kind=NumberKind.LANDLINE, actor=manager)
+    db.session.commit()
+
+    post_event(client, event("missed", "c-two-numbers-1", **{"from": "+447911123431"}))
+    post_event(client, event("missed", "c-two-numbers-2", **{"from": "+442079460431"}))
+
+    (first,) = _callbacks_of("+447911123431")
+    assert _callbacks_of("+442079460431") == [first]
+    assert {c.caller_id for c in _calls()} == {caller.id}
 
 
 @pytest.mark.usefixtures("configured")
