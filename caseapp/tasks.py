@@ -35,6 +35,7 @@ class TaskName(StrEnum):
     NOTIFY_STALE_CASES = "cases.notify_stale"
     SEAL_AUDIT_TRAIL = "audit.seal"
     APPLY_RETENTION = "retention.apply"
+    EXPIRE_CALLER_FLAGS = "caller_flags.expire"
 
 
 class Queue(StrEnum):

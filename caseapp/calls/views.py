@@ -15,6 +15,9 @@ from caseapp.api import load
 from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
 from caseapp.callbacks import queries as callback_queries
+from caseapp.caller_flags import present as flag_present
+from caseapp.caller_flags import queries as flag_queries
+from caseapp.caller_flags import services as flag_services
 from caseapp.callers import queries as caller_queries
 from caseapp.callers import services as caller_services
 from caseapp.callers.models import Caller
@@ -154,13 +157,18 @@ def lookup() -> ResponseReturnValue:
         return render_template("calls/_banner.html", state=state)
     caller = caller_queries.find_caller_by_phone(e164)
     caller_services.lookup_phone_audit(caller, actor=current_user)
+    found_flags = flag_queries.active_flags(caller.id if caller else None, e164)
+    if found_flags:
+        flag_services.record_flag_listing(found_flags, actor=current_user)
+    flags = flag_present.shown(found_flags, current_user, found=caller)
     commit_keeping_loaded()
     if caller is None:
-        return render_template("calls/_banner.html", state="new")
+        return render_template("calls/_banner.html", state="new", flags=flags)
     case = case_queries.find_open_case_for_caller(caller.id)
     return render_template(
         "calls/_banner.html",
         state="known",
+        flags=flags,
         caller=caller,
         on_record=caller_form_values(caller),
         case=case,

@@ -230,6 +230,7 @@ BEFORE_ENCRYPTION = "d5eca7e5aefa"
 #: encrypted columns added after b58122f692b7, by revisions that create them encrypted
 ENCRYPTED_WHEN_CREATED = {
     ("caller_flags", "reason"),
+    ("caller_flags", "end_note"),
     ("break_glass_grants", "note"),
     ("cases", "legal_hold_reason"),
     ("screenings", "answers"),

@@ -3,8 +3,6 @@ writes it in the app."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import sqlalchemy as sa
 
 from caseapp.access.services import break_glass
@@ -12,7 +10,8 @@ from caseapp.auth import mfa
 from caseapp.auth.models import Role
 from caseapp.callbacks import handover, workflow
 from caseapp.callbacks.models import CallbackAttempt
-from caseapp.caller_flags.models import CallerFlag, FlagKind
+from caseapp.caller_flags import services as flag_services
+from caseapp.caller_flags.models import FlagKind
 from caseapp.calls import services as call_services
 from caseapp.cases import services as case_services
 from caseapp.extensions import db
@@ -46,7 +45,7 @@ EXPECTED_COLUMNS = {
     "safety_plans": ["warning_signs", "coping_strategies", "contacts", "services", "safe_place"],
     "safeguarding_records": ["description", "decision_reason", "agency_reference", "review_note"],
     "emergency_actions": ["reference", "outcome_note"],
-    "caller_flags": ["reason"],
+    "caller_flags": ["reason", "end_note"],
 }
 SECRET = "partner-does-not-know"
 
@@ -121,17 +120,17 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
     action = factories.make_emergency_action(
         call.case, actor=advisor, reference=f"cad {SECRET}", outcome_note=f"outcome note {SECRET}"
     )
-    flag = CallerFlag(
-        caller_id=call.caller_id,
-        kind=FlagKind.HOAX,
-        reason=f"flag {SECRET}",
-        expires_at=now_utc() + timedelta(days=1),
-        raised_by_id=manager.id,
+    assert call.caller is not None
+    flag = flag_services.raise_on_caller(
+        call.caller, kind=FlagKind.HOAX, reason=f"flag {SECRET}", actor=manager, expires_in_days=1
     )
-    db.session.add(flag)
-    db.session.flush()
+    lifted = flag_services.raise_on_number(
+        factories.unique_phone(), kind=FlagKind.ABUSIVE, reason="number flag", actor=manager, expires_in_hours=48
+    )
+    flag_services.lift_flag(lifted, reason=f"lifted {SECRET}", actor=manager)
     return {
         ("caller_flags", "reason"): (flag.id, f"flag {SECRET}"),
+        ("caller_flags", "end_note"): (lifted.id, f"lifted {SECRET}"),
         ("callers", "preferred_times_note"): (call.caller_id or 0, f"times {SECRET}"),
         ("callers", "safe_to_call_notes"): (call.caller_id or 0, f"safe {SECRET}"),
         ("calls", "reason"): (call.id, f"reason {SECRET}"),
