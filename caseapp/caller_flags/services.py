@@ -54,6 +54,7 @@ def _raise(
 ) -> CallerFlag:
     now = now_utc()
     errors: dict[str, list[str]] = {}
+    extra: dict[str, Any] = {}
     try:
         text = _reason(reason)
     except AppError as exc:
@@ -63,8 +64,9 @@ def _raise(
         expires_at = bounds.resolve_expiry(now, flag_max_days(), **expiry)
     except AppError as exc:
         errors.update(exc.fields)
+        extra.update(exc.extra)
     if errors:
-        raise ValidationError("Some details of the flag need attention.", fields=errors)
+        raise ValidationError("Some details of the flag need attention.", fields=errors, **extra)
     flag = CallerFlag(
         caller_id=caller_id,
         phone_e164=phone_e164,

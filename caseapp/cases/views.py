@@ -37,7 +37,7 @@ from caseapp.emergencies import queries as emergency_queries
 from caseapp.emergencies import texts as emergency_texts
 from caseapp.errors import AppError, NotFound, ValidationError
 from caseapp.extensions import db
-from caseapp.forms import form_to_payload
+from caseapp.forms import form_to_payload, merge_errors
 from caseapp.ids import parse_id
 from caseapp.safeguarding import reference as safeguarding_reference
 from caseapp.screenings import queries as screening_queries
@@ -177,6 +177,10 @@ def update_caller(case_id: int) -> ResponseReturnValue:
     return redirect(url_for("cases.show", case_id=case.id))
 
 
+#: the service's fields as the page's form names them
+_FLAG_PAGE_FIELDS = {"expires_in_hours": "duration", "expires_in_days": "duration", "expires_at": "expires_date"}
+
+
 @bp.post("/cases/<int:case_id>/flags")
 def raise_flag(case_id: int) -> ResponseReturnValue:
     """Raise a flag on the case's caller, or on the number they rang from."""
@@ -196,7 +200,8 @@ def raise_flag(case_id: int) -> ResponseReturnValue:
     except AppError as exc:
         db.session.rollback()
         case = queries.get_case(case_id)
-        return _render_case(case, errors=exc.fields, form="flag", values=request.form, message=exc.message), exc.status
+        errors = merge_errors(*({_FLAG_PAGE_FIELDS.get(k, k): v} for k, v in exc.fields.items()))
+        return _render_case(case, errors=errors, form="flag", values=request.form, message=exc.message), exc.status
     db.session.commit()
     flash("Flag raised.", "info")
     return redirect(url_for("cases.show", case_id=case_id) + "#flags")
