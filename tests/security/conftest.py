@@ -21,6 +21,8 @@ from caseapp.auth.models import Role, User, UserSession
 from caseapp.auth.reset_links import issue_link
 from caseapp.auth.services import start_session
 from caseapp.callbacks.handover import hand_over_callback
+from caseapp.caller_flags.models import FlagKind
+from caseapp.caller_flags.services import raise_on_caller
 from caseapp.calls.services import save_draft
 from caseapp.cases.services import add_note
 from caseapp.extensions import db
@@ -201,6 +203,7 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
     theirs = factories.make_case(factories.make_caller(name="Sasha Elsewhere"), actor=target)
     grant = break_glass(theirs, actor=advisor, reason="covering", note="Covering for Target Person")
     concern = factories.make_safeguarding(case, actor=advisor)
+    flag = raise_on_caller(caller, kind=FlagKind.ABUSIVE, reason="Shouted at staff", actor=advisor, expires_in_days=2)
     for role in ROLES:
         author = db.session.get(User, members[role].user_id)
         assert author is not None
@@ -218,6 +221,7 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
         "handover_id": handed_over.id,
         "grant_id": grant.id,
         "safeguarding_id": concern.id,
+        "flag_id": flag.id,
         "user_id": target.id,
         "token_id": target_token.id,
         "session_id": target_session.id,

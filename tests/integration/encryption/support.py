@@ -124,13 +124,10 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
     flag = flag_services.raise_on_caller(
         call.caller, kind=FlagKind.HOAX, reason=f"flag {SECRET}", actor=manager, expires_in_days=1
     )
-    lifted = flag_services.raise_on_number(
-        factories.unique_phone(), kind=FlagKind.ABUSIVE, reason="number flag", actor=manager, expires_in_hours=48
-    )
-    flag_services.lift_flag(lifted, reason=f"lifted {SECRET}", actor=manager)
+    flag_services.lift_flag(flag, reason=f"lifted {SECRET}", actor=manager)
     return {
         ("caller_flags", "reason"): (flag.id, f"flag {SECRET}"),
-        ("caller_flags", "end_note"): (lifted.id, f"lifted {SECRET}"),
+        ("caller_flags", "end_note"): (flag.id, f"lifted {SECRET}"),
         ("callers", "preferred_times_note"): (call.caller_id or 0, f"times {SECRET}"),
         ("callers", "safe_to_call_notes"): (call.caller_id or 0, f"safe {SECRET}"),
         ("calls", "reason"): (call.id, f"reason {SECRET}"),
