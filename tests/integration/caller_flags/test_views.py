@@ -57,6 +57,7 @@ def test_an_advisor_raises_a_flag_on_the_caller_and_sees_it_with_its_uk_expiry_a
     assert "Swore at the advisor" in page
     assert "Mon 30 Mar 2026 13:00 BST" in page  # 48 hours on, across the clocks going forward
     assert "2 days 0 h left" in page
+    assert f"raised by {advisor.full_name} on 28 Mar 2026" in page
     assert "Lift the abusive flag early" in page
 
 
