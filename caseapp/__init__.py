@@ -85,6 +85,8 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.callbacks.api import api_bp as callbacks_api
     from caseapp.callbacks.api import handovers_api_bp as handovers_api
     from caseapp.callbacks.views import bp as callbacks_bp
+    from caseapp.caller_flags.api import api_bp as flags_api
+    from caseapp.caller_flags.api import caller_api_bp as caller_flags_api
     from caseapp.callers.api import api_bp as callers_api
     from caseapp.callers.api import merge_api_bp as caller_merge_api
     from caseapp.callers.api import merges_api_bp as caller_merges_api
@@ -118,6 +120,8 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.sar.views import bp as sar_bp
     from caseapp.screenings.api import api_bp as screenings_api
     from caseapp.screenings.views import bp as screenings_bp
+    from caseapp.settings.api import api_bp as settings_api
+    from caseapp.settings.views import bp as settings_bp
     from caseapp.shifts.api import api_bp as shifts_api
     from caseapp.shifts.views import bp as shifts_bp
     from caseapp.telephony.api import api_bp as telephony_api
@@ -148,6 +152,7 @@ def _register_blueprints(app: Flask) -> None:
         retention_bp,
         sar_bp,
         telephony_bp,
+        settings_bp,
     )
     apis = (
         docs_bp,
@@ -156,6 +161,8 @@ def _register_blueprints(app: Flask) -> None:
         callers_api,
         caller_merge_api,
         caller_merges_api,
+        caller_flags_api,
+        flags_api,
         cases_api,
         stale_cases_api,
         access_api,
@@ -178,6 +185,7 @@ def _register_blueprints(app: Flask) -> None:
         erasure_api_bp,
         legal_hold_api_bp,
         telephony_api,
+        settings_api,
     )
     for blueprint in (*pages, *apis):
         app.register_blueprint(blueprint)
@@ -192,6 +200,9 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local"] = format_local
     app.jinja_env.filters["phone"] = display_phone
     app.jinja_env.filters["countdown"] = format_countdown
+    from caseapp.caller_flags.present import time_left
+
+    app.jinja_env.filters["flag_time_left"] = time_left
     from caseapp.auth.models import Role
 
     app.jinja_env.globals["app_env"] = app.config["ENV_NAME"]

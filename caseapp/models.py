@@ -17,6 +17,7 @@ from caseapp.reports.models import CallDay, CallHour, CaseFacts
 from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.safety_plans.models import SafetyPlan
 from caseapp.screenings.models import ClinicianScore, Screening
+from caseapp.settings.models import ServiceSetting
 from caseapp.shifts.models import Shift
 from caseapp.telephony.models import TelephonyCall, TelephonyEvent, TelephonyRejection
 
@@ -51,6 +52,7 @@ __all__ = [
     "Screening",
     "SafetyPlan",
     "SafeguardingRecord",
+    "ServiceSetting",
     "Shift",
     "StaleCaseDigest",
     "TelephonyCall",

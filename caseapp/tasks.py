@@ -36,6 +36,7 @@ class TaskName(StrEnum):
     SEAL_AUDIT_TRAIL = "audit.seal"
     APPLY_RETENTION = "retention.apply"
     PURGE_TELEPHONY = "telephony.purge"
+    EXPIRE_CALLER_FLAGS = "caller_flags.expire"
 
 
 class Queue(StrEnum):

@@ -25,6 +25,7 @@ if flask_app.config.get("REDIS_URL"):
 
 # register the tasks
 import workers.callbacks  # noqa: E402,F401
+import workers.caller_flags  # noqa: E402,F401
 import workers.cases  # noqa: E402,F401
 import workers.maintenance  # noqa: E402,F401
 import workers.reminders  # noqa: E402,F401

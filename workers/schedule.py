@@ -71,6 +71,13 @@ def build_schedule(config: Any) -> dict[str, dict[str, Any]]:
             "schedule": DailyAt(str(config["RETENTION_AT"]), str(config["TIMEZONE"])),
             "options": {"queue": default},
         },
+        # caller_flags.expire -> periodic queue: close the caller flags whose expiry has passed (ended at their expiry,
+        # one audit event each); reads already ignore them, so a late run never keeps a flag in force
+        "expire-caller-flags": {
+            "task": str(TaskName.EXPIRE_CALLER_FLAGS),
+            "schedule": timedelta(seconds=scan),
+            "options": {"queue": periodic, "expires": scan},
+        },
         # calls.purge_stale_drafts -> default queue: delete log-a-call drafts untouched for 7 days
         "purge-stale-drafts": {
             "task": str(TaskName.PURGE_STALE_DRAFTS),

@@ -27,6 +27,8 @@ AREAS: dict[str, str] = {
     "data_key": "Data keys",
     "retention": "Retention",
     "telephony": "Telephony",
+    "caller_flag": "Caller flags",
+    "setting": "Service settings",
 }
 
 ACTIONS: dict[str, str] = {
@@ -162,6 +164,14 @@ ACTIONS: dict[str, str] = {
     "data_key.rotated": "Encrypted data re-encrypted with the newest key",
     # retention
     "retention.applied": "Retention policy applied",
+    # caller flags
+    "caller_flag.raised": "Flag raised on a caller or a number",
+    "caller_flag.lifted": "Flag lifted early",
+    "caller_flag.expired": "Flag expired",
+    "caller_flag.listed": "Viewed flags on a caller or a number",
+    # service settings
+    "setting.changed": "Service setting changed",
+    "setting.viewed": "Viewed the service settings",
 }
 
 

@@ -30,6 +30,8 @@ ENTITIES: dict[str, tuple[str, str | None, str | None]] = {
     "shift": ("Shift", None, None),
     "api_token": ("API token", None, None),
     "report": ("Report", None, None),
+    "caller_flag": ("Caller flag", None, None),
+    "setting": ("Service setting", None, None),
 }
 
 

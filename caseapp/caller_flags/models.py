@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from caseapp.auth.models import User
 from caseapp.db import Base, CreatedAtMixin, UTCDateTime, str_enum
 from caseapp.encryption.types import EncryptedText
 from caseapp.reference import Labelled
@@ -23,6 +24,9 @@ class FlagEnd(Labelled):
     EXPIRED = "expired", "Expired"
     LIFTED = "lifted", "Lifted"
 
+
+#: the longest reason (or end note) a flag takes
+REASON_MAX = 2000
 
 _ACTIVE = "ended_at IS NULL"
 
@@ -47,6 +51,13 @@ class CallerFlag(CreatedAtMixin, Base):
     end_reason: Mapped[FlagEnd | None] = mapped_column(str_enum(FlagEnd, "caller_flag_end"))
     #: who lifted it; null when it expired
     ended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: why it was lifted early (staff only); null when it expired
+    end_note: Mapped[str | None] = mapped_column(EncryptedText())
+    #: when retention removed its reason and end note (an ended flag, past the retention period, or its caller's)
+    scrubbed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    raised_by: Mapped[User] = relationship(lazy="joined", innerjoin=True, foreign_keys=[raised_by_id])
+    ended_by: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[ended_by_id])
 
     __table_args__ = (
         sa.CheckConstraint("caller_id IS NOT NULL OR phone_e164 IS NOT NULL", name="on_caller_or_number"),

@@ -9,14 +9,18 @@ from flask_login import current_user
 
 from caseapp.access import services as access
 from caseapp.access.policy import Action
-from caseapp.api import Extended, api_blueprint, operation, page_of
+from caseapp.api import Extended, api_blueprint, operation
 from caseapp.auth.models import Role
+from caseapp.caller_flags import present as flag_present
+from caseapp.caller_flags import queries as flag_queries
+from caseapp.caller_flags import services as flag_services
 from caseapp.callers import merges, numbers, queries, services
 from caseapp.callers.models import Caller
 from caseapp.callers.phones import normalise_phone
 from caseapp.callers.schemas import (
     CallerDetailsSchema,
     CallerLookupQuery,
+    CallerLookupSchema,
     CallerMatchSchema,
     CallerMergeRequestSchema,
     CallerMergeSchema,
@@ -44,16 +48,20 @@ def with_context(caller: Caller) -> Extended:
 @operation(
     api_bp,
     "",
-    summary="Find the caller with this number (any format)",
+    summary="Find the caller with this number (any format), and the flags in force on it or on them",
     query=CallerLookupQuery,
-    response=page_of(CallerMatchSchema),
+    response=CallerLookupSchema,
 )
 def lookup(query: dict[str, Any]) -> dict[str, Any]:
     e164 = normalise_phone(query["phone"])
     caller = queries.find_caller_by_phone(e164) if e164 else None
     services.lookup_phone_audit(caller, actor=current_user)
+    flags = flag_queries.active_flags(caller.id if caller else None, e164)
+    if flags:
+        flag_services.record_flag_listing(flags, actor=current_user)
+    shown = flag_present.shown(flags, current_user, found=caller)
     commit_keeping_loaded()
-    return {"items": [with_context(caller)] if caller else [], "next": None}
+    return {"items": [with_context(caller)] if caller else [], "next": None, "flags": shown}
 
 
 @operation(api_bp, "/<int:caller_id>", summary="One caller", response=CallerMatchSchema)

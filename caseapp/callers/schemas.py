@@ -3,6 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from caseapp.caller_flags.schemas import FlagSchema
 from caseapp.callers.models import NumberKind
 from caseapp.callers.phones import display
 from caseapp.ids import Id
@@ -85,6 +86,19 @@ class CallerMatchSchema(CallerSchema):
 
     open_case = fields.Nested(CaseSummarySchema, allow_none=True)
     recent_calls = fields.List(fields.Nested(CallSummarySchema))
+
+
+class CallerLookupSchema(ma.Schema):
+    """A phone lookup: the caller with this number (none or one), and the flags in force on the number or them."""
+
+    items = fields.List(fields.Nested(CallerMatchSchema), required=True)
+    next = fields.String(allow_none=True, required=True)
+    flags = fields.List(
+        fields.Nested(FlagSchema),
+        metadata={
+            "description": "Flags in force on the number or its caller; `reason` only for those who may read it."
+        },
+    )
 
 
 class CallerLookupQuery(ma.Schema):

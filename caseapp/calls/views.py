@@ -11,12 +11,13 @@ from werkzeug.datastructures import MultiDict
 
 from caseapp import reference
 from caseapp.access import services as access
-from caseapp.api import load
+from caseapp.api import Extended, load
 from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
 from caseapp.callbacks import queries as callback_queries
+from caseapp.caller_flags import present as flag_present
 from caseapp.caller_flags import queries as flag_queries
-from caseapp.caller_flags.models import CallerFlag
+from caseapp.caller_flags import services as flag_services
 from caseapp.callers import queries as caller_queries
 from caseapp.callers import services as caller_services
 from caseapp.callers.models import Caller
@@ -96,13 +97,19 @@ def _initial_values() -> MultiDict[str, Any]:
     return values
 
 
-def _flags_for(values: MultiDict[str, Any]) -> list[CallerFlag]:
-    """The flags in force for the number on the form (a screen-pop's, or one typed) and its caller."""
+def _flags_for(values: MultiDict[str, Any]) -> list[Extended]:
+    """The flags in force for the number on the form (a screen-pop's, or one typed) and its caller, as the banner
+    shows them (reasons only to those who may read the caller); showing them is audited."""
     e164 = try_normalise(values.get("phone"))
     if e164 is None:
         return []
     caller = caller_queries.find_caller_by_phone(e164)
-    return flag_queries.active_flags(caller.id if caller else None, e164)
+    found = flag_queries.active_flags(caller.id if caller else None, e164)
+    if not found:
+        return []
+    flag_services.record_flag_listing(found, actor=current_user)
+    commit_keeping_loaded()
+    return flag_present.shown(found, current_user, found=caller)
 
 
 def _render(values: MultiDict[str, Any], errors: dict[str, list[str]], message: str | None = None) -> str:
@@ -169,13 +176,18 @@ def lookup() -> ResponseReturnValue:
         return render_template("calls/_banner.html", state=state)
     caller = caller_queries.find_caller_by_phone(e164)
     caller_services.lookup_phone_audit(caller, actor=current_user)
+    found_flags = flag_queries.active_flags(caller.id if caller else None, e164)
+    if found_flags:
+        flag_services.record_flag_listing(found_flags, actor=current_user)
+    flags = flag_present.shown(found_flags, current_user, found=caller)
     commit_keeping_loaded()
     if caller is None:
-        return render_template("calls/_banner.html", state="new")
+        return render_template("calls/_banner.html", state="new", flags=flags)
     case = case_queries.find_open_case_for_caller(caller.id)
     return render_template(
         "calls/_banner.html",
         state="known",
+        flags=flags,
         caller=caller,
         on_record=caller_form_values(caller),
         case=case,

@@ -19,6 +19,12 @@ from caseapp.auth import queries as auth_queries
 from caseapp.auth.access import guard_blueprint, require_role, safe_next
 from caseapp.auth.models import Role
 from caseapp.callbacks import queries as callback_queries
+from caseapp.caller_flags import present as flag_present
+from caseapp.caller_flags import queries as flag_queries
+from caseapp.caller_flags import services as flag_services
+from caseapp.caller_flags.forms import expiry_from_page
+from caseapp.caller_flags.models import FlagKind
+from caseapp.caller_flags.schemas import FlagLiftSchema, FlagPageSchema
 from caseapp.callers import services as caller_services
 from caseapp.callers.phones import try_normalise
 from caseapp.callers.schemas import CallerDetailsSchema
@@ -29,13 +35,14 @@ from caseapp.cases.schemas import CasePatchSchema, StaleDaysQuery
 from caseapp.cases.timeline import build_timeline
 from caseapp.emergencies import queries as emergency_queries
 from caseapp.emergencies import texts as emergency_texts
-from caseapp.errors import AppError, ValidationError
+from caseapp.errors import AppError, NotFound, ValidationError
 from caseapp.extensions import db
-from caseapp.forms import form_to_payload
+from caseapp.forms import form_to_payload, merge_errors
 from caseapp.ids import parse_id
 from caseapp.safeguarding import reference as safeguarding_reference
 from caseapp.screenings import queries as screening_queries
 from caseapp.screenings.present import band_of
+from caseapp.settings.services import flag_max_days
 from caseapp.timeutil import now_utc
 from caseapp.transactions import commit_keeping_loaded
 
@@ -78,15 +85,28 @@ def _render_case(
             "version": str(case.version),
         }
     )
-    chosen = {"caller": caller_values, "update": update_values, "note": MultiDict()}
+    chosen = {
+        "caller": caller_values,
+        "update": update_values,
+        "note": MultiDict(),
+        "flag": MultiDict(),
+        "lift": MultiDict(),
+    }
     if form and values is not None:
         chosen[form] = values
     callbacks = callback_queries.callbacks_for_case(case.id)
+    caller_flags = flag_queries.active_flags(caller.id, caller.phone_e164)
+    if caller_flags:
+        flag_services.record_flag_listing(caller_flags, actor=current_user, caller_id=caller.id)
+        commit_keeping_loaded()
     return render_template(
         "cases/show.html",
         alert_text=emergency_texts.describe(emergency_queries.find_latest_alert(case.id)),
         callbacks=callbacks,
         flags=callback_queries.open_flags_for_case(case.id),
+        caller_flags=flag_present.shown(caller_flags, current_user, found=caller),
+        flag_kinds=[(kind.value, kind.label) for kind in FlagKind],
+        flag_max_days=flag_max_days(),
         case=case,
         timeline=build_timeline(case.id, callbacks),
         screenings=[(s, band_of(s)) for s in screening_queries.latest_complete_per_instrument(case.id)],
@@ -155,6 +175,55 @@ def update_caller(case_id: int) -> ResponseReturnValue:
     db.session.commit()
     flash("Caller details saved.", "info")
     return redirect(url_for("cases.show", case_id=case.id))
+
+
+#: the service's fields as the page's form names them
+_FLAG_PAGE_FIELDS = {"expires_in_hours": "duration", "expires_in_days": "duration", "expires_at": "expires_date"}
+
+
+@bp.post("/cases/<int:case_id>/flags")
+def raise_flag(case_id: int) -> ResponseReturnValue:
+    """Raise a flag on the case's caller, or on the number they rang from."""
+    case = access.get_case_for(case_id, current_user, Action.CHANGE)
+    payload, _ = form_to_payload(request.form, FlagPageSchema)
+    try:
+        body = load(FlagPageSchema, payload)
+        expiry = expiry_from_page(body)
+        if body["target"] == "number":
+            flag_services.raise_on_number(
+                case.caller.phone_e164, kind=body["kind"], reason=body["reason"], actor=current_user, **expiry
+            )
+        else:
+            flag_services.raise_on_caller(
+                case.caller, kind=body["kind"], reason=body["reason"], actor=current_user, **expiry
+            )
+    except AppError as exc:
+        db.session.rollback()
+        case = queries.get_case(case_id)
+        errors = merge_errors(*({_FLAG_PAGE_FIELDS.get(k, k): v} for k, v in exc.fields.items()))
+        return _render_case(case, errors=errors, form="flag", values=request.form, message=exc.message), exc.status
+    db.session.commit()
+    flash("Flag raised.", "info")
+    return redirect(url_for("cases.show", case_id=case_id) + "#flags")
+
+
+@bp.post("/cases/<int:case_id>/flags/<int:flag_id>/lift")
+def lift_flag(case_id: int, flag_id: int) -> ResponseReturnValue:
+    """Lift a flag on the case's caller (or their number) before its expiry."""
+    case = access.get_case_for(case_id, current_user)
+    flag = flag_queries.lock_flag(flag_id)
+    if flag.caller_id != case.caller_id and (flag.phone_e164 is None or flag.phone_e164 != case.caller.phone_e164):
+        raise NotFound("There is no such flag on this caller.")
+    payload, _ = form_to_payload(request.form, FlagLiftSchema)
+    try:
+        flag_services.lift_flag(flag, reason=load(FlagLiftSchema, payload)["reason"], actor=current_user)
+    except AppError as exc:
+        db.session.rollback()
+        case = queries.get_case(case_id)
+        return _render_case(case, errors=exc.fields, form="lift", values=request.form, message=exc.message), exc.status
+    db.session.commit()
+    flash("Flag lifted.", "info")
+    return redirect(url_for("cases.show", case_id=case_id) + "#flags")
 
 
 @bp.get("/cases/mine")

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from caseapp.caller_flags import retention as caller_flags
 from caseapp.callers.models import Caller, CallerNumber
 from caseapp.calls.models import Call
 from caseapp.cases.models import Case
@@ -26,6 +27,7 @@ def plan(case_ids: Sequence[int], caller_ids: Sequence[int]) -> Counter[str]:
         counts[model.__tablename__] = queries.count_rows(model, condition)
     counts["cases"] = len(case_ids)
     counts["caller_numbers"] = queries.count_rows(CallerNumber, CallerNumber.caller_id.in_(caller_ids))
+    counts["caller_flags"] = caller_flags.count_for_callers(caller_ids)
     return +counts
 
 
@@ -38,6 +40,8 @@ def anonymise(case_ids: Sequence[int], caller_ids: Sequence[int], now: datetime)
     # what has not gone out yet never will: its text is about to be removed
     for callback_id in queries.callback_ids_of_cases(case_ids):
         counts["withdrawn_messages"] += outbox.withdraw(callback_id)
+    # flags on the callers or their numbers go before the numbers do (they are matched by them)
+    counts["caller_flags"] = caller_flags.remove_for_callers(caller_ids)
     for model, rules in rules_by_model().items():
         fixed = [rule for rule in rules if not isinstance(rule.replacement, Scrub)]
         for scope in {rule.scope for rule in fixed}:

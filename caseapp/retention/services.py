@@ -16,6 +16,7 @@ from flask import current_app
 from caseapp.audit.services import record_event
 from caseapp.auth.models import ApiToken, Role, User
 from caseapp.auth.services import purge_expired_sessions
+from caseapp.caller_flags import retention as caller_flags
 from caseapp.callers import queries as caller_queries
 from caseapp.calls.models import Call
 from caseapp.calls.services import purge_stale_drafts
@@ -109,6 +110,8 @@ def apply_retention(
         "drafts_purged": purge_stale_drafts(),
         "sessions_purged": purge_expired_sessions(),
         "tokens_purged": purge_revoked_tokens(now - timedelta(days=token_days)),
+        # an ended flag's reason is a staff note about the caller: kept as long as the case notes are
+        "flag_reasons_scrubbed": caller_flags.scrub_ended(cutoff, now),
     }
     run.rows = +run.rows
     _audit_run(run, actor_id=actor_id)

@@ -94,6 +94,7 @@ LISTING_ACTIONS = (
     "assessment.listed",
     "safeguarding.listed",
     "emergency.listed",
+    "caller_flag.listed",
 )
 
 

@@ -19,6 +19,7 @@ from flask import render_template
 from caseapp.audit.actions import label
 from caseapp.audit.services import record_event
 from caseapp.callbacks.models import Callback
+from caseapp.caller_flags import queries as flag_queries
 from caseapp.callers import queries as caller_queries
 from caseapp.callers.models import Caller
 from caseapp.callers.phones import normalise_phone
@@ -87,6 +88,7 @@ SECTIONS = (
     "case_flags",
     "safety_plans",
     "harm_reduction_prompts",
+    "caller_flags",
     "telephony_calls",
 )
 
@@ -173,7 +175,8 @@ def build_export(caller: Caller) -> Export:
     """Everything held about `caller`: their row, their other numbers, merges of their records, cases (with
     references), calls, assessments, screenings, clinician-reported withdrawal scores, callbacks with their attempts
     and handovers, notes, emergency alerts and the emergency log, safeguarding records, safety plans, harm-reduction
-    prompts, flags, the phone system's record of their calls, and the access list."""
+    prompts, flags on the case and on the caller or their number, the phone system's record of their calls, and the
+    access list."""
     cases: list[Case] = queries.cases_of(caller.id)
     case_ids = [case.id for case in cases]
     calls = queries.calls_of(caller.id, case_ids)
@@ -181,8 +184,10 @@ def build_export(caller: Caller) -> Export:
     callback_ids = [callback.id for callback in linked[Callback.__tablename__]]
     for model in queries.LINKED_BY_CALLBACK:
         linked[model.__tablename__] = queries.by_callback(model, callback_ids)
+    flags = flag_queries.flags_for_export(caller.id, caller.phone_e164)
     entities = {
         "caller": [caller.id],
+        "caller_flag": [flag.id for flag in flags],
         "case": case_ids,
         "call": [call.id for call in calls],
         "callback": callback_ids,
@@ -201,6 +206,7 @@ def build_export(caller: Caller) -> Export:
         "cases": [{**row_of(case), "reference": case.reference} for case in cases],
         "calls": [row_of(call) for call in calls],
         **{name: [row_of(row) for row in rows] for name, rows in linked.items()},
+        "caller_flags": [row_of(flag) for flag in flags],
         "telephony_calls": [
             {key: value for key, value in row_of(row).items() if key in TELEPHONY_FIELDS}
             for row in queries.telephony_calls_of(caller.id)

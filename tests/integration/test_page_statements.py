@@ -13,6 +13,8 @@ from flask.testing import FlaskClient
 
 from caseapp.auth.models import Role, User
 from caseapp.callbacks import booking, handover
+from caseapp.caller_flags.models import FlagKind
+from caseapp.caller_flags.services import raise_on_caller, raise_on_number
 from caseapp.cases import services as case_services
 from caseapp.cases.models import Case
 from caseapp.extensions import db
@@ -55,6 +57,10 @@ def _grow_case(case: Case, me: User, start: int, rows: int) -> None:
             actor=factories.make_user(role=Role.MANAGER),
         )
         factories.make_emergency_action(case, actor=factories.make_user(role=Role.MANAGER))
+        # flags on the caller and on their number, each raised by someone new
+        manager = factories.make_user(role=Role.MANAGER)
+        raise_on_caller(case.caller, kind=FlagKind.ABUSIVE, reason=f"Flag {i}", actor=manager, expires_in_days=2)
+        raise_on_number(PHONE, kind=FlagKind.HOAX, reason=f"Number flag {i}", actor=manager, expires_in_hours=30)
     db.session.commit()
 
 
@@ -131,6 +137,7 @@ def test_the_case_page_shows_every_entry_of_a_long_timeline(
 
     assert all(f"Call {i}" in page and f"Note {i}" in page for i in range(12))
     assert page.count('class="entry entry-callback"') == 12
+    assert page.count('class="caller-flag caller-flag-') == 24
 
 
 def test_my_callbacks_takes_the_same_statements_for_2_handovers_as_for_12(

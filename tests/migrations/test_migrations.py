@@ -231,6 +231,7 @@ BEFORE_ENCRYPTION = "d5eca7e5aefa"
 ENCRYPTED_WHEN_CREATED = {
     ("caller_flags", "reason"),
     ("caller_numbers", "label"),
+    ("caller_flags", "end_note"),
     ("break_glass_grants", "note"),
     ("cases", "legal_hold_reason"),
     ("screenings", "answers"),

@@ -21,6 +21,8 @@ from caseapp.auth.models import Role, User, UserSession
 from caseapp.auth.reset_links import issue_link
 from caseapp.auth.services import start_session
 from caseapp.callbacks.handover import hand_over_callback
+from caseapp.caller_flags.models import FlagKind
+from caseapp.caller_flags.services import raise_on_caller
 from caseapp.callers.merges import merge_callers
 from caseapp.callers.models import NumberKind
 from caseapp.callers.numbers import add_number
@@ -208,6 +210,7 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
     manager = db.session.get(User, members[Role.MANAGER].user_id)
     assert manager is not None
     merge = merge_callers(factories.make_caller().id, factories.make_caller().id, actor=manager)
+    flag = raise_on_caller(caller, kind=FlagKind.ABUSIVE, reason="Shouted at staff", actor=advisor, expires_in_days=2)
     for role in ROLES:
         author = db.session.get(User, members[role].user_id)
         assert author is not None
@@ -227,6 +230,7 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
         "safeguarding_id": concern.id,
         "number_id": other_number.id,
         "merge_id": merge.id,
+        "flag_id": flag.id,
         "user_id": target.id,
         "token_id": target_token.id,
         "session_id": target_session.id,

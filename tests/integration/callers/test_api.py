@@ -70,7 +70,7 @@ def test_lookup_is_audited_with_the_match(api: Api, known: Caller) -> None:
 def test_lookup_without_a_match_answers_an_empty_page_and_is_still_audited(api: Api, typed: str) -> None:
     response = api.get("/api/v1/callers", query_string={"phone": typed})
 
-    assert response.get_json() == {"items": [], "next": None}
+    assert response.get_json() == {"items": [], "next": None, "flags": []}  # no caller, and no flag on the number
     [event] = audit_events("caller.looked_up")
     assert event.entity_id is None
     assert event.detail == {"matched": False}

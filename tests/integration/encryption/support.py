@@ -3,8 +3,6 @@ writes it in the app."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import sqlalchemy as sa
 
 from caseapp.access.services import break_glass
@@ -12,7 +10,8 @@ from caseapp.auth import mfa
 from caseapp.auth.models import Role
 from caseapp.callbacks import handover, workflow
 from caseapp.callbacks.models import CallbackAttempt
-from caseapp.caller_flags.models import CallerFlag, FlagKind
+from caseapp.caller_flags import services as flag_services
+from caseapp.caller_flags.models import FlagKind
 from caseapp.callers.models import NumberKind
 from caseapp.callers.numbers import add_number
 from caseapp.calls import services as call_services
@@ -48,8 +47,8 @@ EXPECTED_COLUMNS = {
     "safety_plans": ["warning_signs", "coping_strategies", "contacts", "services", "safe_place"],
     "safeguarding_records": ["description", "decision_reason", "agency_reference", "review_note"],
     "emergency_actions": ["reference", "outcome_note"],
-    "caller_flags": ["reason"],
     "caller_numbers": ["label"],
+    "caller_flags": ["reason", "end_note"],
 }
 SECRET = "partner-does-not-know"
 
@@ -124,15 +123,11 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
     action = factories.make_emergency_action(
         call.case, actor=advisor, reference=f"cad {SECRET}", outcome_note=f"outcome note {SECRET}"
     )
-    flag = CallerFlag(
-        caller_id=call.caller_id,
-        kind=FlagKind.HOAX,
-        reason=f"flag {SECRET}",
-        expires_at=now_utc() + timedelta(days=1),
-        raised_by_id=manager.id,
+    assert call.caller is not None
+    flag = flag_services.raise_on_caller(
+        call.caller, kind=FlagKind.HOAX, reason=f"flag {SECRET}", actor=manager, expires_in_days=1
     )
-    db.session.add(flag)
-    db.session.flush()
+    flag_services.lift_flag(flag, reason=f"lifted {SECRET}", actor=manager)
     assert logged.call.caller is not None
     other = add_number(
         logged.call.caller,
@@ -144,6 +139,7 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
     return {
         ("caller_flags", "reason"): (flag.id, f"flag {SECRET}"),
         ("caller_numbers", "label"): (other.id, f"label {SECRET}"),
+        ("caller_flags", "end_note"): (flag.id, f"lifted {SECRET}"),
         ("callers", "preferred_times_note"): (call.caller_id or 0, f"times {SECRET}"),
         ("callers", "safe_to_call_notes"): (call.caller_id or 0, f"safe {SECRET}"),
         ("calls", "reason"): (call.id, f"reason {SECRET}"),

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 
 from caseapp.auth.models import Role, User
 from caseapp.callbacks.models import Callback, CallbackAttempt, Handover
+from caseapp.caller_flags.models import FlagKind
+from caseapp.caller_flags.services import raise_on_caller, raise_on_number
 from caseapp.callers.models import Caller, NumberKind
 from caseapp.callers.numbers import add_number
 from caseapp.callers.phones import normalise_phone
@@ -57,7 +59,8 @@ class History:
 def make_history(advisor: User, *, closed_at: datetime | None, tag: str = "a") -> History:
     """A caller with one case (closed at `closed_at`, else open): a call with reason, outcome, notes and tags; a call
     without a case; an assessment with free-text answers; a note; a cancelled callback with an attempt, a handover
-    and reminder messages; a notification; a reviewed safeguarding record and an emergency log entry."""
+    and reminder messages; a notification; a reviewed safeguarding record, an emergency log entry, and flags on the
+    caller and on their number."""
     n = next(_numbers)
     texts = [f"t{i}-{tag}-{n}-marigold" for i in range(14)]
     name = f"Zebedee Quartermaine{n}"
@@ -134,6 +137,10 @@ def make_history(advisor: User, *, closed_at: datetime | None, tag: str = "a") -
     manager = factories.make_user(role=Role.MANAGER)
     review_concern(record, status=SafeguardingStatus.OPEN, outcome_note=concern[3], actor=manager)
     factories.make_emergency_action(case, actor=advisor, reference=concern[4], outcome_note=concern[5])
+    flagged = [f"f{i}-{tag}-{n}-marigold" for i in range(2)]
+    texts.extend(flagged)
+    raise_on_caller(caller, kind=FlagKind.ABUSIVE, reason=flagged[0], actor=advisor, expires_in_days=2)
+    raise_on_number(phone, kind=FlagKind.DO_NOT_RING_BACK, reason=flagged[1], actor=advisor, expires_in_days=2)
     db.session.flush()
     callback.status = CallbackStatus.CANCELLED
     callback.cancel_reason = f"cancelled {extra[0]}"

@@ -53,6 +53,7 @@ def _expected_access(history: History, document: dict[str, Any]) -> list[AuditEv
         ("safety_plan", "safety_plans"),
         ("safeguarding", "safeguarding_records"),
         ("emergency_action", "emergency_actions"),
+        ("caller_flag", "caller_flags"),
     ):
         wanted |= {(kind, str(row["id"])) for row in document[section]}
 
@@ -83,6 +84,7 @@ def test_the_export_holds_every_linked_record(app: Flask, history: History, tmp_
     assert sorted(ids["calls"]) == sorted([history.call.id, history.stray_call.id])
     assert ids["case_notes"] == [history.note.id]
     assert ids["callbacks"] == [history.callback.id]
+    assert len(ids["caller_flags"]) == 2  # on the caller, and on their number
     for section in (
         "assessments",
         "callback_attempts",

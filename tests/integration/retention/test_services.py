@@ -8,12 +8,18 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from dateutil.relativedelta import relativedelta
 
 from caseapp.assessments.models import Assessment
 from caseapp.auth.models import ApiToken, Role, User
 from caseapp.callbacks.models import Callback
+from caseapp.caller_flags import queries as flag_queries
+from caseapp.caller_flags.models import CallerFlag, FlagKind
+from caseapp.caller_flags.retention import SCRUBBED
+from caseapp.caller_flags.services import lift_flag, raise_on_caller
 from caseapp.callers.models import Caller
+from caseapp.callers.phones import normalise_phone
 from caseapp.calls.models import Call
 from caseapp.cases.models import Case, CaseNote
 from caseapp.db import Base
@@ -340,3 +346,43 @@ def test_erasure_withdraws_the_messages_about_the_caller_not_sent_yet(advisor: U
     assert message.status == OutboxStatus.WITHDRAWN
     assert message.subject == PLACEHOLDER
     assert counts["withdrawn_messages"] == 1
+
+
+def test_erasure_removes_the_flags_on_the_caller_and_on_their_number_and_no_one_elses(
+    advisor: User, admin: User
+) -> None:
+    history = make_history(advisor, closed_at=None)
+    kept = make_history(advisor, closed_at=None, tag="kept")
+    e164 = normalise_phone(history.phone_typed)
+    assert len(flag_queries.active_flags(history.caller.id, e164)) == 2
+
+    counts = services.erase_caller(history.caller.id, actor=admin, reason="Erasure request, ticket 99")
+
+    assert counts["caller_flags"] == 2
+    assert flag_queries.active_flags(history.caller.id, e164) == []
+    assert len(flag_queries.active_flags(kept.caller.id, kept.caller.phone_e164)) == 2
+
+
+def test_an_ended_flags_reason_is_removed_once_the_retention_period_has_passed(advisor: User) -> None:
+    caller = factories.make_caller()
+    factories.make_case(caller, actor=advisor)
+    now = now_utc()
+    with time_machine.travel(now - 26 * MONTHS, tick=False):
+        old = raise_on_caller(caller, kind=FlagKind.HOAX, reason="old reason", actor=advisor, expires_in_days=2)
+        lift_flag(old, reason="old lift note", actor=advisor)
+    with time_machine.travel(now - 23 * MONTHS, tick=False):
+        recent = raise_on_caller(caller, kind=FlagKind.HOAX, reason="recent reason", actor=advisor, expires_in_days=2)
+        lift_flag(recent, reason="recent note", actor=advisor)
+    in_force = raise_on_caller(caller, kind=FlagKind.ABUSIVE, reason="in force", actor=advisor, expires_in_days=2)
+    db.session.flush()
+
+    run = _apply()
+    again = _apply()
+
+    assert run.housekeeping["flag_reasons_scrubbed"] == 1
+    assert again.housekeeping["flag_reasons_scrubbed"] == 0
+    db.session.expire_all()
+    assert (_reload(CallerFlag, old.id).reason, _reload(CallerFlag, old.id).end_note) == (SCRUBBED, None)
+    assert _reload(CallerFlag, old.id).kind is FlagKind.HOAX  # what it was and when stay
+    assert _reload(CallerFlag, recent.id).reason == "recent reason"
+    assert _reload(CallerFlag, in_force.id).reason == "in force"

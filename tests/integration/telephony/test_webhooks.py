@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from caseapp.audit.models import AuditEvent
 from caseapp.auth.models import Role
 from caseapp.callbacks.models import Callback
 from caseapp.callers.models import NumberKind
@@ -230,8 +231,12 @@ def test_the_screen_pop_page_is_filled_in_and_shows_the_flags_in_force(client: F
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'value="+447911123456"' in html
-    assert "Flags in force" in html
+    assert 'data-flag-kind="do_not_ring_back"' in html  # the same banner as the log-a-call lookup
     assert "Do not ring back from this line" in html
+    listed = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "caller_flag.listed", AuditEvent.actor_id == advisor.id)
+    ).all()
+    assert listed  # showing the flags at screen-pop is a read of the caller, audited
     assert banner.status_code == 200
     assert "Known caller" in banner.get_data(as_text=True)  # what the page fetches for the pre-filled number
 
