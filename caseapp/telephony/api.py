@@ -52,13 +52,16 @@ def _refuse(endpoint: str, status: int, code: str, message: str, fields: dict[st
     return response
 
 
-def _not_configured(endpoint: str, setting: str) -> Response:
-    return _refuse(endpoint, 503, "not_configured", f"This webhook is not set up: CASEAPP_{setting} is not set.")
+def _too_large(endpoint: str) -> Response:
+    return _refuse(endpoint, 413, "body_too_large", f"Send at most {MAX_BODY_BYTES // 1024} KB.")
 
 
-def _too_large(endpoint: str) -> Response | None:
+def _refused_before_reading(endpoint: str, setting: str) -> Response | None:
+    """What both webhooks refuse before reading the body: no secret configured (503), a declared size too large."""
+    if not current_app.config.get(setting):
+        return _refuse(endpoint, 503, "not_configured", f"This webhook is not set up: CASEAPP_{setting} is not set.")
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        return _refuse(endpoint, 413, "body_too_large", f"Send at most {MAX_BODY_BYTES // 1024} KB.")
+        return _too_large(endpoint)
     return None
 
 
@@ -71,15 +74,13 @@ def _applied(applied: ingest.Applied) -> Response:
 @limiter.limit(_rate_limit)
 def events() -> Response:
     endpoint = rejections.GENERIC
-    secret = current_app.config.get("TELEPHONY_SECRET")
-    if not secret:
-        return _not_configured(endpoint, "TELEPHONY_SECRET")
-    too_large = _too_large(endpoint)
-    if too_large is not None:
-        return too_large
+    refused = _refused_before_reading(endpoint, "TELEPHONY_SECRET")
+    if refused is not None:
+        return refused
+    secret = current_app.config["TELEPHONY_SECRET"]
     raw = request.get_data(cache=True)
-    if len(raw) > MAX_BODY_BYTES:
-        return _refuse(endpoint, 413, "body_too_large", f"Send at most {MAX_BODY_BYTES // 1024} KB.")
+    if len(raw) > MAX_BODY_BYTES:  # a body sent without its length declared
+        return _too_large(endpoint)
     try:
         signatures.verify_generic(
             request.headers.get(signatures.SIGNATURE_HEADER),
@@ -116,12 +117,10 @@ def received_url() -> str:
 @limiter.limit(_rate_limit)
 def twilio_status() -> Response:
     endpoint = rejections.TWILIO
-    token = current_app.config.get("TWILIO_AUTH_TOKEN")
-    if not token:
-        return _not_configured(endpoint, "TWILIO_AUTH_TOKEN")
-    too_large = _too_large(endpoint)
-    if too_large is not None:
-        return too_large
+    refused = _refused_before_reading(endpoint, "TWILIO_AUTH_TOKEN")
+    if refused is not None:
+        return refused
+    token = current_app.config["TWILIO_AUTH_TOKEN"]
     try:
         signatures.verify_twilio(
             request.headers.get(signatures.TWILIO_SIGNATURE_HEADER),
