@@ -31,13 +31,18 @@ class FlagInputSchema(ma.Schema):
         metadata={"description": "Or: hours."},
     )
     expires_in_days = WholeNumber(
-        load_default=None, allow_none=True, validate=validate.Range(1, 366), metadata={"description": "Or: days."}
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(1, 366),
+        metadata={"description": "Or: days.", "example": 2},
     )
 
 
 class NumberFlagInputSchema(FlagInputSchema):
     phone = fields.String(
-        required=True, validate=validate.Length(min=1, max=40), metadata={"description": "The number, any format."}
+        required=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "The number, any format.", "example": "020 7946 0432"},
     )
 
 

@@ -107,7 +107,9 @@ class CallerLookupQuery(ma.Schema):
 
 class CallerNumberCreateSchema(ma.Schema):
     phone = fields.String(
-        required=True, validate=validate.Length(min=1, max=40), metadata={"description": "Any format"}
+        required=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "Any format", "example": "020 7946 0431"},
     )
     kind = LabelledEnum(NumberKind, required=True)
     label = fields.String(allow_none=True, validate=validate.Length(max=100), metadata={"description": "e.g. sister's"})

@@ -22,6 +22,7 @@ from caseapp.auth.reset_links import issue_link
 from caseapp.auth.services import start_session
 from caseapp.callbacks.handover import hand_over_callback
 from caseapp.caller_flags.models import FlagKind
+from caseapp.caller_flags.schemas import NumberFlagInputSchema
 from caseapp.caller_flags.services import raise_on_caller
 from caseapp.callers.merges import merge_callers
 from caseapp.callers.models import NumberKind
@@ -207,6 +208,9 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
     grant = break_glass(theirs, actor=advisor, reason="covering", note="Covering for Target Person")
     concern = factories.make_safeguarding(case, actor=advisor)
     other_number = add_number(caller, phone="07400 555123", kind=NumberKind.MOBILE, actor=advisor)
+    # the number the API's example flags is the caller's too (an advisor off shift may flag it)
+    flagged = NumberFlagInputSchema().fields["phone"].metadata["example"]
+    add_number(caller, phone=flagged, kind=NumberKind.LANDLINE, actor=advisor)
     manager = db.session.get(User, members[Role.MANAGER].user_id)
     assert manager is not None
     merge = merge_callers(factories.make_caller().id, factories.make_caller().id, actor=manager)

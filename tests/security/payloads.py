@@ -64,8 +64,11 @@ HEADER_BREAKS = ("x\r\nSet-Cookie: injected=1", "x\nInjected: 1", "x\rInjected: 
 
 
 def example_value(name: str, schema: dict[str, Any], ids: dict[str, Any]) -> Any:
-    """A value the schema accepts: a real row for an id, the first choice of an enum, a time soon."""
+    """A value the schema accepts: a real row for an id, its example (a phone number), the first choice of an enum,
+    a time soon."""
     schema = surface.resolve(schema)
+    if "example" in schema:
+        return schema["example"]
     if "enum" in schema:
         return next(value for value in schema["enum"] if value is not None)
     kind = schema.get("type")
@@ -83,11 +86,12 @@ def example_value(name: str, schema: dict[str, Any], ids: dict[str, Any]) -> Any
 
 
 def example_body(operation: surface.Operation, ids: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
-    """The required fields of `operation`'s body: as the record is now (`current`, what a GET answered, e.g. its
-    version), else an example value."""
+    """The required fields of `operation`'s body, and those the document gives an example of (one of several ways
+    to say when, say): as the record is now (`current`, what a GET answered, e.g. its version), else an example."""
     schema = operation.body_schema or {}
     properties = schema.get("properties", {})
+    sent = [*schema.get("required", []), *(n for n, p in properties.items() if "example" in surface.resolve(p))]
     return {
         name: current[name] if name in current else example_value(name, properties[name], ids)
-        for name in schema.get("required", [])
+        for name in dict.fromkeys(sent)
     }

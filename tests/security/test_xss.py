@@ -156,7 +156,10 @@ def _write_through_the_api(world: World, injection: Injection) -> set[str]:
     refused by name) and the rest again together, until a request stores them. Returns every field refused (page
     forms post the same names)."""
     refused: set[str] = set()
-    for operation in sorted(surface.operations_with_body(), key=lambda op: (op.method == "POST", str(op))):
+    # erasing a caller comes last: what is written after it to the same caller would be refused
+    for operation in sorted(
+        surface.operations_with_body(), key=lambda op: (op.method == "POST", op.path.endswith("/erasure"), str(op))
+    ):
         remaining = _values(operation)
         while remaining:
             trial = Injection([], set(), set())
