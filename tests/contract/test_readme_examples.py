@@ -18,6 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from caseapp.callbacks.models import Callback, CallbackAttempt, Handover
+from caseapp.caller_flags.models import CallerFlag
 from caseapp.calls.models import Call
 from caseapp.cases.models import Case
 from caseapp.cli import ensure_demo_accounts
@@ -36,6 +37,8 @@ NOT_RUN = {
 }
 INSTANT_IN_BODY = re.compile(r'"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\+00:00|Z)"')
 CASEAPP = str(Path(sys.executable).parent / "caseapp")
+#: the telephony secret in the README's example
+README_SECRET = "change-me-to-32-or-more-random-characters"
 
 
 def readme_blocks() -> list[str]:
@@ -64,7 +67,10 @@ def test_every_readme_shell_block_is_run_or_listed_with_a_reason() -> None:
 
 
 def test_readme_examples_run_as_written(pg_server_url: str, redis_url: str, tmp_path: Path) -> None:
-    stack = LiveStack.create(pg_server_url, redis_url, tmp_path, prefix="caseapp_readme")
+    # the secret the README's telephony example signs with, as its `make run` is told
+    stack = LiveStack.create(
+        pg_server_url, redis_url, tmp_path, prefix="caseapp_readme", settings={"TELEPHONY_SECRET": README_SECRET}
+    )
     try:
         web = stack.start_web()
         stack.query(ensure_demo_accounts)  # what `make run` creates
@@ -97,7 +103,13 @@ def test_readme_examples_run_as_written(pg_server_url: str, redis_url: str, tmp_
             )
 
         calls, callbacks, attempts, status, alerts = stack.query(outcome)
-        assert (calls, callbacks, attempts, alerts) == (1, 1, 1, 1)
+        assert (calls, callbacks, attempts, alerts) == (1, 2, 1, 1)  # the second: the signed missed call's
+        missed = stack.query(
+            lambda: [(c.assignee_id, c.reason) for c in db.session.scalars(sa.select(Callback).order_by(Callback.id))]
+        )[1]
+        assert missed == (None, "Missed call")  # in the pool
+        flags = stack.query(lambda: [(f.caller_id, f.kind.value) for f in db.session.scalars(sa.select(CallerFlag))])
+        assert flags == [(1, "do_not_ring_back")]
         assert status == CaseStatus.REFERRED.value  # the PATCH with the version it read went through
         handovers = stack.query(lambda: [(h.status, h.note) for h in db.session.scalars(sa.select(Handover))])
         assert handovers == [(HandoverStatus.ACCEPTED, "No answer at 19:00; the mobile is safer than the landline")]
