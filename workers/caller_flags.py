@@ -18,5 +18,6 @@ def expire() -> int:
     Returns how many this run closed."""
     closed = expiry.expire_all(commit=db.session.commit)
     db.session.commit()
-    logger.info("caller flags: %s expired", closed)
+    if closed:  # every scan interval: quiet when there was nothing to close
+        logger.info("caller flags: %s expired", closed)
     return closed
