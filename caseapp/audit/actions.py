@@ -28,6 +28,8 @@ AREAS: dict[str, str] = {
     "retention": "Retention",
     "telephony": "Telephony",
     "caller_flag": "Caller flags",
+    "referral": "Referrals",
+    "service": "Treatment services directory",
     "setting": "Service settings",
 }
 
@@ -169,6 +171,7 @@ ACTIONS: dict[str, str] = {
     "caller_flag.lifted": "Flag lifted early",
     "caller_flag.expired": "Flag expired",
     "caller_flag.listed": "Viewed flags on a caller or a number",
+    "referral.created": "Referral made (suggested or offered)",
     # service settings
     "setting.changed": "Service setting changed",
     "setting.viewed": "Viewed the service settings",
