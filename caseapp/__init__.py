@@ -96,6 +96,9 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.cases.api import api_bp as cases_api
     from caseapp.cases.api import stale_api_bp as stale_cases_api
     from caseapp.cases.views import bp as cases_bp
+    from caseapp.directory.api import api_bp as services_api
+    from caseapp.directory.api import manage_api_bp as services_manage_api
+    from caseapp.directory.views import bp as directory_bp
     from caseapp.emergencies.api import api_bp as emergencies_api
     from caseapp.emergencies.views import bp as emergencies_bp
     from caseapp.harm_reduction.api import api_bp as harm_reduction_api
@@ -153,6 +156,7 @@ def _register_blueprints(app: Flask) -> None:
         sar_bp,
         telephony_bp,
         settings_bp,
+        directory_bp,
     )
     apis = (
         docs_bp,
@@ -186,6 +190,8 @@ def _register_blueprints(app: Flask) -> None:
         legal_hold_api_bp,
         telephony_api,
         settings_api,
+        services_api,
+        services_manage_api,
     )
     for blueprint in (*pages, *apis):
         app.register_blueprint(blueprint)

@@ -172,6 +172,13 @@ ACTIONS: dict[str, str] = {
     "caller_flag.expired": "Flag expired",
     "caller_flag.listed": "Viewed flags on a caller or a number",
     "referral.created": "Referral made (suggested or offered)",
+    # treatment services directory
+    "service.created": "Treatment service added to the directory",
+    "service.updated": "Treatment service changed",
+    "service.beds_confirmed": "Treatment service's free beds confirmed",
+    "service.deactivated": "Treatment service taken out of use",
+    "service.reactivated": "Treatment service back in use",
+    "service.imported": "Treatment services imported from a CSV file",
     # service settings
     "setting.changed": "Service setting changed",
     "setting.viewed": "Viewed the service settings",
