@@ -332,7 +332,8 @@ def check_row(number: int, cells: dict[str, str], existing: TreatmentService | N
         loaded = load(ServiceInputSchema, clean, partial=existing is not None)
     except AppError as exc:
         for name, messages in exc.fields.items():
-            result.problems.extend(Problem(number, _column_of(name), m) for m in messages)
+            if _column_of(name) not in bad_columns:  # a cell refused above is not "missing" as well
+                result.problems.extend(Problem(number, _column_of(name), m) for m in messages)
         return result
     if result.problems:
         return result

@@ -89,6 +89,8 @@ def check_service(changes: dict[str, Any], service: TreatmentService | None = No
     for name in _LISTS:
         if name in out:
             out[name] = list(dict.fromkeys(str(c.value if isinstance(c, Labelled) else c) for c in out[name] or []))
+    if "beds_available" in out and out["beds_available"] is None and out.get("beds_confirmed_at") is None:
+        out["beds_confirmed_at"] = None  # not known any more: no time either
     merged = {**_current(service), **out}
     errors: dict[str, list[str]] = {}
     _check_registration(out, merged, errors)
@@ -144,13 +146,16 @@ def _check_unique(values: dict[str, Any], service: TreatmentService | None) -> N
 
 
 def _beds_time(values: dict[str, Any], service: TreatmentService | None) -> None:
-    """Beds that change without a time were confirmed now."""
-    if "beds_available" not in values or values.get("beds_confirmed_at") is not None:
+    """Beds that change without a time were confirmed now; a time of none means "not given"."""
+    if values.get("beds_confirmed_at") is not None:
         return
-    before = service.beds_available if service else None
-    if values["beds_available"] is None:
+    values.pop("beds_confirmed_at", None)
+    if "beds_available" not in values:
+        return
+    beds = values["beds_available"]
+    if beds is None:
         values["beds_confirmed_at"] = None
-    elif service is None or values["beds_available"] != before or service.beds_confirmed_at is None:
+    elif service is None or beds != service.beds_available or service.beds_confirmed_at is None:
         values["beds_confirmed_at"] = now_utc()
 
 
