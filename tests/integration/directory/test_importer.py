@@ -20,7 +20,10 @@ from tests.integration.api_support import audit_events
 pytestmark = pytest.mark.usefixtures("db_session")
 
 EXAMPLE = PROJECT_ROOT / "examples" / "treatment-services.csv"
-HEADER = "name,type,region,regulator,regulator_id,substances,funding,dual_diagnosis,commercial_relationship,commercial_detail,email\n"
+HEADER = (
+    "name,type,region,regulator,regulator_id,substances,funding,dual_diagnosis,commercial_relationship,"
+    "commercial_detail,email\n"
+)
 GOOD = "Good Place,residential_rehab,london,cqc,1-200000001,alcohol;heroin,nhs,yes,none,,a@example.org\n"
 
 
