@@ -171,6 +171,13 @@ def create_service(values: dict[str, Any], *, actor: User | None) -> TreatmentSe
     return service
 
 
+def _differs(name: str, new: Any, old: Any) -> bool:
+    """A list of codes is the same list in any order."""
+    if name in _LISTS:
+        return set(new or []) != set(old or [])
+    return bool(new != old)
+
+
 def update_service(
     service: TreatmentService, changes: dict[str, Any], *, version: int | None, actor: User | None
 ) -> list[str]:
@@ -181,7 +188,7 @@ def update_service(
     checked = check_service(changes, service)
     _beds_time(checked, service)
     _check_unique(checked, service)
-    changed = [name for name in EDITABLE if name in checked and checked[name] != getattr(service, name)]
+    changed = [name for name in EDITABLE if name in checked and _differs(name, checked[name], getattr(service, name))]
     active = checked.get("is_active")
     if not changed and (active is None or active == service.is_active):
         return []
