@@ -215,6 +215,7 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
     assert manager is not None
     merge = merge_callers(factories.make_caller().id, factories.make_caller().id, actor=manager)
     flag = raise_on_caller(caller, kind=FlagKind.ABUSIVE, reason="Shouted at staff", actor=advisor, expires_in_days=2)
+    service = factories.make_treatment_service(name="World Rehab", notes="Ring the ward first")
     for role in ROLES:
         author = db.session.get(User, members[role].user_id)
         assert author is not None
@@ -235,6 +236,7 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
         "number_id": other_number.id,
         "merge_id": merge.id,
         "flag_id": flag.id,
+        "service_id": service.id,
         "user_id": target.id,
         "token_id": target_token.id,
         "session_id": target_session.id,

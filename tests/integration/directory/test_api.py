@@ -259,3 +259,11 @@ def test_patch_with_the_same_beds_and_no_time_keeps_the_time_they_were_confirmed
     assert same.get_json()["beds_confirmed_at"] == created["beds_confirmed_at"]
     assert cleared.status_code == 200, cleared.get_json()
     assert cleared.get_json()["beds_confirmed_at"] is None
+
+
+def test_a_bad_email_and_website_are_worded_plainly(manager: Api) -> None:
+    response = manager.post("/api/v1/services", json=_body(email="nope", website="nope"))
+
+    fields = response.get_json()["error"]["fields"]
+    assert fields["email"] == ["Enter an email address, e.g. name@example.org."]
+    assert fields["website"] == ["Enter a web address, e.g. https://example.org."]
