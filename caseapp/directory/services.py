@@ -113,7 +113,7 @@ def _check_registration(out: dict[str, Any], merged: dict[str, Any], errors: dic
         out["regulator_id"] = merged["regulator_id"] = normalise_regulator_id(merged.get("regulator_id"))
     regulator_id = merged.get("regulator_id")
     if regulator_id and regulator is Regulator.NONE:
-        errors["regulator"] = ["Choose the regulator this registration id is from."]
+        errors["regulator_id"] = ["Choose the regulator this registration id is from."]
     elif regulator_id:
         pattern, message = ID_PATTERNS.get(regulator, _ANY_ID)
         if pattern.fullmatch(regulator_id) is None:

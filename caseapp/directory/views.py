@@ -151,15 +151,25 @@ def _values_from(service: TreatmentService) -> MultiDict[str, Any]:
     return values
 
 
-def _submitted(schema: type[ma.Schema]) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
-    """The form as `schema` reads it, or None with the errors."""
+def _submitted(
+    schema: type[ma.Schema], service: TreatmentService | None = None
+) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+    """The form as `schema` reads it, or None with the errors: each field's own, and (so that one answer lists
+    everything to put right) those across the fields that were valid."""
     payload, errors = form_to_payload(request.form, schema)
-    if errors:
-        return None, errors
     try:
+        if errors:
+            raise ValidationError("Some fields are not valid.", fields=errors)
         return load(schema, payload), {}
     except AppError as exc:
-        return None, exc.fields
+        errors = exc.fields
+    bad = {name.split(".", 1)[0] for name in errors}
+    try:
+        valid = load(schema, {k: v for k, v in payload.items() if k not in bad}, partial=True)
+        services.check_service(valid, service)
+    except AppError as exc:
+        errors = merge_errors(errors, {k: v for k, v in exc.fields.items() if k.split(".", 1)[0] not in bad})
+    return None, errors
 
 
 def _render_form(
@@ -202,7 +212,7 @@ def edit(service_id: int) -> ResponseReturnValue:
     service = queries.get_service(service_id)
     if request.method == "GET":
         return _render_form(_values_from(service), {}, service=service)
-    body, errors = _submitted(ServicePatchSchema)
+    body, errors = _submitted(ServicePatchSchema, service)
     message, status = None, 422
     if body is not None:
         try:

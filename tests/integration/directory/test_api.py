@@ -177,7 +177,7 @@ def test_a_regulator_id_already_listed_is_409_naming_the_other_service(manager: 
         ({"min_age": 40, "max_age": 20}, "max_age"),
         ({"min_age": -1}, "min_age"),
         ({"beds_available": -2}, "beds_available"),
-        ({"regulator": "none", "regulator_id": "1-101234567"}, "regulator"),
+        ({"regulator": "none", "regulator_id": "1-101234567"}, "regulator_id"),
         ({"regulator_id": "CS123"}, "regulator_id"),
         ({"commercial_relationship": "commission"}, "commercial_detail"),
         ({"beds_available": None, "beds_confirmed_at": "2026-01-01T10:00:00Z"}, "beds_confirmed_at"),

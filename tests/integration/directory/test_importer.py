@@ -48,7 +48,7 @@ def _problems(data: str) -> list[str]:
         ("Bad Fund,community,london,,,,nhs;lottery,,,,\n", "row 3, column funding: 'lottery' not known"),
         ("Bad Bool,community,london,,,,,maybe,,,\n", "row 3, column dual_diagnosis: 'maybe' is not yes or no"),
         ("Bad Mail,community,london,,,,,,,,nope\n", "row 3, column email:"),
-        ("No Reg,community,london,,1-200000009,,,,,,\n", "row 3, column regulator: Choose the regulator"),
+        ("No Reg,community,london,,1-200000009,,,,,,\n", "row 3, column regulator_id: Choose the regulator"),
         ("Bad Id,community,london,cqc,CS12,,,,,,\n", "row 3, column regulator_id: A CQC id looks like"),
         ("Secret,community,london,,,,,,commission,,\n", "row 3, column commercial_detail: Say what the link is"),
         ("Too Many,community,london,,,,,,,,,extra\n", "row 3: The row has more cells than the header"),

@@ -17,6 +17,7 @@ from caseapp.timeutil import local_to_utc, now_utc, to_local
 from tests import factories
 from tests.html import form_defaults
 from tests.integration.api_support import audit_events
+from tests.statements import counted_queries
 
 
 def test_the_list_shows_type_region_rating_funding_beds_and_the_commercial_link(
@@ -224,3 +225,21 @@ def test_the_navigation_links_to_the_directory(client: FlaskClient, login_as: Ca
     page = client.get("/services/").get_data(as_text=True)
 
     assert '<a href="/services/" aria-current="page">Services</a>' in page
+
+
+def test_the_list_takes_the_same_statements_for_2_services_as_for_12(
+    client: FlaskClient, login_as: Callable[..., User]
+) -> None:
+    login_as(Role.ADVISOR)
+
+    def statements_for(rows: int) -> int:
+        while db.session.query(TreatmentService).filter(TreatmentService.name.like("Counted %")).count() < rows:
+            factories.make_treatment_service(name=f"Counted {rows}")
+        db.session.commit()
+        assert client.get("/services/?q=Counted").status_code == 200
+        with counted_queries() as seen:
+            page = client.get("/services/?q=Counted")
+        assert page.get_data(as_text=True).count('href="/services/') >= rows
+        return len(seen)
+
+    assert statements_for(2) == statements_for(12)
