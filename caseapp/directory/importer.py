@@ -229,7 +229,10 @@ def _cell(column: Column, text: str) -> Any:
         for part in (p.strip() for p in text.split(LIST_SEPARATOR)):
             if part:
                 member = match_choice(column.enum, part)
-                codes.append(member.value) if member else unknown.append(part)
+                if member is None:
+                    unknown.append(part)
+                else:
+                    codes.append(member.value)
         if unknown:
             listed = ", ".join(repr(u) for u in unknown)
             raise ValueError(f"{listed} not known; use {_allowed(column.enum)}, separated by {LIST_SEPARATOR}")
