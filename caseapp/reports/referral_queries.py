@@ -51,6 +51,8 @@ REACHED: dict[str, tuple[ReferralStatus, ...]] = {
 NO_OFFER = "none"
 #: rank groups of the neutrality report, in order
 RANK_GROUPS = ("1", "2", "3", "4", "5+", "not_suggested")
+#: the admission-times line counting admissions on cases with no call logged
+UNTIMED = "no_first_call"
 #: the most undisclosed commercial offers listed by id (the count is always complete)
 MAX_EXCEPTIONS = 200
 
@@ -159,7 +161,8 @@ def admission_times(period: Period) -> list[sa.Row[Any]]:
     """Referrals admitted in the period (by `admitted_at`), from the case's first call (the earliest
     calls.started_at on the case) to admission, in seconds: count, median and 90th percentile (nearest rank) per
     pathway, per funding route (both the offer's; `none` without an offer) and all together (`level`). Admissions on
-    a case with no call logged have no first call and are left out."""
+    a case with no call logged have no first call: they are left out, and counted on a line of their own (`level`
+    UNTIMED)."""
     first_call = (
         sa.select(sa.func.min(Call.started_at))
         .where(Call.case_id == Referral.case_id)
@@ -188,7 +191,8 @@ def admission_times(period: Period) -> list[sa.Row[Any]]:
                 ("funding_route", admissions.c.funding_route),
                 ("all", sa.literal("")),
             )
-        )
+        ),
+        sa.select(sa.literal(UNTIMED), sa.literal(""), seconds).where(sa.not_(timed)),
     ).subquery("keyed")
     ranked = sa.select(
         keyed.c.level,

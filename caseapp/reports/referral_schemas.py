@@ -92,6 +92,9 @@ class AdmissionTimesSchema(ma.Schema):
     overall = fields.Nested(AdmissionTimeSchema, required=True)
     by_pathway = fields.List(fields.Nested(AdmissionTimeSchema), required=True)
     by_funding_route = fields.List(fields.Nested(AdmissionTimeSchema), required=True)
+    without_first_call = fields.Integer(
+        required=True, metadata={"description": "Admissions in the period on a case with no call logged (left out)."}
+    )
 
 
 class ReferralsReportSchema(_PeriodSchema):

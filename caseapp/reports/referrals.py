@@ -11,7 +11,8 @@ Definitions (referral_queries says when each thing belongs to the period and wha
 - conversion: sent of offered, accepted of sent, admitted of accepted, and admitted of offered (each a share of the
   step before, or of the offered for the last; null when there is nothing to divide by);
 - time to admission: admissions in the period (by `admitted_at`), in days from the case's first call to admission,
-  count, median and 90th percentile (nearest rank), per pathway, per funding route and overall.
+  count, median and 90th percentile (nearest rank), per pathway, per funding route and overall; admissions on a case
+  with no call logged are left out of these and counted apart (`without_first_call`).
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ def referrals_report(period: Period) -> dict[str, Any]:
         "pathways": pathways,
         "admission_times": {
             "overall": everything[0] if everything else {"admissions": 0, "median_days": None, "p90_days": None},
+            "without_first_call": sum(int(row.admissions) for row in times if row.level == queries.UNTIMED),
             "by_pathway": _times(times, "pathway", PATHWAY_LABELS),
             "by_funding_route": _times(times, "funding_route", FUNDING_LABELS),
         },

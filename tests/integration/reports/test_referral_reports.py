@@ -206,6 +206,7 @@ def test_time_to_admission_has_nearest_rank_median_and_90th_percentile_for_odd_a
     assert (rehab["median_days"], rehab["p90_days"]) == (12.0, 60.0)  # 3, 7.5, 12, 30, 60: 3rd and 5th
     assert (detox["median_days"], detox["p90_days"]) == (10.0, 40.0)  # 2, 10, 20, 40: 2nd and 4th
     assert found[("funding_route", "self_funded")]["label"] == "Self-funded"
+    assert times["without_first_call"] == 1
 
 
 def _ranked_offers(written: Written) -> dict[str, Any]:
@@ -325,6 +326,7 @@ def test_an_empty_period_has_zero_counts_and_no_shares(manager: Api) -> None:
     assert referrals["totals"]["admitted_of_offered"] is None
     assert referrals["services"] == referrals["pathways"] == []
     assert referrals["admission_times"]["overall"] == {"admissions": 0, "median_days": None, "p90_days": None}
+    assert referrals["admission_times"]["without_first_call"] == 0
     assert neutrality["items"] == 0
     assert [row["suggested"] + row["offered"] for row in neutrality["ranks"]] == [0] * 6
     assert all(line["share"] is None for line in neutrality["commercial"])
