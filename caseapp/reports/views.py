@@ -249,7 +249,7 @@ def _referral_charts(neutral: dict[str, Any]) -> tuple[charts.Chart, charts.Char
     )
     lines = neutral["commercial"]
     shares = charts.bars(
-        [line["label"].split(":")[0] if line["measure"].startswith("expected") else line["label"] for line in lines],
+        [SHARE_SHORT_LABELS[line["measure"]] for line in lines],
         [round((line["share"] or 0) * 100) for line in lines],
         unit="%",
         highest=100,
@@ -257,6 +257,13 @@ def _referral_charts(neutral: dict[str, Any]) -> tuple[charts.Chart, charts.Char
     return by_rank, shares
 
 
+SHARE_SHORT_LABELS = {
+    "suggested": "Suggestions",
+    "offered": "Offers",
+    "admitted": "Admissions",
+    "expected_top_ranked": "Expected: top-ranked",
+    "expected_rank_1": "Expected: rank 1",
+}
 RANK_SHORT_LABELS = {
     "1": "1 (best)",
     "2": "2",
