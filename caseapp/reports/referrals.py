@@ -3,7 +3,8 @@ case's first call to admission, for a period of Europe/London time.
 
 Definitions (referral_queries says when each thing belongs to the period and what "reached" means):
 
-- referrals: referrals offered in the period (by the offer's time);
+- referrals: every referral of an offer made in the period (by the offer's time; outside an offer, by the referral's
+  own time), whatever its status, so one still only suggested counts here but not as offered;
 - offered, sent, accepted, declined, waitlisted, admitted, did_not_attend, withdrawn: how many of them reached that
   status (accepted includes those admitted or who did not attend, as the service had taken them);
 - declined_<reason>: the declined ones by the reason recorded with the decline;
