@@ -106,6 +106,8 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.meta_api import docs_bp
     from caseapp.notifications.api import api_bp as notifications_api
     from caseapp.notifications.views import bp as notifications_bp
+    from caseapp.referrals.offers_api import api_bp as referral_offers_api
+    from caseapp.referrals.offers_views import bp as referral_offers_bp
     from caseapp.reminders.api import api_bp as reminders_api
     from caseapp.reports.api import api_bp as reports_api
     from caseapp.reports.views import bp as reports_bp
@@ -153,6 +155,7 @@ def _register_blueprints(app: Flask) -> None:
         sar_bp,
         telephony_bp,
         settings_bp,
+        referral_offers_bp,
     )
     apis = (
         docs_bp,
@@ -186,6 +189,7 @@ def _register_blueprints(app: Flask) -> None:
         legal_hold_api_bp,
         telephony_api,
         settings_api,
+        referral_offers_api,
     )
     for blueprint in (*pages, *apis):
         app.register_blueprint(blueprint)

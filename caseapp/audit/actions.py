@@ -172,6 +172,11 @@ ACTIONS: dict[str, str] = {
     "caller_flag.expired": "Flag expired",
     "caller_flag.listed": "Viewed flags on a caller or a number",
     "referral.created": "Referral made (suggested or offered)",
+    # referral offers ("suggest services" from a case)
+    "referral.suggestions_viewed": "Viewed the services suggested for a case",
+    "referral.offered": "Offer of services recorded (suggested, offered, disclosures)",
+    "referral.offers_listed": "Viewed a case's referral offers",
+    "referral.offer_viewed": "Viewed a referral offer",
     # service settings
     "setting.changed": "Service setting changed",
     "setting.viewed": "Viewed the service settings",
