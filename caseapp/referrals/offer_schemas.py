@@ -47,11 +47,11 @@ def _criteria_fields(boolean: type[fields.Boolean]) -> dict[str, fields.Field]:
     }
 
 
-CriteriaQuery = ma.Schema.from_dict(_criteria_fields(fields.Boolean), name="SuggestionCriteriaQuery")
-CriteriaInputSchema = ma.Schema.from_dict(_criteria_fields(JsonBoolean), name="SuggestionCriteria")
+CriteriaQuery = ma.Schema.from_dict(_criteria_fields(fields.Boolean), name="ServiceCriteriaQuery")
+CriteriaInputSchema = ma.Schema.from_dict(_criteria_fields(JsonBoolean), name="ServiceCriteriaInput")
 
 
-class OfferItemInputSchema(ma.Schema):
+class ReferralOfferItemInputSchema(ma.Schema):
     service_id = Id(required=True)
     action = LabelledEnum(
         ItemAction,
@@ -74,10 +74,10 @@ class OfferItemInputSchema(ma.Schema):
     )
 
 
-class OfferInputSchema(ma.Schema):
+class ReferralOfferInputSchema(ma.Schema):
     criteria = fields.Nested(CriteriaInputSchema, load_default=dict)
     items = fields.List(
-        fields.Nested(OfferItemInputSchema),
+        fields.Nested(ReferralOfferItemInputSchema),
         required=True,
         validate=validate.Length(max=MAX_ITEMS),
         metadata={"description": "The services offered now or shortlisted, each once."},
@@ -90,7 +90,7 @@ class OfferInputSchema(ma.Schema):
     )
 
 
-class OfferPageItemSchema(ma.Schema):
+class ReferralOfferPageItemSchema(ma.Schema):
     """One row of the page's list: a service shown, what to do with it (blank: nothing), the disclosure tick."""
 
     service_id = Id(load_default=None, allow_none=True)
@@ -98,10 +98,10 @@ class OfferPageItemSchema(ma.Schema):
     disclosed = JsonBoolean(load_default=None, allow_none=True)
 
 
-class OfferPageSchema(ma.Schema):
+class ReferralOfferPageSchema(ma.Schema):
     """The page's form: a row per service shown (`items-<i>-…`), and the reason."""
 
-    items = fields.List(fields.Nested(OfferPageItemSchema), load_default=list)
+    items = fields.List(fields.Nested(ReferralOfferPageItemSchema), load_default=list)
     reason = fields.String(load_default=None, allow_none=True)
 
 
@@ -142,7 +142,7 @@ class MatchedServiceSchema(ma.Schema):
     )
 
 
-class SuggestionSchema(ma.Schema):
+class ServiceSuggestionSchema(ma.Schema):
     rank = fields.Integer(metadata={"description": "1 = the best fit."})
     score = fields.Integer()
     reasons = fields.List(fields.String(), metadata={"description": "Why it matched."})
@@ -150,12 +150,12 @@ class SuggestionSchema(ma.Schema):
     service = fields.Nested(MatchedServiceSchema)
 
 
-class NearMissSchema(ma.Schema):
+class ServiceNearMissSchema(ma.Schema):
     service = fields.Nested(MatchedServiceSchema)
     missed = fields.String(metadata={"description": "The one criterion it does not meet."})
 
 
-class CriteriaSchema(ma.Schema):
+class SuggestionCriteriaSchema(ma.Schema):
     """The criteria the suggestions were made for (the assessment's, changed by any given)."""
 
     pathway = LabelledEnum(Pathway, allow_none=True)
@@ -169,16 +169,16 @@ class CriteriaSchema(ma.Schema):
     available_only = fields.Boolean()
 
 
-class SuggestionsSchema(ma.Schema):
+class ServiceSuggestionsSchema(ma.Schema):
     case_id = fields.Integer()
     assessment_id = fields.Integer(allow_none=True)
-    criteria = fields.Nested(CriteriaSchema)
+    criteria = fields.Nested(SuggestionCriteriaSchema)
     message = fields.String(allow_none=True, metadata={"description": "Why nothing is suggested, when it is so."})
-    items = fields.List(fields.Nested(SuggestionSchema))
-    near_misses = fields.List(fields.Nested(NearMissSchema))
+    items = fields.List(fields.Nested(ServiceSuggestionSchema))
+    near_misses = fields.List(fields.Nested(ServiceNearMissSchema))
 
 
-class OfferItemSchema(ma.Schema):
+class ReferralOfferItemSchema(ma.Schema):
     id = fields.Integer()
     service_id = fields.Integer()
     service = fields.Nested(MatchedServiceSchema)
@@ -192,7 +192,7 @@ class OfferItemSchema(ma.Schema):
     referral_id = fields.Integer(allow_none=True)
 
 
-class OfferSchema(ma.Schema):
+class ReferralOfferSchema(ma.Schema):
     id = fields.Integer()
     case_id = fields.Integer()
     advisor_id = fields.Integer()
@@ -202,5 +202,5 @@ class OfferSchema(ma.Schema):
     funding_route = LabelledEnum(FundingRoute)
     criteria = fields.Dict(keys=fields.String())
     reason = fields.String()
-    items = fields.List(fields.Nested(OfferItemSchema))
+    items = fields.List(fields.Nested(ReferralOfferItemSchema))
     referral_ids = fields.List(fields.Integer())

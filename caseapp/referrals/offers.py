@@ -28,6 +28,7 @@ from caseapp.timeutil import now_utc
 
 #: the longest reason an offer takes
 REASON_MAX = 2000
+_INDICATORS = frozenset(m.value for m in MentalHealthIndicator)
 NOT_RECORDED = "The offer has not been recorded yet: some details need attention."
 
 
@@ -64,8 +65,9 @@ def needs_of(assessment: Assessment | None) -> Needs:
     if assessment is None:
         return Needs()
     answers = assessment.answers or {}
-    substances = tuple(Substance(code) for code in answers.get("substances") or [] if code in Substance)
-    indicators = [code for code in answers.get("mental_health_indicators") or [] if code in MentalHealthIndicator]
+    known = {s.value for s in Substance}
+    substances = tuple(Substance(code) for code in answers.get("substances") or [] if code in known)
+    indicators = [code for code in answers.get("mental_health_indicators") or [] if code in _INDICATORS]
     return Needs(
         pathway=assessment.recommended_pathway,
         substance=assessment.primary_substance,

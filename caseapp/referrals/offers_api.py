@@ -14,7 +14,12 @@ from caseapp.extensions import db
 from caseapp.referrals import offers
 from caseapp.referrals.matching import Result
 from caseapp.referrals.offer_present import shown_offer, shown_service
-from caseapp.referrals.offer_schemas import CriteriaQuery, OfferInputSchema, OfferSchema, SuggestionsSchema
+from caseapp.referrals.offer_schemas import (
+    CriteriaQuery,
+    ReferralOfferInputSchema,
+    ReferralOfferSchema,
+    ServiceSuggestionsSchema,
+)
 from caseapp.transactions import commit_keeping_loaded
 
 api_bp = api_blueprint("referral_offers", "")
@@ -42,7 +47,7 @@ def choices_of(items: list[dict[str, Any]]) -> list[offers.ItemChoice]:
     summary="The directory services that fit a case, ranked, with why each matched (its commercial link shown, "
     "never counted)",
     query=CriteriaQuery,
-    response=SuggestionsSchema,
+    response=ServiceSuggestionsSchema,
 )
 def suggestions(case_id: int, query: dict[str, Any]) -> dict[str, Any]:
     case = access.get_case_for(case_id, current_user)
@@ -57,8 +62,8 @@ def suggestions(case_id: int, query: dict[str, Any]) -> dict[str, Any]:
     "POST",
     summary="Record an offer: the server's suggestions with their ranks, the services offered (each commercial link "
     "disclosed) or shortlisted, and why; a referral for each",
-    body=OfferInputSchema,
-    response=OfferSchema,
+    body=ReferralOfferInputSchema,
+    response=ReferralOfferSchema,
     status=201,
 )
 def create(case_id: int, body: dict[str, Any]) -> Extended:
@@ -74,7 +79,7 @@ def create(case_id: int, body: dict[str, Any]) -> Extended:
     api_bp,
     "/cases/<int:case_id>/referral-offers",
     summary="A case's referral offers, newest first",
-    response=page_of(OfferSchema),
+    response=page_of(ReferralOfferSchema),
 )
 def list_for_case(case_id: int) -> dict[str, Any]:
     case = access.get_case_for(case_id, current_user)
@@ -84,7 +89,7 @@ def list_for_case(case_id: int) -> dict[str, Any]:
     return {"items": shown, "next": None}
 
 
-@operation(api_bp, "/referral-offers/<int:offer_id>", summary="One referral offer", response=OfferSchema)
+@operation(api_bp, "/referral-offers/<int:offer_id>", summary="One referral offer", response=ReferralOfferSchema)
 def show(offer_id: int) -> Extended:
     offer, _ = offers.offer_for(offer_id, actor=current_user)
     shown = shown_offer(offer)

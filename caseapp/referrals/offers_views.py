@@ -26,7 +26,7 @@ from caseapp.reference import FundingRoute, Pathway, Substance
 from caseapp.referrals import offer_queries, offers
 from caseapp.referrals.matching import BEDS_FRESH_DAYS, Criteria
 from caseapp.referrals.offer_present import disclosure_wording
-from caseapp.referrals.offer_schemas import CriteriaQuery, OfferInputSchema, OfferPageSchema
+from caseapp.referrals.offer_schemas import CriteriaQuery, ReferralOfferInputSchema, ReferralOfferPageSchema
 from caseapp.referrals.offers_api import choices_of
 
 bp = Blueprint("referral_offers", __name__)
@@ -137,12 +137,12 @@ def suggest(case_id: int) -> ResponseReturnValue:
         return _render(case, request.args, MultiDict(), {})
     case = access.get_case_for(case_id, current_user, Action.CHANGE)
     criteria, criteria_errors = _criteria_changes(request.form)
-    payload, errors = form_to_payload(request.form, OfferPageSchema)
+    payload, errors = form_to_payload(request.form, ReferralOfferPageSchema)
     chosen, positions = _chosen_rows(payload.get("items") or [])
     message = offers.NOT_RECORDED
     if not errors and not criteria_errors:
         try:
-            body = load(OfferInputSchema, {"criteria": {}, "items": chosen, "reason": payload.get("reason")})
+            body = load(ReferralOfferInputSchema, {"criteria": {}, "items": chosen, "reason": payload.get("reason")})
             offers.record_offer(case, criteria, choices_of(body["items"]), body["reason"], actor=current_user)
         except AppError as exc:
             db.session.rollback()
