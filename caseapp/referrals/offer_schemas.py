@@ -64,7 +64,8 @@ class ReferralOfferItemInputSchema(ma.Schema):
         load_default=None,
         allow_none=True,
         metadata={
-            "description": "You told the caller about the service's commercial relationship (needed to offer one)."
+            "description": "You told the caller about the service's commercial relationship (needed to offer one).",
+            "example": True,
         },
     )
     rank = fields.Integer(
