@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from caseapp.cases.models import Case
 from caseapp.directory.models import CommercialRelationship, Funding, Region, ServiceType, TreatmentService
@@ -28,7 +29,7 @@ class Seeded:
     inactive: TreatmentService
 
 
-def seed(**assessment: object) -> Seeded:
+def seed(**assessment: Any) -> Seeded:
     """The case is the signed-in advisor's (factories.sign_in_as), assessed through the service."""
     case = factories.make_case()
     factories.make_assessment(

@@ -3,6 +3,7 @@ kept), and the offer with its items in the caller's subject access export."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from tests.integration.retention.support import where_found
 
 
 @pytest.fixture
-def advisor(db_session: Any) -> User:
+def advisor(db_session: Any) -> Iterator[User]:
     user = factories.make_user()
     factories.sign_in_as(user)
     yield user
