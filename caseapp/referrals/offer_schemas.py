@@ -13,6 +13,8 @@ from caseapp.reference import FundingRoute, Pathway, Substance
 from caseapp.referrals.offers import REASON_MAX, ItemAction
 from caseapp.schemas import AwareDateTime, JsonBoolean, LabelledEnum, WholeNumber
 
+#: the page's choice for a service left out of the offer
+LEAVE = "leave"
 #: the most services one offer can name
 MAX_ITEMS = 50
 
@@ -95,7 +97,8 @@ class ReferralOfferPageItemSchema(ma.Schema):
     """One row of the page's list: a service shown, what to do with it (blank: nothing), the disclosure tick."""
 
     service_id = Id(load_default=None, allow_none=True)
-    action = LabelledEnum(ItemAction, load_default=None, allow_none=True)
+    #: `leave`: not chosen
+    action = fields.String(load_default=None, allow_none=True, validate=validate.OneOf([LEAVE, *ItemAction]))
     disclosed = JsonBoolean(load_default=None, allow_none=True)
 
 

@@ -26,13 +26,16 @@ from caseapp.reference import FundingRoute, Pathway, Substance
 from caseapp.referrals import offer_queries, offers
 from caseapp.referrals.matching import BEDS_FRESH_DAYS, Criteria
 from caseapp.referrals.offer_present import disclosure_wording
-from caseapp.referrals.offer_schemas import CriteriaQuery, ReferralOfferInputSchema, ReferralOfferPageSchema
+from caseapp.referrals.offer_schemas import LEAVE, CriteriaQuery, ReferralOfferInputSchema, ReferralOfferPageSchema
 from caseapp.referrals.offers_api import choices_of
 
 bp = Blueprint("referral_offers", __name__)
 guard_blueprint(bp, Role.ADVISOR)
 
 CRITERIA_FIELDS = tuple(CriteriaQuery().fields)
+REASON_LABEL = "Why these services"
+DISCLOSED_LABEL = "I have told the caller about this commercial relationship (required to offer it)"
+OTHER_DISCLOSED = "If it has a commercial relationship with us (shown after its name), I have told the caller about it"
 _ITEM_KEY = re.compile(r"items\.(\d+)\.(.+)")
 
 
@@ -74,13 +77,16 @@ def _render(
     result = suggested.result
     shown_ids = {s.service.id for s in result.suggestions}
     others = [s for s in offer_queries.active_services() if s.id not in shown_ids]
-    labels = {"reason": "Why these services", "items": "Services", "criteria.pathway": "Pathway"}
-    for index, suggestion in enumerate(result.suggestions):
-        name = suggestion.service.name
-        labels |= {f"items.{index}.disclosed": f"Disclosure for {name}", f"items.{index}.action": name}
-        labels[f"items.{index}.service_id"] = name
     other_row = len(result.suggestions)
-    labels |= {f"items.{other_row}.{f}": "Another service" for f in ("service_id", "action", "disclosed")}
+    labels = {"reason": REASON_LABEL, f"items-{other_row}-service_id": "Service"}
+    for index, suggestion in enumerate(result.suggestions):
+        labels[f"items-{index}-action"] = f"What to do with {suggestion.service.name}"
+        labels[f"items-{index}-disclosed"] = DISCLOSED_LABEL
+    labels |= {f"items-{other_row}-action": "What to do with it", f"items-{other_row}-disclosed": OTHER_DISCLOSED}
+    shown = MultiDict(values)
+    for row in range(other_row + 1):  # a row not chosen yet reads "leave out"
+        if not shown.get(f"items-{row}-action"):
+            shown[f"items-{row}-action"] = LEAVE
     db.session.commit()
     return render_template(
         "referrals/suggest.html",
@@ -90,10 +96,11 @@ def _render(
         criteria_values=_shown_criteria(result.criteria, criteria_source),
         criteria_errors=criteria_errors,
         hidden_criteria=[(k, v) for k, v in criteria_source.items(multi=True) if k in CRITERIA_FIELDS and v != ""],
-        values=values,
+        values=shown,
         errors=errors,
         message=message,
         labels=labels,
+        disclosed_label=DISCLOSED_LABEL,
         other_row=other_row,
         others=others,
         earlier=earlier,
@@ -113,19 +120,21 @@ def _chosen_rows(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list
     """The rows given an action, as the API takes them, and the row number of each (errors are put back there)."""
     chosen, positions = [], []
     for index, row in enumerate(rows):
-        if row.get("action"):
+        if row.get("action") not in (None, LEAVE):
             chosen.append({key: row.get(key) for key in ("service_id", "action", "disclosed")})
             positions.append(index)
     return chosen, positions
 
 
-def _to_rows(fields: dict[str, list[str]], positions: list[int]) -> dict[str, list[str]]:
-    """`items.<n>.x` of the n-th chosen row → `items.<its row on the page>.x`."""
+def _to_rows(fields: dict[str, list[str]], positions: list[int], other_row: int) -> dict[str, list[str]]:
+    """The API's `items.<n>.x` of the n-th chosen row → the page's field `items-<its row>-x` (a suggested row's
+    service is not a field: its messages go to the row's choice)."""
     placed: dict[str, list[str]] = {}
     for key, messages in fields.items():
         match = _ITEM_KEY.fullmatch(key)
         if match and int(match.group(1)) < len(positions):
-            key = f"items.{positions[int(match.group(1))]}.{match.group(2)}"
+            row, name = positions[int(match.group(1))], match.group(2)
+            key = f"items-{row}-{'action' if name == 'service_id' and row != other_row else name}"
         placed.setdefault(key, []).extend(messages)
     return placed
 
@@ -138,7 +147,10 @@ def suggest(case_id: int) -> ResponseReturnValue:
     case = access.get_case_for(case_id, current_user, Action.CHANGE)
     criteria, criteria_errors = _criteria_changes(request.form)
     payload, errors = form_to_payload(request.form, ReferralOfferPageSchema)
-    chosen, positions = _chosen_rows(payload.get("items") or [])
+    rows = payload.get("items") or []
+    other_row = len(rows) - 1  # the last row: a service chosen from the list of those not suggested
+    errors = _to_rows(errors, list(range(len(rows))), other_row)
+    chosen, positions = _chosen_rows(rows)
     message = offers.NOT_RECORDED
     if not errors and not criteria_errors:
         try:
@@ -146,7 +158,7 @@ def suggest(case_id: int) -> ResponseReturnValue:
             offers.record_offer(case, criteria, choices_of(body["items"]), body["reason"], actor=current_user)
         except AppError as exc:
             db.session.rollback()
-            errors, message = merge_errors(errors, _to_rows(exc.fields, positions)), exc.message
+            errors, message = merge_errors(errors, _to_rows(exc.fields, positions, other_row)), exc.message
         else:
             db.session.commit()
             offered = sum(1 for c in chosen if c["action"] == offers.ItemAction.OFFER)
