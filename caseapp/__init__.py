@@ -109,6 +109,8 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.meta_api import docs_bp
     from caseapp.notifications.api import api_bp as notifications_api
     from caseapp.notifications.views import bp as notifications_bp
+    from caseapp.referrals.offers_api import api_bp as referral_offers_api
+    from caseapp.referrals.offers_views import bp as referral_offers_bp
     from caseapp.reminders.api import api_bp as reminders_api
     from caseapp.reports.api import api_bp as reports_api
     from caseapp.reports.views import bp as reports_bp
@@ -157,6 +159,7 @@ def _register_blueprints(app: Flask) -> None:
         telephony_bp,
         settings_bp,
         directory_bp,
+        referral_offers_bp,
     )
     apis = (
         docs_bp,
@@ -192,6 +195,7 @@ def _register_blueprints(app: Flask) -> None:
         settings_api,
         services_api,
         services_manage_api,
+        referral_offers_api,
     )
     for blueprint in (*pages, *apis):
         app.register_blueprint(blueprint)

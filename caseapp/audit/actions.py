@@ -179,6 +179,11 @@ ACTIONS: dict[str, str] = {
     "service.deactivated": "Treatment service taken out of use",
     "service.reactivated": "Treatment service back in use",
     "service.imported": "Treatment services imported from a CSV file",
+    # referral offers ("suggest services" from a case)
+    "referral.suggestions_viewed": "Viewed the services suggested for a case",
+    "referral.offered": "Offer of services recorded (suggested, offered, disclosures)",
+    "referral.offers_listed": "Viewed a case's referral offers",
+    "referral.offer_viewed": "Viewed a referral offer",
     # service settings
     "setting.changed": "Service setting changed",
     "setting.viewed": "Viewed the service settings",

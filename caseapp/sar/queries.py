@@ -19,6 +19,7 @@ from caseapp.cases.models import Case, CaseNote
 from caseapp.emergencies.models import EmergencyAction, EmergencyAlert
 from caseapp.extensions import db
 from caseapp.harm_reduction.models import HarmReductionPrompt
+from caseapp.referrals.models import ReferralOffer, ReferralOfferItem
 from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.safety_plans.models import SafetyPlan
 from caseapp.screenings.models import ClinicianScore, Screening
@@ -65,6 +66,12 @@ def by_case(model: Any, case_ids: Sequence[int]) -> list[Any]:
     return _all(sa.select(model).where(model.case_id.in_(case_ids)).order_by(model.id))
 
 
+def offer_items_of(offer_ids: Sequence[int]) -> list[ReferralOfferItem]:
+    """The services each of these offers suggested or offered (with the service, for its name)."""
+    query = sa.select(ReferralOfferItem).where(ReferralOfferItem.offer_id.in_(offer_ids))
+    return _all(query.order_by(ReferralOfferItem.offer_id, ReferralOfferItem.id))
+
+
 def by_callback(model: Any, callback_ids: Sequence[int]) -> list[Any]:
     return _all(sa.select(model).where(model.callback_id.in_(callback_ids)).order_by(model.id))
 
@@ -81,6 +88,7 @@ LINKED_BY_CASE = (
     HarmReductionPrompt,
     EmergencyAction,
     SafeguardingRecord,
+    ReferralOffer,
 )
 LINKED_BY_CALLBACK = (CallbackAttempt, Handover)
 
