@@ -172,6 +172,9 @@ ACTIONS: dict[str, str] = {
     "caller_flag.expired": "Flag expired",
     "caller_flag.listed": "Viewed flags on a caller or a number",
     "referral.created": "Referral made (suggested or offered)",
+    "referral.status_changed": "Referral's status changed",
+    "referral.viewed": "Viewed a referral",
+    "referral.listed": "Viewed a list of referrals",
     # service settings
     "setting.changed": "Service setting changed",
     "setting.viewed": "Viewed the service settings",
