@@ -62,7 +62,11 @@ class ProposedCallbackSchema(ma.Schema):
 class StatusChangeSchema(ma.Schema):
     """POST /api/v1/referrals/{id}/status."""
 
-    to = LabelledEnum(ReferralStatus, required=True)
+    to = LabelledEnum(
+        ReferralStatus,
+        required=True,
+        metadata={"description": "The status it becomes (see `allowed` on the referral).", "example": "sent"},
+    )
     version = Version(required=True)
     at = AwareDateTime(
         load_default=None,
