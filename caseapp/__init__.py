@@ -109,8 +109,11 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.meta_api import docs_bp
     from caseapp.notifications.api import api_bp as notifications_api
     from caseapp.notifications.views import bp as notifications_bp
+    from caseapp.referrals.api import api_bp as referrals_api
+    from caseapp.referrals.api import case_api_bp as case_referrals_api
     from caseapp.referrals.offers_api import api_bp as referral_offers_api
     from caseapp.referrals.offers_views import bp as referral_offers_bp
+    from caseapp.referrals.views import bp as referrals_bp
     from caseapp.reminders.api import api_bp as reminders_api
     from caseapp.reports.api import api_bp as reports_api
     from caseapp.reports.views import bp as reports_bp
@@ -152,6 +155,7 @@ def _register_blueprints(app: Flask) -> None:
         safeguarding_bp,
         notifications_bp,
         callbacks_bp,
+        referrals_bp,
         shifts_bp,
         reports_bp,
         retention_bp,
@@ -183,6 +187,8 @@ def _register_blueprints(app: Flask) -> None:
         safeguarding_managers_api,
         notifications_api,
         callbacks_api,
+        referrals_api,
+        case_referrals_api,
         tokens_api,
         handovers_api,
         shifts_api,

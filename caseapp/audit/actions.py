@@ -184,6 +184,9 @@ ACTIONS: dict[str, str] = {
     "referral.offered": "Offer of services recorded (suggested, offered, disclosures)",
     "referral.offers_listed": "Viewed a case's referral offers",
     "referral.offer_viewed": "Viewed a referral offer",
+    "referral.status_changed": "Referral's status changed",
+    "referral.viewed": "Viewed a referral",
+    "referral.listed": "Viewed a list of referrals",
     # service settings
     "setting.changed": "Service setting changed",
     "setting.viewed": "Viewed the service settings",

@@ -19,7 +19,7 @@ from caseapp.cases.models import Case, CaseNote
 from caseapp.emergencies.models import EmergencyAction, EmergencyAlert
 from caseapp.extensions import db
 from caseapp.harm_reduction.models import HarmReductionPrompt
-from caseapp.referrals.models import ReferralOffer, ReferralOfferItem
+from caseapp.referrals.models import Referral, ReferralEvent, ReferralOffer, ReferralOfferItem
 from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.safety_plans.models import SafetyPlan
 from caseapp.screenings.models import ClinicianScore, Screening
@@ -89,8 +89,15 @@ LINKED_BY_CASE = (
     EmergencyAction,
     SafeguardingRecord,
     ReferralOffer,
+    Referral,
 )
 LINKED_BY_CALLBACK = (CallbackAttempt, Handover)
+
+
+def referral_events_of(referral_ids: Sequence[int]) -> list[ReferralEvent]:
+    """Each referral's status history, oldest first."""
+    query = sa.select(ReferralEvent).where(ReferralEvent.referral_id.in_(referral_ids))
+    return _all(query.order_by(ReferralEvent.referral_id, ReferralEvent.id))
 
 
 #: the actions of list pages and searches: entity_id null, the records shown in detail["ids"]
@@ -103,6 +110,7 @@ LISTING_ACTIONS = (
     "safeguarding.listed",
     "emergency.listed",
     "caller_flag.listed",
+    "referral.listed",
 )
 
 

@@ -232,6 +232,7 @@ ENCRYPTED_WHEN_CREATED = {
     ("caller_flags", "reason"),
     ("caller_numbers", "label"),
     ("caller_flags", "end_note"),
+    ("referral_events", "note"),
     ("break_glass_grants", "note"),
     ("cases", "legal_hold_reason"),
     ("screenings", "answers"),

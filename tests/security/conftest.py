@@ -32,6 +32,8 @@ from caseapp.cases.services import add_note
 from caseapp.directory.models import CommercialRelationship, ServiceType
 from caseapp.extensions import db
 from caseapp.notifications.services import notify
+from caseapp.referrals.history import start_referral
+from caseapp.referrals.models import ReferralStatus
 from caseapp.referrals.offers import ItemAction, ItemChoice, record_offer
 from caseapp.reminders.models import DeliveryChannel, OutboxKind, OutboxMessage, OutboxStatus
 from caseapp.safety_plans.services import save_plan
@@ -227,6 +229,14 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
     offer = record_offer(
         case, {}, [ItemChoice(offered_service.id, ItemAction.OFFER, True)], "Wants a detox near home", actor=advisor
     ).offer
+    referral = start_referral(
+        case_id=case.id,
+        service_id=factories.make_treatment_service(name="World Service").id,
+        status=ReferralStatus.OFFERED,
+        actor=advisor,
+        at=now_utc() - timedelta(hours=1),
+        note="Offered on the first call",
+    )
     for role in ROLES:
         author = db.session.get(User, members[role].user_id)
         assert author is not None
@@ -249,6 +259,7 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
         "flag_id": flag.id,
         "service_id": service.id,
         "offer_id": offer.id,
+        "referral_id": referral.id,
         "user_id": target.id,
         "token_id": target_token.id,
         "session_id": target_session.id,

@@ -19,7 +19,10 @@ from caseapp.cases import services as case_services
 from caseapp.directory.models import ServiceType
 from caseapp.extensions import db
 from caseapp.reference import AttemptOutcome
+from caseapp.referrals.history import start_referral
+from caseapp.referrals.models import ReferralStatus
 from caseapp.referrals.offers import ItemAction, ItemChoice, record_offer
+from caseapp.referrals.workflow import change_status
 from caseapp.retention.services import place_legal_hold
 from caseapp.safeguarding.reference import SafeguardingStatus
 from caseapp.safeguarding.services import review_concern
@@ -52,6 +55,7 @@ EXPECTED_COLUMNS = {
     "caller_numbers": ["label"],
     "caller_flags": ["reason", "end_note"],
     "referral_offers": ["reason"],
+    "referral_events": ["note"],
 }
 SECRET = "partner-does-not-know"
 
@@ -143,8 +147,17 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
     referral_offer = record_offer(
         call.case, {}, [ItemChoice(offered.id, ItemAction.OFFER)], f"offer {SECRET}", actor=advisor
     ).offer
+    referral = start_referral(
+        case_id=call.case.id,
+        service_id=factories.make_treatment_service().id,
+        status=ReferralStatus.OFFERED,
+        actor=advisor,
+        at=now_utc(),
+    )
+    sent = change_status(referral, ReferralStatus.SENT, advisor, note=f"referral {SECRET}", version=referral.version)
     return {
         ("referral_offers", "reason"): (referral_offer.id, f"offer {SECRET}"),
+        ("referral_events", "note"): (sent.event.id, f"referral {SECRET}"),
         ("caller_flags", "reason"): (flag.id, f"flag {SECRET}"),
         ("caller_numbers", "label"): (other.id, f"label {SECRET}"),
         ("caller_flags", "end_note"): (flag.id, f"lifted {SECRET}"),
