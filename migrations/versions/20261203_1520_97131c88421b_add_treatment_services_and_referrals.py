@@ -156,10 +156,10 @@ def upgrade():
         sa.Column("commercial_detail", sa.Text(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column("updated_at", caseapp.db.UTCDateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("updated_at", caseapp.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", caseapp.db.UTCDateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("created_at", caseapp.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.CheckConstraint(
             "commercial_relationship = 'none' OR commercial_detail IS NOT NULL",
             name=op.f("ck_treatment_services_commercial_detail_given"),
@@ -234,7 +234,7 @@ def upgrade():
         ),
         sa.Column("criteria", sa.JSON(), nullable=False),
         sa.Column("reason", caseapp.encryption.types.EncryptedText(), nullable=False),
-        sa.Column("created_at", caseapp.db.UTCDateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("created_at", caseapp.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.ForeignKeyConstraint(
             ["advisor_id"], ["users.id"], name=op.f("fk_referral_offers_advisor_id_users"), ondelete="RESTRICT"
         ),
@@ -337,7 +337,7 @@ def upgrade():
         sa.Column("sent_at", caseapp.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("admitted_at", caseapp.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column("created_at", caseapp.db.UTCDateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("created_at", caseapp.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.CheckConstraint(
             "(status = 'declined') = (decline_reason IS NOT NULL)", name=op.f("ck_referrals_declined_has_reason")
         ),
