@@ -96,6 +96,9 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.cases.api import api_bp as cases_api
     from caseapp.cases.api import stale_api_bp as stale_cases_api
     from caseapp.cases.views import bp as cases_bp
+    from caseapp.directory.api import api_bp as services_api
+    from caseapp.directory.api import manage_api_bp as services_manage_api
+    from caseapp.directory.views import bp as directory_bp
     from caseapp.emergencies.api import api_bp as emergencies_api
     from caseapp.emergencies.views import bp as emergencies_bp
     from caseapp.harm_reduction.api import api_bp as harm_reduction_api
@@ -106,6 +109,11 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.meta_api import docs_bp
     from caseapp.notifications.api import api_bp as notifications_api
     from caseapp.notifications.views import bp as notifications_bp
+    from caseapp.referrals.api import api_bp as referrals_api
+    from caseapp.referrals.api import case_api_bp as case_referrals_api
+    from caseapp.referrals.offers_api import api_bp as referral_offers_api
+    from caseapp.referrals.offers_views import bp as referral_offers_bp
+    from caseapp.referrals.views import bp as referrals_bp
     from caseapp.reminders.api import api_bp as reminders_api
     from caseapp.reports.api import api_bp as reports_api
     from caseapp.reports.views import bp as reports_bp
@@ -147,12 +155,15 @@ def _register_blueprints(app: Flask) -> None:
         safeguarding_bp,
         notifications_bp,
         callbacks_bp,
+        referrals_bp,
         shifts_bp,
         reports_bp,
         retention_bp,
         sar_bp,
         telephony_bp,
         settings_bp,
+        directory_bp,
+        referral_offers_bp,
     )
     apis = (
         docs_bp,
@@ -176,6 +187,8 @@ def _register_blueprints(app: Flask) -> None:
         safeguarding_managers_api,
         notifications_api,
         callbacks_api,
+        referrals_api,
+        case_referrals_api,
         tokens_api,
         handovers_api,
         shifts_api,
@@ -186,6 +199,9 @@ def _register_blueprints(app: Flask) -> None:
         legal_hold_api_bp,
         telephony_api,
         settings_api,
+        services_api,
+        services_manage_api,
+        referral_offers_api,
     )
     for blueprint in (*pages, *apis):
         app.register_blueprint(blueprint)

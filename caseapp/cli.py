@@ -18,6 +18,7 @@ from werkzeug.serving import run_simple
 from caseapp.auth import queries as auth_queries
 from caseapp.auth import services as auth_services
 from caseapp.auth.models import Role
+from caseapp.config import PROJECT_ROOT
 from caseapp.config import defaults as config_defaults
 from caseapp.errors import AppError
 from caseapp.extensions import db
@@ -30,6 +31,8 @@ DEMO_ACCOUNTS = [
     ("manager@example.org", "Morgan Manager", Role.MANAGER, "steady-lantern-2026"),
     ("admin@example.org", "Ash Admin", Role.ADMIN, "bright-meadow-2026"),
 ]
+#: the directory `caseapp dev` starts with (README: "Treatment services CSV")
+EXAMPLE_SERVICES = PROJECT_ROOT / "examples" / "treatment-services.csv"
 
 
 def _create_app(*_: Any) -> Flask:
@@ -45,6 +48,7 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     from caseapp.audit.cli import audit
+    from caseapp.directory.commands import import_services_command
     from caseapp.encryption.commands import generate_data_key, rotate_key
     from caseapp.reports.commands import seed_command
     from caseapp.retention.cli import retention_command
@@ -55,6 +59,7 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(retention_command)
     app.cli.add_command(sar_command)
+    app.cli.add_command(import_services_command)
 
 
 def _fail(message: str) -> None:
@@ -130,6 +135,16 @@ def ensure_demo_accounts() -> None:
     db.session.commit()
 
 
+def ensure_demo_directory() -> None:
+    """The example treatment services, when the directory is empty (so `make run` shows a directory at once)."""
+    from caseapp.directory.commands import load_file
+    from caseapp.directory.queries import count_services
+
+    if count_services() == 0:
+        load_file(EXAMPLE_SERVICES)
+        db.session.commit()
+
+
 @click.command("dev")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -142,6 +157,7 @@ def dev(host: str, port: int) -> None:
         _fail("`caseapp dev` is for a laptop; use `caseapp web`, `worker` and `beat` in production.")
     upgrade()
     ensure_demo_accounts()
+    ensure_demo_directory()
     worker_process = _start_quiet_worker()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` stops the worker too, like Ctrl-C
     _print_welcome(host, port)

@@ -110,6 +110,10 @@ def defaults(env: str) -> dict[str, Any]:
         "CALLBACK_MAX_FAILED_ATTEMPTS": 3,  # failed attempts before a callback is closed as unreachable
         "CALLBACK_DEADLINE_HIGH_MINUTES": 120,  # high risk: call back within this
         "CALLBACK_DEADLINE_IMMEDIATE_DANGER_MINUTES": 30,  # immediate danger: call back within this
+        # referrals (caseapp/referrals/follow_ups.py): the follow-up callback proposed after a referral's change
+        "REFERRAL_SENT_FOLLOW_UP_DAYS": 3,  # after sent: has the service replied?
+        "REFERRAL_ADMITTED_FOLLOW_UP_DAYS": 28,  # after admitted: how is treatment going?
+        "REFERRAL_FOLLOW_UP_AT": "10:00",  # local (TIMEZONE) time of day proposed (or the caller's preferred start)
         "SMTP_TIMEOUT_SECONDS": 10,
         "SMS_PROVIDER": "logging",  # the only provider so far writes a log line (ids only)
         "MESSAGE_ID_DOMAIN": None,  # right-hand side of generated Message-IDs; defaults to MAIL_FROM's domain
@@ -225,6 +229,7 @@ def validate(config: dict[str, Any]) -> None:
     check_access_settings(config)
     check_screening_settings(config)
     check_telephony_settings(config)
+    check_referral_settings(config)
     if config["ENV_NAME"] != "production":
         return
     problems = []
@@ -315,6 +320,22 @@ def check_telephony_settings(config: dict[str, Any]) -> None:
         parts = urlsplit(str(base))
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
             raise ConfigError("CASEAPP_PUBLIC_BASE_URL must be a scheme and host, e.g. https://caseapp.example.org")
+
+
+#: the furthest ahead a referral's follow-up may be proposed
+REFERRAL_FOLLOW_UP_DAYS_MAX = 365
+
+
+def check_referral_settings(config: dict[str, Any]) -> None:
+    """The follow-up days whole numbers from 1 to 365, REFERRAL_FOLLOW_UP_AT a time of day as HH:MM."""
+    for key in ("REFERRAL_SENT_FOLLOW_UP_DAYS", "REFERRAL_ADMITTED_FOLLOW_UP_DAYS"):
+        value = config.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= REFERRAL_FOLLOW_UP_DAYS_MAX:
+            raise ConfigError(f"CASEAPP_{key} must be a whole number of days from 1 to {REFERRAL_FOLLOW_UP_DAYS_MAX}")
+    try:
+        parse_time_of_day(str(config.get("REFERRAL_FOLLOW_UP_AT")))
+    except ValueError as exc:
+        raise ConfigError("CASEAPP_REFERRAL_FOLLOW_UP_AT must be a time of day as HH:MM, e.g. 10:00") from exc
 
 
 def check_screening_settings(config: dict[str, Any]) -> None:

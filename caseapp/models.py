@@ -9,9 +9,11 @@ from caseapp.caller_flags.models import CallerFlag
 from caseapp.callers.models import Caller, CallerMerge, CallerNumber
 from caseapp.calls.models import Call, CallDraft
 from caseapp.cases.models import Case, StaleCaseDigest
+from caseapp.directory.models import TreatmentService
 from caseapp.emergencies.models import EmergencyAction, EmergencyAlert
 from caseapp.harm_reduction.models import HarmReductionPrompt
 from caseapp.notifications.models import Notification
+from caseapp.referrals.models import Referral, ReferralEvent, ReferralOffer, ReferralOfferItem
 from caseapp.reminders.models import OutboxMessage
 from caseapp.reports.models import CallDay, CallHour, CaseFacts
 from caseapp.safeguarding.models import SafeguardingRecord
@@ -47,6 +49,10 @@ __all__ = [
     "Notification",
     "OutboxMessage",
     "PasswordResetLink",
+    "Referral",
+    "ReferralEvent",
+    "ReferralOffer",
+    "ReferralOfferItem",
     "RecoveryCode",
     "ClinicianScore",
     "Screening",
@@ -58,6 +64,7 @@ __all__ = [
     "TelephonyCall",
     "TelephonyEvent",
     "TelephonyRejection",
+    "TreatmentService",
     "User",
     "UserSession",
 ]

@@ -102,7 +102,10 @@ def _library_wordings() -> list[tuple[str, Wording]]:
         (_text(f.String, "invalid"), _fixed("Enter text.")),
         (_text(f.String, "invalid_utf8"), _fixed("Enter ordinary text.")),
         # before DateTime's "Not a valid {obj_type}." and "Not a valid {awareness} {obj_type}.", which would match
-        # "Not a valid list." and "Not a valid mapping type." too (the first match wins)
+        # "Not a valid list.", "Not a valid mapping type.", "Not a valid URL." and "Not a valid email address." too
+        # (the first match wins)
+        (_text(f.Email, "invalid"), _fixed("Enter an email address, e.g. name@example.org.")),
+        (_text(f.URL, "invalid"), _fixed("Enter a web address, e.g. https://example.org.")),
         (_text(f.List, "invalid"), _fixed("Give a list.")),
         (_text(f.Tuple, "invalid"), _fixed("Give a list.")),
         (_text(f.Mapping, "invalid"), _fixed("Give a set of names and values (a JSON object).")),
@@ -112,8 +115,6 @@ def _library_wordings() -> list[tuple[str, Wording]]:
             _fixed("Give the time with its offset or Z, e.g. 2026-11-25T19:00:00+00:00."),
         ),
         (_text(f.DateTime, "invalid"), _temporal),
-        (_text(f.Email, "invalid"), _fixed("Enter an email address, e.g. name@example.org.")),
-        (_text(f.URL, "invalid"), _fixed("Enter a web address, e.g. https://example.org.")),
         (_text(f.UUID, "invalid_uuid"), _fixed("Enter a valid identifier.")),
         (_text(f.Enum, "unknown"), _with("Choose one of: {choices}.")),
         (str(ma.Schema._default_error_messages["unknown"]), _fixed("This is not something that can be sent here.")),

@@ -14,8 +14,19 @@ from caseapp.caller_flags.models import CallerFlag, FlagKind
 from caseapp.callers.models import Caller
 from caseapp.calls.models import Call
 from caseapp.cases.models import Case
+from caseapp.directory.models import (
+    CommercialRelationship,
+    Funding,
+    Rating,
+    Region,
+    Regulator,
+    ServiceType,
+    TreatmentService,
+)
 from caseapp.emergencies.models import EmergencyAction
 from caseapp.extensions import db
+from caseapp.reference import Substance
+from caseapp.referrals.models import DeclineReason, Referral, ReferralStatus
 from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.shifts.models import Shift
 
@@ -239,3 +250,60 @@ def make_caller_flag(
     db.session.add(flag)
     db.session.flush()
     return flag
+
+
+_service_numbers = itertools.count(1)
+
+
+def make_treatment_service(**overrides: Any) -> TreatmentService:
+    """An active directory entry (a TreatmentService row): a residential rehab in London treating alcohol and
+    heroin, NHS or self-funded, registered with the CQC, no commercial link, unless overrides say otherwise."""
+    number = next(_service_numbers)
+    values: dict[str, Any] = {
+        "name": f"Test Service {number}",
+        "service_type": ServiceType.RESIDENTIAL_REHAB,
+        "region": Region.LONDON,
+        "regulator": Regulator.CQC,
+        "regulator_id": f"1-9{number:08d}",
+        "rating": Rating.GOOD,
+        "substances": [Substance.ALCOHOL.value, Substance.HEROIN.value],
+        "funding": [Funding.NHS.value, Funding.SELF_FUNDED.value],
+        "typical_wait_days": 14,
+    }
+    values.update(overrides)
+    if values.get("regulator") is Regulator.NONE:
+        values.setdefault("regulator_id", None)
+    if values.get("commercial_relationship", CommercialRelationship.NONE) is not CommercialRelationship.NONE:
+        values.setdefault("commercial_detail", "Commission on each admission")
+    service = TreatmentService(**values)
+    db.session.add(service)
+    db.session.flush()
+    return service
+
+
+def make_referral(
+    case: Case | None = None, service: TreatmentService | None = None, actor: User | None = None, **overrides: Any
+) -> Referral:
+    """A referral row (no offer, no history) in status `offered` unless status= says otherwise; for tests that need
+    referrals to exist, not the rules that make them (those go through caseapp.referrals)."""
+    from caseapp.timeutil import now_utc
+
+    case = case or make_case()
+    service = service or make_treatment_service()
+    status = overrides.pop("status", ReferralStatus.OFFERED)
+    at = overrides.pop("status_changed_at", now_utc())
+    if status is ReferralStatus.ADMITTED:
+        overrides.setdefault("admitted_at", at)
+    if status is ReferralStatus.DECLINED:
+        overrides.setdefault("decline_reason", DeclineReason.NO_CAPACITY)
+    referral = Referral(
+        case_id=case.id,
+        service_id=service.id,
+        status=status,
+        status_changed_at=at,
+        created_by_id=(actor or make_user()).id,
+        **overrides,
+    )
+    db.session.add(referral)
+    db.session.flush()
+    return referral

@@ -28,6 +28,8 @@ AREAS: dict[str, str] = {
     "retention": "Retention",
     "telephony": "Telephony",
     "caller_flag": "Caller flags",
+    "referral": "Referrals",
+    "service": "Treatment services directory",
     "setting": "Service settings",
 }
 
@@ -169,6 +171,22 @@ ACTIONS: dict[str, str] = {
     "caller_flag.lifted": "Flag lifted early",
     "caller_flag.expired": "Flag expired",
     "caller_flag.listed": "Viewed flags on a caller or a number",
+    "referral.created": "Referral made (suggested or offered)",
+    # treatment services directory
+    "service.created": "Treatment service added to the directory",
+    "service.updated": "Treatment service changed",
+    "service.beds_confirmed": "Treatment service's free beds confirmed",
+    "service.deactivated": "Treatment service taken out of use",
+    "service.reactivated": "Treatment service back in use",
+    "service.imported": "Treatment services imported from a CSV file",
+    # referral offers ("suggest services" from a case)
+    "referral.suggestions_viewed": "Viewed the services suggested for a case",
+    "referral.offered": "Offer of services recorded (suggested, offered, disclosures)",
+    "referral.offers_listed": "Viewed a case's referral offers",
+    "referral.offer_viewed": "Viewed a referral offer",
+    "referral.status_changed": "Referral's status changed",
+    "referral.viewed": "Viewed a referral",
+    "referral.listed": "Viewed a list of referrals",
     # service settings
     "setting.changed": "Service setting changed",
     "setting.viewed": "Viewed the service settings",

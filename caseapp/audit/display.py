@@ -32,6 +32,7 @@ ENTITIES: dict[str, tuple[str, str | None, str | None]] = {
     "report": ("Report", None, None),
     "caller_flag": ("Caller flag", None, None),
     "setting": ("Service setting", None, None),
+    "treatment_service": ("Treatment service", "directory.show", "service_id"),
 }
 
 

@@ -141,3 +141,21 @@ def add_note(case: Case, body: str, *, actor: User) -> CaseNote:
         "case.note_added", actor_id=actor.id, entity_type="case", entity_id=case.id, detail={"note_id": note.id}
     )
     return note
+
+
+def follow_referral(case: Case, new: CaseStatus, *, actor: User, referral_id: int) -> bool:
+    """A referral's change moves the case to `new` when the case workflow allows it from where the case is (a closed
+    case, or one at a later stage, is left alone); audited as case.updated naming the referral. True if it moved."""
+    if new == case.status or new not in TRANSITIONS[case.status] or case.status == CaseStatus.CLOSED:
+        return False
+    previous = case.status
+    case.status = new
+    db.session.flush()
+    record_event(
+        "case.updated",
+        actor_id=actor.id,
+        entity_type="case",
+        entity_id=case.id,
+        detail={"status": [previous.value, new.value], "referral_id": referral_id},
+    )
+    return True

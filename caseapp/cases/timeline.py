@@ -1,6 +1,7 @@
 """A case's timeline: calls, assessments, screenings, clinicians' withdrawal scores, notes, safeguarding records,
 emergency actions, callbacks, their attempts and the steps their clocks took (pooled, escalated, missed …, from the
-audit trail), and their handovers with the note left for the receiver, newest first."""
+audit trail), their handovers with the note left for the receiver, and each step of the case's referrals (service,
+from → to, who, when), newest first."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from caseapp.callbacks.models import Callback, Handover
 from caseapp.calls import queries as call_queries
 from caseapp.cases import queries as case_queries
 from caseapp.emergencies import queries as emergency_queries
+from caseapp.referrals import queries as referral_queries
+from caseapp.referrals.models import ReferralEvent
 from caseapp.safeguarding import queries as safeguarding_queries
 from caseapp.safeguarding.reference import ConcernCategory
 from caseapp.screenings import queries as screening_queries
@@ -121,6 +124,10 @@ def build_timeline(case_id: int, callbacks: list[Callback] | None = None) -> lis
         TimelineEntry("callback_attempt", a.id, a.attempted_at, a.advisor_id, f"Callback attempt: {a.outcome.label}", a)
         for a in callback_queries.attempts_for_case(case_id)
     ]
+    entries += [
+        TimelineEntry("referral", e.id, e.at, e.actor_id, _referral_summary(e), e, e.note)
+        for e in referral_queries.events_for_case(case_id)
+    ]
     steps = audit_queries.events_about("callback", [cb.id for cb in callbacks], callback_history.TIMELINE_STEPS)
     handovers = callback_queries.handovers_for_case(case_id) if steps else {}
     entries += [_step(event, handovers) for event in steps]
@@ -137,6 +144,17 @@ def _step(event: AuditEvent, handovers: dict[int, Handover]) -> TimelineEntry:
         summary += f" to {handover.to_user.full_name}" if handover.to_user else " to the pool"
         note = handover.note
     return TimelineEntry("callback_step", event.id, event.occurred_at, event.actor_id, summary, event, note)
+
+
+def _referral_summary(event: ReferralEvent) -> str:
+    """ "Referral to Oak House: sent → accepted" (its first step: "Referral to Oak House: suggested")."""
+    name = event.referral.service.name
+    step = event.to_status.in_sentence
+    if event.from_status is not None:
+        step = f"{event.from_status.in_sentence} → {step}"
+    if event.decline_reason is not None:
+        step += f" ({event.decline_reason.in_sentence})"
+    return f"Referral to {name}: {step}"
 
 
 def _screening_summary(screening: Screening) -> str:

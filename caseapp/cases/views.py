@@ -39,6 +39,9 @@ from caseapp.errors import AppError, NotFound, ValidationError
 from caseapp.extensions import db
 from caseapp.forms import form_to_payload, merge_errors
 from caseapp.ids import parse_id
+from caseapp.referrals import audit as referral_audit
+from caseapp.referrals import queries as referral_queries
+from caseapp.referrals import workflow as referral_workflow
 from caseapp.safeguarding import reference as safeguarding_reference
 from caseapp.screenings import queries as screening_queries
 from caseapp.screenings.present import band_of
@@ -99,6 +102,10 @@ def _render_case(
     if caller_flags:
         flag_services.record_flag_listing(caller_flags, actor=current_user, caller_id=caller.id)
         commit_keeping_loaded()
+    referrals = referral_queries.referrals_for_case(case.id)
+    if referrals:
+        referral_audit.listed(referrals, actor=current_user)
+        commit_keeping_loaded()
     return render_template(
         "cases/show.html",
         alert_text=emergency_texts.describe(emergency_queries.find_latest_alert(case.id)),
@@ -108,6 +115,8 @@ def _render_case(
         flag_kinds=[(kind.value, kind.label) for kind in FlagKind],
         flag_max_days=flag_max_days(),
         case=case,
+        referrals=referrals,
+        referral_transitions=referral_workflow.TRANSITIONS,
         timeline=build_timeline(case.id, callbacks),
         screenings=[(s, band_of(s)) for s in screening_queries.latest_complete_per_instrument(case.id)],
         ref=reference,

@@ -18,7 +18,15 @@ from caseapp.reports import services
 from caseapp.reports.clinical import pathways_report, screenings_report, screenings_table
 from caseapp.reports.formatting import CsvTable, csv_lines
 from caseapp.reports.harm_reduction import harm_reduction_report
+from caseapp.reports.neutrality import neutrality_report, neutrality_table
 from caseapp.reports.params import Period
+from caseapp.reports.referral_schemas import (
+    NeutralityCsvQuery,
+    NeutralityReportSchema,
+    ReferralsCsvQuery,
+    ReferralsReportSchema,
+)
+from caseapp.reports.referrals import referrals_report, referrals_table
 from caseapp.reports.schemas import (
     BreakdownCsvQuery,
     BreakdownQuery,
@@ -256,3 +264,52 @@ def telephony(query: dict[str, Any]) -> Response:
 def telephony_csv(query: dict[str, Any]) -> Response:
     report = telephony_report(query["period"])
     return _csv(telephony_table(report, query["by"]), query["period"], query["suppress"])
+
+
+@operation(
+    api_bp,
+    "/referrals",
+    summary="Referrals offered in the period by service and pathway (each status reached, declines by reason, "
+    "status now, conversion offered → sent → accepted → admitted) and days from first call to admission",
+    query=HarmReductionQuery,
+    response=ReferralsReportSchema,
+)
+def referrals(query: dict[str, Any]) -> Response:
+    return _plain_json(referrals_report(query["period"]))
+
+
+@operation(
+    api_bp,
+    "/referrals.csv",
+    summary="The referrals report per service, conversion per pathway, or time to admission (`by`) as CSV "
+    "(text/csv, streamed)",
+    query=ReferralsCsvQuery,
+    media_type=CSV,
+)
+def referrals_csv(query: dict[str, Any]) -> Response:
+    report = referrals_report(query["period"])
+    return _csv(referrals_table(report, query["by"]), query["period"], query["suppress"])
+
+
+@operation(
+    api_bp,
+    "/neutrality",
+    summary="Offers made in the period against the matcher's ranks: by rank and by service, the share going to "
+    "services with a commercial link beside the share expected by rank, and the disclosure of every such link",
+    query=HarmReductionQuery,
+    response=NeutralityReportSchema,
+)
+def neutrality(query: dict[str, Any]) -> Response:
+    return _plain_json(neutrality_report(query["period"]))
+
+
+@operation(
+    api_bp,
+    "/neutrality.csv",
+    summary="The neutrality report per rank, per service, or the commercial shares (`by`) as CSV (text/csv, streamed)",
+    query=NeutralityCsvQuery,
+    media_type=CSV,
+)
+def neutrality_csv(query: dict[str, Any]) -> Response:
+    report = neutrality_report(query["period"])
+    return _csv(neutrality_table(report, query["by"]), query["period"], query["suppress"])

@@ -127,18 +127,21 @@ def columns(
     return chart
 
 
-def bars(labels: Sequence[str], values: Sequence[int], *, width: int = 460, row: int = 26) -> Chart:
-    """Horizontal bars, one per label (breakdowns, the funnel)."""
+def bars(
+    labels: Sequence[str], values: Sequence[int], *, width: int = 460, row: int = 26, unit: str = "", highest: int = 0
+) -> Chart:
+    """Horizontal bars, one per label (breakdowns, the funnel); `unit` follows each value ("%"), and `highest` fixes
+    the full width (100 for percentages) instead of the largest value."""
     left, right = 170, 70
     height = max(row, row * len(labels)) + 8
-    highest = max([*values, 1])
+    highest = highest or max([*values, 1])
     chart = Chart(width, height)
     for index, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = 4 + index * row
         w = (width - left - right) * value / highest
-        chart.rects.append(Rect(left, y + 3, round(w, 1), row - 8, series_class(0), f"{label}: {value:,}"))
+        chart.rects.append(Rect(left, y + 3, round(w, 1), row - 8, series_class(0), f"{label}: {value:,}{unit}"))
         chart.labels.append(Label(left - 8, y + row / 2 + 4, label[:26], "end"))
-        chart.labels.append(Label(round(left + w + 6, 1), y + row / 2 + 4, f"{value:,}", "start"))
+        chart.labels.append(Label(round(left + w + 6, 1), y + row / 2 + 4, f"{value:,}{unit}", "start"))
     return chart
 
 

@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from caseapp.extensions import db
+from caseapp.reports.referral_seed import seed_referrals
 from caseapp.reports.seed import SeedPlan, seed, vacuum_analyze
 
 
@@ -35,13 +36,15 @@ def _bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
 )
 @with_appcontext
 def seed_command(calls: int, days: int, seed_value: int, end: datetime | None) -> None:
-    """Create realistic synthetic callers, cases, calls and assessments (never in production)."""
+    """Create realistic synthetic callers, cases, calls and assessments, and referrals for the referred and admitted
+    cases (never in production)."""
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("Refusing to seed synthetic data: CASEAPP_ENV is production.")
     plan = SeedPlan(calls=calls, days=days, seed=seed_value, end=end.date() if end else None)
     began = time.monotonic()
     try:
         summary = seed(plan, progress=_bar)
+        offers = seed_referrals(seed_value)
     except ValueError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
@@ -49,7 +52,7 @@ def seed_command(calls: int, days: int, seed_value: int, end: datetime | None) -
     vacuum_analyze()
     click.echo(
         f"Seeded {summary.calls} calls, {summary.cases} cases and callers, {summary.assessments} assessments, "
-        f"{summary.callbacks} callbacks "
+        f"{summary.callbacks} callbacks, {offers} referral offers "
         f"({summary.advisors} synthetic advisors) for {summary.first_day} to {summary.last_day} "
         f"in {time.monotonic() - began:.1f} s."
     )

@@ -1,4 +1,5 @@
-"""The managers' dashboard at /reports/: charts first (server-side SVG), the numbers in a table under each, CSVs."""
+"""The managers' dashboard at /reports/: charts first (server-side SVG), the numbers in a table under each, CSVs;
+and the pages of their own (/reports/telephony, /reports/referrals)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ from caseapp import reference
 from caseapp.api import load
 from caseapp.auth.access import guard_blueprint
 from caseapp.auth.models import Role
+from caseapp.directory.models import CommercialRelationship
 from caseapp.errors import ValidationError
+from caseapp.referrals.models import DeclineReason, ReferralStatus
 from caseapp.reports import charts, queries, services
 from caseapp.reports.clinical import pathways_report, screenings_report
 from caseapp.reports.harm_reduction import harm_reduction_report
+from caseapp.reports.neutrality import neutrality_report
 from caseapp.reports.params import Bucket, Dimension, Filters, Period
+from caseapp.reports.referrals import referrals_report
 from caseapp.reports.schemas import SCREENING_BUCKETS, DashboardQuery, DaysQuery, dashboard_days
 from caseapp.reports.telephony import CALLBACK_SHORT_LABELS, telephony_report
 from caseapp.screenings.instruments import INSTRUMENTS, InstrumentCode
@@ -170,6 +175,7 @@ def dashboard() -> ResponseReturnValue:
         callbacks_advisor_csv=csv("callbacks_csv", by="advisor"),
         telephony=telephony_report(period)["totals"],
         telephony_url=url_for("reports.telephony", **_days_args(first, last)),
+        referrals_url=url_for("reports.referrals", **_days_args(first, last)),
         duration=duration,
         bucket_format=BUCKET_LABELS[bucket],
     )
@@ -229,4 +235,85 @@ def telephony() -> ResponseReturnValue:
         csv_days=csv("day"),
         csv_hours=csv("hour"),
         csv_callbacks=csv("callback"),
+    )
+
+
+def _referral_charts(neutral: dict[str, Any]) -> tuple[charts.Chart, charts.Chart]:
+    ranks = neutral["ranks"]
+    by_rank = charts.columns(
+        [RANK_SHORT_LABELS[row["rank"]] for row in ranks],
+        [[row["admitted"], row["offered"] - row["admitted"]] for row in ranks],
+        ["Offered and admitted", "Offered, not admitted"],
+        height=240,
+        series_css=["series-2", "series-0"],
+    )
+    lines = neutral["commercial"]
+    shares = charts.bars(
+        [SHARE_SHORT_LABELS[line["measure"]] for line in lines],
+        [round((line["share"] or 0) * 100) for line in lines],
+        unit="%",
+        highest=100,
+    )
+    return by_rank, shares
+
+
+SHARE_SHORT_LABELS = {
+    "suggested": "Suggestions",
+    "offered": "Offers",
+    "admitted": "Admissions",
+    "expected_top_ranked": "Expected: top-ranked",
+    "expected_rank_1": "Expected: rank 1",
+}
+RANK_SHORT_LABELS = {
+    "1": "1 (best)",
+    "2": "2",
+    "3": "3",
+    "4": "4",
+    "5+": "5 or lower",
+    "not_suggested": "Not suggested",
+}
+
+
+@bp.get("/referrals")
+def referrals() -> ResponseReturnValue:
+    """Referrals by service, conversion and time to admission, and whether offers follow the matcher's ranking."""
+    try:
+        args, errors = load(DaysQuery, {k: v for k, v in request.args.items() if k in ("from", "to")}), {}
+    except ValidationError as exc:
+        args, errors = load(DaysQuery, {}), exc.fields
+    first, last = dashboard_days(args["from_"], args["to"])
+    period = Period.of_days(first, last)
+    report = referrals_report(period)
+    neutral = neutrality_report(period)
+    api_args: dict[str, Any] = {"from": first.isoformat(), "to": (last + timedelta(days=1)).isoformat()}
+
+    def csv(endpoint: str, by: str) -> dict[str, str]:
+        return {
+            "plain": url_for(f"reports_api.{endpoint}", **api_args, by=by),
+            "suppressed": url_for(f"reports_api.{endpoint}", **api_args, by=by, suppress="true"),
+        }
+
+    rank_chart, share_chart = _referral_charts(neutral)
+    return render_template(
+        "reports/referrals.html",
+        errors=errors,
+        first=first,
+        last=last,
+        report=report,
+        totals=report["totals"],
+        neutral=neutral,
+        rank_chart=rank_chart,
+        share_chart=share_chart,
+        commercial_labels={c.value: c.label for c in CommercialRelationship},
+        decline_reasons=[(f"declined_{r.value}", r.label) for r in DeclineReason],
+        statuses=[(f"now_{s.value}", s.label) for s in ReferralStatus],
+        dashboard_url=url_for("reports.dashboard", **_days_args(first, last)),
+        csvs={
+            "service": csv("referrals_csv", "service"),
+            "pathway": csv("referrals_csv", "pathway"),
+            "admission": csv("referrals_csv", "admission"),
+            "rank": csv("neutrality_csv", "rank"),
+            "neutral_service": csv("neutrality_csv", "service"),
+            "commercial": csv("neutrality_csv", "commercial"),
+        },
     )

@@ -24,6 +24,7 @@ from caseapp.calls.models import Call
 from caseapp.cases.models import CaseNote
 from caseapp.emergencies.models import EmergencyAction
 from caseapp.notifications.models import Notification
+from caseapp.referrals.models import ReferralEvent, ReferralOffer
 from caseapp.reminders.models import OutboxMessage
 from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.safety_plans.models import SafetyPlan
@@ -47,6 +48,8 @@ class Scope(StrEnum):
     CALL = "call"
     #: rows with a caller_id of one of the callers (the phone system's record of their calls)
     CALLER_ROWS = "caller_rows"
+    #: rows with a referral_id of one of the cases' referrals
+    REFERRAL = "referral"
 
 
 class Scrub(StrEnum):
@@ -110,6 +113,10 @@ RULES: tuple[Rule, ...] = (
     # a clinician's withdrawal score: the scale, total and band stay; who reported it goes
     Rule(ClinicianScore.clinician_name, PLACEHOLDER, Scope.CASE),
     Rule(ClinicianScore.clinician_role, PLACEHOLDER, Scope.CASE),
+    # an offer of services: the pathway, criteria codes, services, ranks and disclosures stay; why goes
+    Rule(ReferralOffer.reason, PLACEHOLDER, Scope.CASE),
+    # a referral's steps: the statuses, times and decline reasons stay for the reports; what the service said goes
+    Rule(ReferralEvent.note, None, Scope.REFERRAL),
     # the phone system's record of a caller's calls: the times and outcome stay for the reports, the number goes
     Rule(TelephonyCall.from_e164, None, Scope.CALLER_ROWS),
 )

@@ -16,6 +16,7 @@ from caseapp.calls.models import Call
 from caseapp.cases.models import Case
 from caseapp.extensions import db
 from caseapp.reference import CaseStatus
+from caseapp.referrals.models import Referral
 from caseapp.retention.policy import Scope
 
 
@@ -86,6 +87,8 @@ def rows_in_scope(model: Any, scope: Scope, case_ids: Sequence[int], caller_ids:
         return model.callback_id.in_(sa.select(Callback.id).where(Callback.case_id.in_(case_ids)))
     if scope is Scope.CALLER_ROWS:
         return model.caller_id.in_(caller_ids)
+    if scope is Scope.REFERRAL:
+        return model.referral_id.in_(sa.select(Referral.id).where(Referral.case_id.in_(case_ids)))
     return sa.or_(Call.case_id.in_(case_ids), Call.caller_id.in_(caller_ids))
 
 

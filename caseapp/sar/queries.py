@@ -19,6 +19,7 @@ from caseapp.cases.models import Case, CaseNote
 from caseapp.emergencies.models import EmergencyAction, EmergencyAlert
 from caseapp.extensions import db
 from caseapp.harm_reduction.models import HarmReductionPrompt
+from caseapp.referrals.models import Referral, ReferralEvent, ReferralOffer, ReferralOfferItem
 from caseapp.safeguarding.models import SafeguardingRecord
 from caseapp.safety_plans.models import SafetyPlan
 from caseapp.screenings.models import ClinicianScore, Screening
@@ -65,6 +66,12 @@ def by_case(model: Any, case_ids: Sequence[int]) -> list[Any]:
     return _all(sa.select(model).where(model.case_id.in_(case_ids)).order_by(model.id))
 
 
+def offer_items_of(offer_ids: Sequence[int]) -> list[ReferralOfferItem]:
+    """The services each of these offers suggested or offered (with the service, for its name)."""
+    query = sa.select(ReferralOfferItem).where(ReferralOfferItem.offer_id.in_(offer_ids))
+    return _all(query.order_by(ReferralOfferItem.offer_id, ReferralOfferItem.id))
+
+
 def by_callback(model: Any, callback_ids: Sequence[int]) -> list[Any]:
     return _all(sa.select(model).where(model.callback_id.in_(callback_ids)).order_by(model.id))
 
@@ -81,8 +88,16 @@ LINKED_BY_CASE = (
     HarmReductionPrompt,
     EmergencyAction,
     SafeguardingRecord,
+    ReferralOffer,
+    Referral,
 )
 LINKED_BY_CALLBACK = (CallbackAttempt, Handover)
+
+
+def referral_events_of(referral_ids: Sequence[int]) -> list[ReferralEvent]:
+    """Each referral's status history, oldest first."""
+    query = sa.select(ReferralEvent).where(ReferralEvent.referral_id.in_(referral_ids))
+    return _all(query.order_by(ReferralEvent.referral_id, ReferralEvent.id))
 
 
 #: the actions of list pages and searches: entity_id null, the records shown in detail["ids"]
@@ -95,6 +110,7 @@ LISTING_ACTIONS = (
     "safeguarding.listed",
     "emergency.listed",
     "caller_flag.listed",
+    "referral.listed",
 )
 
 

@@ -88,7 +88,11 @@ SECTIONS = (
     "case_flags",
     "safety_plans",
     "harm_reduction_prompts",
+    "referrals",
+    "referral_events",
     "caller_flags",
+    "referral_offers",
+    "referral_offer_items",
     "telephony_calls",
 )
 
@@ -175,8 +179,9 @@ def build_export(caller: Caller) -> Export:
     """Everything held about `caller`: their row, their other numbers, merges of their records, cases (with
     references), calls, assessments, screenings, clinician-reported withdrawal scores, callbacks with their attempts
     and handovers, notes, emergency alerts and the emergency log, safeguarding records, safety plans, harm-reduction
-    prompts, flags on the case and on the caller or their number, the phone system's record of their calls, and the
-    access list."""
+    prompts, referral offers with the services each suggested or offered, referrals (with the service's name) and
+    their status history, flags on the case and on the caller or their number, the phone system's record of their
+    calls, and the access list."""
     cases: list[Case] = queries.cases_of(caller.id)
     case_ids = [case.id for case in cases]
     calls = queries.calls_of(caller.id, case_ids)
@@ -184,6 +189,9 @@ def build_export(caller: Caller) -> Export:
     callback_ids = [callback.id for callback in linked[Callback.__tablename__]]
     for model in queries.LINKED_BY_CALLBACK:
         linked[model.__tablename__] = queries.by_callback(model, callback_ids)
+    offer_ids = [row.id for row in linked["referral_offers"]]
+    referral_ids = [referral.id for referral in linked["referrals"]]
+    linked["referral_events"] = queries.referral_events_of(referral_ids)
     flags = flag_queries.flags_for_export(caller.id, caller.phone_e164)
     entities = {
         "caller": [caller.id],
@@ -197,6 +205,8 @@ def build_export(caller: Caller) -> Export:
         "safety_plan": [row.id for row in linked["safety_plans"]],
         "safeguarding": [row.id for row in linked["safeguarding_records"]],
         "emergency_action": [row.id for row in linked["emergency_actions"]],
+        "referral_offer": offer_ids,
+        "referral": referral_ids,
     }
     document: dict[str, Any] = {
         "generated_at": now_utc().isoformat(),
@@ -206,6 +216,10 @@ def build_export(caller: Caller) -> Export:
         "cases": [{**row_of(case), "reference": case.reference} for case in cases],
         "calls": [row_of(call) for call in calls],
         **{name: [row_of(row) for row in rows] for name, rows in linked.items()},
+        "referral_offer_items": [
+            {**row_of(item), "service_name": item.service.name} for item in queries.offer_items_of(offer_ids)
+        ],
+        "referrals": [{**row_of(row), "service_name": row.service.name} for row in linked["referrals"]],
         "caller_flags": [row_of(flag) for flag in flags],
         "telephony_calls": [
             {key: value for key, value in row_of(row).items() if key in TELEPHONY_FIELDS}

@@ -67,7 +67,7 @@ def upgrade():
     sa.Column('expires_at', caseapp.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('used_at', caseapp.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('revoked_at', caseapp.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', caseapp.db.UTCDateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('created_at', caseapp.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_password_reset_links_created_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_password_reset_links_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_password_reset_links')),
@@ -81,7 +81,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=False),
     sa.Column('used_at', caseapp.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', caseapp.db.UTCDateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('created_at', caseapp.db.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_recovery_codes_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_codes')),
     sa.UniqueConstraint('user_id', 'code_hash', name=op.f('uq_recovery_codes_user_id_code_hash'))

@@ -232,6 +232,7 @@ ENCRYPTED_WHEN_CREATED = {
     ("caller_flags", "reason"),
     ("caller_numbers", "label"),
     ("caller_flags", "end_note"),
+    ("referral_events", "note"),
     ("break_glass_grants", "note"),
     ("cases", "legal_hold_reason"),
     ("screenings", "answers"),
@@ -240,6 +241,7 @@ ENCRYPTED_WHEN_CREATED = {
     *(("safeguarding_records", c) for c in ("description", "decision_reason", "agency_reference", "review_note")),
     ("emergency_actions", "reference"),
     ("emergency_actions", "outcome_note"),
+    ("referral_offers", "reason"),
     *(
         ("safety_plans", column)
         for column in ("warning_signs", "coping_strategies", "contacts", "services", "safe_place")

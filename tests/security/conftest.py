@@ -29,8 +29,12 @@ from caseapp.callers.models import NumberKind
 from caseapp.callers.numbers import add_number
 from caseapp.calls.services import save_draft
 from caseapp.cases.services import add_note
+from caseapp.directory.models import CommercialRelationship, ServiceType
 from caseapp.extensions import db
 from caseapp.notifications.services import notify
+from caseapp.referrals.history import start_referral
+from caseapp.referrals.models import ReferralStatus
+from caseapp.referrals.offers import ItemAction, ItemChoice, record_offer
 from caseapp.reminders.models import DeliveryChannel, OutboxKind, OutboxMessage, OutboxStatus
 from caseapp.safety_plans.services import save_plan
 from caseapp.screenings.instruments import InstrumentCode
@@ -215,6 +219,24 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
     assert manager is not None
     merge = merge_callers(factories.make_caller().id, factories.make_caller().id, actor=manager)
     flag = raise_on_caller(caller, kind=FlagKind.ABUSIVE, reason="Shouted at staff", actor=advisor, expires_in_days=2)
+    service = factories.make_treatment_service(name="World Rehab", notes="Ring the ward first")
+    # an offer of a service with a commercial link, disclosed (the world's case is assessed for a medical detox)
+    offered_service = factories.make_treatment_service(
+        name="World Detox",
+        service_type=ServiceType.MEDICAL_DETOX,
+        commercial_relationship=CommercialRelationship.COMMISSION,
+    )
+    offer = record_offer(
+        case, {}, [ItemChoice(offered_service.id, ItemAction.OFFER, True)], "Wants a detox near home", actor=advisor
+    ).offer
+    referral = start_referral(
+        case_id=case.id,
+        service_id=factories.make_treatment_service(name="World Service").id,
+        status=ReferralStatus.OFFERED,
+        actor=advisor,
+        at=now_utc() - timedelta(hours=1),
+        note="Offered on the first call",
+    )
     for role in ROLES:
         author = db.session.get(User, members[role].user_id)
         assert author is not None
@@ -235,6 +257,9 @@ def _build_world(app: Flask, checker: ResponseChecker) -> World:
         "number_id": other_number.id,
         "merge_id": merge.id,
         "flag_id": flag.id,
+        "service_id": service.id,
+        "offer_id": offer.id,
+        "referral_id": referral.id,
         "user_id": target.id,
         "token_id": target_token.id,
         "session_id": target_session.id,

@@ -79,10 +79,17 @@ def example_value(name: str, schema: dict[str, Any], ids: dict[str, Any]) -> Any
     if kind == "array":
         return [example_value(name, schema.get("items", {}), ids)]
     if kind == "object":
-        return {}
+        return _example_object(schema, ids)
     if schema.get("format") == "date-time":
         return (now_utc() + timedelta(hours=3)).isoformat()
     return "example"
+
+
+def _example_object(schema: dict[str, Any], ids: dict[str, Any]) -> dict[str, Any]:
+    """An object's required properties and those the document gives an example of (an open object: empty)."""
+    properties = schema.get("properties", {})
+    sent = [*schema.get("required", []), *(n for n, p in properties.items() if "example" in surface.resolve(p))]
+    return {name: example_value(name, properties[name], ids) for name in dict.fromkeys(sent)}
 
 
 def example_body(operation: surface.Operation, ids: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:

@@ -16,8 +16,13 @@ from caseapp.callers.models import NumberKind
 from caseapp.callers.numbers import add_number
 from caseapp.calls import services as call_services
 from caseapp.cases import services as case_services
+from caseapp.directory.models import ServiceType
 from caseapp.extensions import db
 from caseapp.reference import AttemptOutcome
+from caseapp.referrals.history import start_referral
+from caseapp.referrals.models import ReferralStatus
+from caseapp.referrals.offers import ItemAction, ItemChoice, record_offer
+from caseapp.referrals.workflow import change_status
 from caseapp.retention.services import place_legal_hold
 from caseapp.safeguarding.reference import SafeguardingStatus
 from caseapp.safeguarding.services import review_concern
@@ -49,6 +54,8 @@ EXPECTED_COLUMNS = {
     "emergency_actions": ["reference", "outcome_note"],
     "caller_numbers": ["label"],
     "caller_flags": ["reason", "end_note"],
+    "referral_offers": ["reason"],
+    "referral_events": ["note"],
 }
 SECRET = "partner-does-not-know"
 
@@ -136,7 +143,21 @@ def write_one_of_everything() -> dict[tuple[str, str], tuple[int, str]]:
         label=f"label {SECRET}",
         actor=advisor,
     )
+    offered = factories.make_treatment_service(service_type=ServiceType.MEDICAL_DETOX)
+    referral_offer = record_offer(
+        call.case, {}, [ItemChoice(offered.id, ItemAction.OFFER)], f"offer {SECRET}", actor=advisor
+    ).offer
+    referral = start_referral(
+        case_id=call.case.id,
+        service_id=factories.make_treatment_service().id,
+        status=ReferralStatus.OFFERED,
+        actor=advisor,
+        at=now_utc(),
+    )
+    sent = change_status(referral, ReferralStatus.SENT, advisor, note=f"referral {SECRET}", version=referral.version)
     return {
+        ("referral_offers", "reason"): (referral_offer.id, f"offer {SECRET}"),
+        ("referral_events", "note"): (sent.event.id, f"referral {SECRET}"),
         ("caller_flags", "reason"): (flag.id, f"flag {SECRET}"),
         ("caller_numbers", "label"): (other.id, f"label {SECRET}"),
         ("caller_flags", "end_note"): (flag.id, f"lifted {SECRET}"),

@@ -86,6 +86,11 @@ def test_seed_writes_realistic_data_with_the_report_tables_filled(fresh_app: Fla
         callbacks = {s for (s,) in db.session.execute(sa.text("SELECT DISTINCT status FROM callbacks"))}
         assert {"completed", "missed", "unreachable", "cancelled"} <= callbacks
         assert db.session.scalar(sa.text("SELECT count(*) FROM calls WHERE call_type <> 'data'")) > 0
+        referred = db.session.scalar(sa.text("SELECT count(*) FROM cases WHERE status IN ('referred', 'admitted')"))
+        assert db.session.scalar(sa.text("SELECT count(DISTINCT case_id) FROM referral_offers")) == referred > 0
+        assert db.session.scalar(sa.text("SELECT count(*) FROM referrals WHERE status = 'admitted'")) == (
+            db.session.scalar(sa.text("SELECT count(*) FROM cases WHERE status = 'admitted'"))
+        )
         db.session.remove()
 
 
