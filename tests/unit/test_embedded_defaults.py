@@ -13,7 +13,7 @@ from tests import factories
 def test_no_table_of_the_embedded_database_defaults_to_now(sqlite_app: Flask) -> None:
     with sqlite_app.app_context():
         rows = db.session.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all()
-        tables: dict[str, str] = {name: sql for name, sql in rows}
+        tables = {str(row.name): str(row.sql) for row in rows}
 
     assert tables, "upgrade head made no tables"
     assert sorted(name for name, sql in tables.items() if "now()" in sql.lower()) == []
