@@ -25,6 +25,7 @@ from caseapp.cli import ensure_demo_accounts
 from caseapp.emergencies.models import EmergencyAlert
 from caseapp.extensions import db
 from caseapp.reference import CaseStatus, HandoverStatus
+from caseapp.referrals.models import Referral, ReferralOfferItem
 from caseapp.timeutil import now_utc
 from tests.live import ROOT, LiveStack
 
@@ -103,13 +104,26 @@ def test_readme_examples_run_as_written(pg_server_url: str, redis_url: str, tmp_
             )
 
         calls, callbacks, attempts, status, alerts = stack.query(outcome)
-        assert (calls, callbacks, attempts, alerts) == (1, 2, 1, 1)  # the second: the signed missed call's
+        # the second callback: the signed missed call's; the third: the referral's follow-up
+        assert (calls, callbacks, attempts, alerts) == (1, 3, 1, 1)
         missed = stack.query(
             lambda: [(c.assignee_id, c.reason) for c in db.session.scalars(sa.select(Callback).order_by(Callback.id))]
         )[1]
         assert missed == (None, "Missed call")  # in the pool
         flags = stack.query(lambda: [(f.caller_id, f.kind.value) for f in db.session.scalars(sa.select(CallerFlag))])
         assert flags == [(1, "do_not_ring_back")]
+        referrals = stack.query(
+            lambda: [
+                (r.service_id, r.status.value) for r in db.session.scalars(sa.select(Referral).order_by(Referral.id))
+            ]
+        )
+        assert referrals == [(1, "sent"), (2, "offered")]
+        items = stack.query(
+            lambda: [
+                (i.service_id, i.rank, i.offered, i.disclosed) for i in db.session.scalars(sa.select(ReferralOfferItem))
+            ]
+        )
+        assert sorted(items) == [(1, 1, True, None), (2, 2, True, True)]  # the server's ranks; the commission disclosed
         assert status == CaseStatus.REFERRED.value  # the PATCH with the version it read went through
         handovers = stack.query(lambda: [(h.status, h.note) for h in db.session.scalars(sa.select(Handover))])
         assert handovers == [(HandoverStatus.ACCEPTED, "No answer at 19:00; the mobile is safer than the landline")]
