@@ -24,7 +24,7 @@ def disclosure_wording(service: TreatmentService) -> str | None:
     link = _LINK.get(service.commercial_relationship)
     if link is None:
         return None
-    text = (service.commercial_detail or "").strip()
+    text = (service.commercial_detail or "").strip().rstrip(".")  # the sentence ends after the bracket
     detail = f" ({text})" if text else ""
     return f"Before you decide, you should know that {link.format(name=service.name)}{detail}. {_NEUTRAL}"
 

@@ -194,3 +194,15 @@ def test_an_advisor_without_access_cannot_open_the_page(client: FlaskClient, log
 
     assert response.status_code in (302, 403)
     assert audit_events("referral.suggestions_viewed") == []
+
+
+def test_the_page_shows_a_services_number_as_it_is_dialled(client: FlaskClient, login_as: Any) -> None:
+    login_as(Role.ADVISOR)
+    seeded = seed()
+    seeded.best.phone = "+441134960234"
+    db.session.commit()
+
+    page = _page(client, seeded)
+
+    assert "0113 496 0234" in page
+    assert "+441134960234" not in page
