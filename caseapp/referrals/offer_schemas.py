@@ -7,7 +7,8 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from caseapp.directory.models import CommercialRelationship, Gender, Rating, Region, Regulator, ServiceType
+from caseapp.directory.models import CommercialRelationship, Gender, Region
+from caseapp.directory.schemas import ServiceSchema
 from caseapp.ids import Id
 from caseapp.reference import FundingRoute, Pathway, Substance
 from caseapp.referrals.offers import REASON_MAX, ItemAction
@@ -109,38 +110,10 @@ class ReferralOfferPageSchema(ma.Schema):
     reason = fields.String(load_default=None, allow_none=True)
 
 
-class MatchedServiceSchema(ma.Schema):
-    """A directory service as the suggestions and offers show it, with its commercial link and what to tell the
-    caller about it."""
+class MatchedServiceSchema(ServiceSchema):
+    """A directory service as the suggestions and offers show it: as the directory does, with what to tell the
+    caller about its commercial link."""
 
-    id = fields.Integer()
-    name = fields.String()
-    service_type = LabelledEnum(ServiceType)
-    service_type_label = fields.String(attribute="service_type.label")
-    is_active = fields.Boolean()
-    region = LabelledEnum(Region)
-    region_label = fields.String(attribute="region.label")
-    address = fields.String(allow_none=True)
-    postcode = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
-    website = fields.String(allow_none=True)
-    regulator = LabelledEnum(Regulator)
-    regulator_id = fields.String(allow_none=True)
-    rating = LabelledEnum(Rating, allow_none=True)
-    substances = fields.List(fields.String())
-    min_age = fields.Integer(allow_none=True)
-    max_age = fields.Integer(allow_none=True)
-    gender = LabelledEnum(Gender)
-    dual_diagnosis = fields.Boolean()
-    funding = fields.List(fields.String())
-    typical_wait_days = fields.Integer(allow_none=True)
-    beds_available = fields.Integer(allow_none=True)
-    beds_confirmed_at = AwareDateTime(allow_none=True)
-    commercial_relationship = LabelledEnum(CommercialRelationship)
-    commercial_relationship_label = fields.String(attribute="commercial_relationship.label")
-    commercial_detail = fields.String(allow_none=True)
-    has_commercial_link = fields.Boolean()
     disclosure = fields.String(
         allow_none=True, metadata={"description": "What to tell the caller before offering it (null: no link)."}
     )

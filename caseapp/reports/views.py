@@ -203,15 +203,21 @@ def _telephony_charts(report: dict[str, Any]) -> tuple[charts.Chart, charts.Char
     return by_hour, by_callback
 
 
-@bp.get("/telephony")
-def telephony() -> ResponseReturnValue:
-    """What the phone system offered beside what was logged, per local day and hour, and missed-call callbacks."""
+def _days_asked() -> tuple[date, date, Period, dict[str, Any]]:
+    """The first and last local day the page's `from`/`to` ask for (the default week when a date is not one), the
+    period they make, and the messages for the dates refused."""
     try:
         args, errors = load(DaysQuery, {k: v for k, v in request.args.items() if k in ("from", "to")}), {}
     except ValidationError as exc:
         args, errors = load(DaysQuery, {}), exc.fields
     first, last = dashboard_days(args["from_"], args["to"])
-    period = Period.of_days(first, last)
+    return first, last, Period.of_days(first, last), errors
+
+
+@bp.get("/telephony")
+def telephony() -> ResponseReturnValue:
+    """What the phone system offered beside what was logged, per local day and hour, and missed-call callbacks."""
+    first, last, period, errors = _days_asked()
     report = telephony_report(period)
     api_args: dict[str, Any] = {"from": first.isoformat(), "to": (last + timedelta(days=1)).isoformat()}
 
@@ -277,12 +283,7 @@ RANK_SHORT_LABELS = {
 @bp.get("/referrals")
 def referrals() -> ResponseReturnValue:
     """Referrals by service, conversion and time to admission, and whether offers follow the matcher's ranking."""
-    try:
-        args, errors = load(DaysQuery, {k: v for k, v in request.args.items() if k in ("from", "to")}), {}
-    except ValidationError as exc:
-        args, errors = load(DaysQuery, {}), exc.fields
-    first, last = dashboard_days(args["from_"], args["to"])
-    period = Period.of_days(first, last)
+    first, last, period, errors = _days_asked()
     report = referrals_report(period)
     neutral = neutrality_report(period)
     api_args: dict[str, Any] = {"from": first.isoformat(), "to": (last + timedelta(days=1)).isoformat()}
