@@ -26,6 +26,12 @@ def to_local(value: datetime) -> datetime:
     return value.astimezone(local_zone())
 
 
+def local_days_since(moment: datetime, now: datetime) -> int:
+    """UK calendar days from `moment` to `now`: 0 on the same local date, 1 the day before, whatever the clocks did
+    in between."""
+    return (to_local(now).date() - to_local(moment).date()).days
+
+
 def local_day_bounds(day: date) -> tuple[datetime, datetime]:
     """[start, end) of a local calendar day in UTC; 23 or 25 hours long on clock-change days."""
     zone = local_zone()

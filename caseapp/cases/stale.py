@@ -45,7 +45,7 @@ from caseapp.extensions import db
 from caseapp.notifications import services as notifications
 from caseapp.pagination import decode_cursor, encode_cursor
 from caseapp.reference import AttemptOutcome, CallType, CaseStatus, RiskLevel
-from caseapp.timeutil import latest_wall_clock, local_day_bounds, now_utc, parse_time_of_day, to_local
+from caseapp.timeutil import latest_wall_clock, local_day_bounds, local_days_since, now_utc, parse_time_of_day, to_local
 
 #: the managers' page (notifications link to it; a test checks it is the route of cases.stale)
 PAGE_PATH = "/cases/stale"
@@ -146,11 +146,6 @@ def cutoff(days: int, now: datetime) -> datetime:
     return local_day_bounds(today - timedelta(days=days - 1))[0]
 
 
-def days_since(moment: datetime, now: datetime) -> int:
-    """Local calendar days from `moment` to `now` (0 on the same UK date)."""
-    return (to_local(now).date() - to_local(moment).date()).days
-
-
 def _criteria(days: int, now: datetime) -> list[sa.ColumnElement[bool]]:
     open_callback = sa.exists().where(Callback.case_id == Case.id, Callback.status.in_(OPEN_CALLBACK_STATUSES))
     return [Case.status.in_(OPEN_CASE_STATUSES), CONTACT_CLOCK < cutoff(days, now), ~open_callback]
@@ -194,7 +189,7 @@ class StaleCase:
             assigned_advisor_name=advisor.full_name if advisor is not None else None,
             last_contact_at=case.last_contact_at,
             opened_at=case.created_at,
-            days_since=days_since(case.contact_clock_at, now),
+            days_since=local_days_since(case.contact_clock_at, now),
             version=case.version,
         )
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from caseapp.directory.models import TreatmentService
-from caseapp.timeutil import now_utc, to_local
+from caseapp.timeutil import local_days_since, now_utc, to_local
 
 
 def confirmed_ago(moment: datetime, now: datetime | None = None) -> str:
     """ "confirmed today at 09:15", "confirmed yesterday", "confirmed 3 days ago": calendar days in Europe/London, so
     23:30 last night is "yesterday" at 00:10 today, whatever the clocks did in between."""
-    local, today = to_local(moment), to_local(now or now_utc()).date()
-    days = (today - local.date()).days
+    days = local_days_since(moment, now or now_utc())
     if days <= 0:
-        return f"confirmed today at {local:%H:%M}"
+        return f"confirmed today at {to_local(moment):%H:%M}"
     if days == 1:
         return "confirmed yesterday"
     return f"confirmed {days} days ago"

@@ -163,10 +163,7 @@ def create_service(values: dict[str, Any], *, actor: User | None) -> TreatmentSe
     checked = check_service(values)
     _beds_time(checked, None)
     _check_unique(checked, None)
-    # both times given, not left to the table's defaults: the migration wrote them as PostgreSQL's now(), which the
-    # embedded SQLite database (`caseapp dev`) does not have
-    now = now_utc()
-    service = TreatmentService(**checked, created_by_id=actor.id if actor else None, created_at=now, updated_at=now)
+    service = TreatmentService(**checked, created_by_id=actor.id if actor else None)
     service.updated_by_id = service.created_by_id
     db.session.add(service)
     db.session.flush()

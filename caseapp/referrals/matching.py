@@ -25,7 +25,7 @@ from datetime import datetime
 
 from caseapp.directory.models import Funding, Gender, Rating, Region, Regulator, ServiceType, TreatmentService
 from caseapp.reference import FundingRoute, Pathway, Substance
-from caseapp.timeutil import to_local
+from caseapp.timeutil import local_days_since
 
 #: "available beds only" counts beds confirmed free at most this many days ago (Europe/London calendar days)
 BEDS_FRESH_DAYS = 7
@@ -179,18 +179,15 @@ def serves_pathway(service: TreatmentService, pathway: Pathway) -> bool:
     return service.service_type in PATHWAY_TYPES[pathway]
 
 
-def days_ago(at: datetime, now: datetime) -> int:
-    """Calendar days (Europe/London) from `at` to `now`: 0 today, 1 yesterday, whatever the clocks did between."""
-    return (to_local(now).date() - to_local(at).date()).days
-
-
 def _in_days(days: int) -> str:
     return "today" if days <= 0 else ("yesterday" if days == 1 else f"{days} days ago")
 
 
 def _fresh_beds(service: TreatmentService, now: datetime) -> bool:
     confirmed = service.beds_confirmed_at
-    return bool(service.beds_available) and confirmed is not None and days_ago(confirmed, now) <= BEDS_FRESH_DAYS
+    return (
+        bool(service.beds_available) and confirmed is not None and local_days_since(confirmed, now) <= BEDS_FRESH_DAYS
+    )
 
 
 def _misses(service: TreatmentService, criteria: Criteria, now: datetime) -> list[str]:
@@ -288,7 +285,7 @@ def _beds(service: TreatmentService, now: datetime, fit: _Fit) -> None:
     confirmed = service.beds_confirmed_at
     if service.beds_available is None or confirmed is None:
         return
-    when = _in_days(days_ago(confirmed, now))
+    when = _in_days(local_days_since(confirmed, now))
     beds = "1 bed" if service.beds_available == 1 else f"{service.beds_available} beds"
     if _fresh_beds(service, now):
         fit.add(2, f"{beds} free, confirmed {when}")

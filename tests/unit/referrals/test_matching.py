@@ -23,6 +23,7 @@ from caseapp.directory.models import (
 from caseapp.reference import FundingRoute, Pathway, Substance
 from caseapp.referrals import matching
 from caseapp.referrals.matching import BEDS_FRESH_DAYS, Criteria, Needs, criteria_for, match, ranking
+from caseapp.timeutil import local_days_since
 
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
 _ids = itertools.count(1)
@@ -187,7 +188,7 @@ def test_bed_confirmations_count_london_calendar_days_across_the_march_clock_cha
 
     [suggestion] = match(detox(), [one], asked).suggestions
 
-    assert matching.days_ago(confirmed, asked) == 2
+    assert local_days_since(confirmed, asked) == 2
     assert "3 beds free, confirmed 2 days ago" in suggestion.reasons
 
 
@@ -198,7 +199,7 @@ def test_bed_confirmations_across_the_october_clock_change() -> None:
 
     [suggestion] = match(detox(), [service(beds_available=1, beds_confirmed_at=confirmed)], asked).suggestions
 
-    assert matching.days_ago(confirmed, asked) == 0
+    assert local_days_since(confirmed, asked) == 0
     assert "1 bed free, confirmed today" in suggestion.reasons
 
 
