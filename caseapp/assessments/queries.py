@@ -42,3 +42,17 @@ def assessments_for_case(case_id: int) -> list[Assessment]:
 def is_superseded(assessment_id: int) -> bool:
     query = sa.select(sa.func.count()).where(Assessment.supersedes_id == assessment_id)
     return bool(db.session.scalar(query))
+
+
+def latest_current_assessment(case_id: int) -> Assessment | None:
+    """The case's newest assessment that no later revision corrects."""
+    corrected = sa.select(Assessment.supersedes_id).where(
+        Assessment.case_id == case_id, Assessment.supersedes_id.is_not(None)
+    )
+    query = (
+        sa.select(Assessment)
+        .where(Assessment.case_id == case_id, Assessment.id.not_in(corrected))
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(1)
+    )
+    return db.session.scalars(query).first()

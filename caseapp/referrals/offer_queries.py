@@ -7,25 +7,10 @@ from collections.abc import Collection
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from caseapp.assessments.models import Assessment
 from caseapp.directory.models import ServiceType, TreatmentService
 from caseapp.errors import NotFound
 from caseapp.extensions import db
 from caseapp.referrals.models import Referral, ReferralOffer, ReferralOfferItem
-
-
-def latest_current_assessment(case_id: int) -> Assessment | None:
-    """The case's newest assessment that no later revision corrects."""
-    corrected = sa.select(Assessment.supersedes_id).where(
-        Assessment.case_id == case_id, Assessment.supersedes_id.is_not(None)
-    )
-    query = (
-        sa.select(Assessment)
-        .where(Assessment.case_id == case_id, Assessment.id.not_in(corrected))
-        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
-        .limit(1)
-    )
-    return db.session.scalars(query).first()
 
 
 def candidate_services(

@@ -11,6 +11,7 @@ from typing import Any
 
 from caseapp.access import services as access
 from caseapp.access.policy import Action
+from caseapp.assessments import queries as assessment_queries
 from caseapp.assessments.models import Assessment
 from caseapp.audit.services import record_event, record_listing
 from caseapp.auth.models import User
@@ -80,7 +81,7 @@ def needs_of(assessment: Assessment | None) -> Needs:
 
 
 def _criteria(case: Case, changes: dict[str, Any]) -> tuple[Criteria, Assessment | None]:
-    assessment = offer_queries.latest_current_assessment(case.id)
+    assessment = assessment_queries.latest_current_assessment(case.id)
     return matching.criteria_for(needs_of(assessment), **changes), assessment
 
 
